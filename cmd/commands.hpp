@@ -1,0 +1,27 @@
+// The subcommands of `wspush`. Each one has an options struct, a function that adds
+// its flags to a CLI11 subcommand, and a run function that returns the exit code.
+// main.cpp registers them from one list (all_commands).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+
+namespace wspush::cmd {
+
+// Exit codes shared by every subcommand (the client adds its own, see client.cpp).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // runtime failure (e.g. cannot bind)
+inline constexpr int kExitUsage = 2;    // bad flags or arguments
+
+struct Command {
+  const char* name;
+  const char* summary;
+  // Adds the subcommand's flags to `app` and returns the function that runs it,
+  // bound to the options it filled in.
+  std::function<std::function<int()>(CLI::App& app)> setup;
+};
+
+Command serve_command();
+
+}  // namespace wspush::cmd

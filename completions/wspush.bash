@@ -1,0 +1,37 @@
+# bash completion for wspush                                  -*- shell-script -*-
+# Install: copy to /usr/share/bash-completion/completions/wspush (or source it).
+
+_wspush() {
+  local cur prev words cword
+  _init_completion || return
+
+  local commands="serve help"
+  local sub=""
+  local i
+  for ((i = 1; i < cword; i++)); do
+    case "${words[i]}" in
+      serve|help) sub="${words[i]}"; break ;;
+    esac
+  done
+
+  case "$sub" in
+    "")
+      COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+      ;;
+    help)
+      COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+      ;;
+    serve)
+      case "$prev" in
+        --log-level) COMPREPLY=($(compgen -W "trace debug info warn error off" -- "$cur")); return ;;
+        --room)
+          COMPREPLY=($(compgen -W "/nowtime:ticker /PATH:relay /PATH:feed /PATH:echo /PATH/*:relay" -- "$cur"))
+          return ;;
+        --interval) COMPREPLY=($(compgen -W "200ms 1s 1.5s 2m" -- "$cur")); return ;;
+        --host|--port|--max-message-size) return ;;
+      esac
+      COMPREPLY=($(compgen -W "--help --host --port --room --interval --max-message-size --log-level" -- "$cur"))
+      ;;
+  esac
+}
+complete -F _wspush wspush

@@ -1,0 +1,118 @@
+#include "core/codec.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace wspush {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+constexpr unsigned kParseFlags = rapidjson::kParseFullPrecisionFlag;
+
+template <typename WriteData>
+std::string encode_envelope(int status, std::string_view event, std::optional<std::uint64_t> seq,
+                            WriteData&& write_data) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("status", 6);
+  w.Int(status);
+  w.Key("event", 5);
+  w.String(event.data(), static_cast<rapidjson::SizeType>(event.size()));
+  w.Key("data", 4);
+  write_data(w);
+  if (seq) {
+    w.Key("seq", 3);
+    w.Uint64(*seq);
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string parse_error(rapidjson::Document const& doc) {
+  return std::string("invalid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+         " at offset " + std::to_string(doc.GetErrorOffset());
+}
+
+std::string to_compact(rapidjson::Value const& v) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+ClientMessage invalid(std::string reason) {
+  ClientMessage m;
+  m.error = std::move(reason);
+  return m;
+}
+
+}  // namespace
+
+std::string encode_text_event(int status, std::string_view event, std::string_view text,
+                              std::optional<std::uint64_t> seq) {
+  return encode_envelope(status, event, seq, [&](JsonWriter& w) {
+    w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  });
+}
+
+std::string encode_json_event(int status, std::string_view event, std::string_view json,
+                              std::optional<std::uint64_t> seq) {
+  return encode_envelope(status, event, seq, [&](JsonWriter& w) {
+    w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+  });
+}
+
+std::string encode_listening(std::string_view host, unsigned port) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("event");
+  w.String("listening");
+  w.Key("host");
+  w.String(host.data(), static_cast<rapidjson::SizeType>(host.size()));
+  w.Key("port");
+  w.Uint(port);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+ClientMessage decode_client_message(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse<kParseFlags>(text.data(), text.size());
+  if (doc.HasParseError()) return invalid(parse_error(doc));
+  if (!doc.IsObject()) return invalid("expected a JSON object with an \"event\" field");
+  auto const event = doc.FindMember("event");
+  if (event == doc.MemberEnd()) return invalid("missing field: event");
+  if (!event->value.IsString()) return invalid("field \"event\" must be a string");
+  std::string_view const name(event->value.GetString(), event->value.GetStringLength());
+
+  ClientMessage m;
+  if (name == "close") {
+    m.kind = ClientMessage::Kind::close;
+  } else if (name == "ping") {
+    m.kind = ClientMessage::Kind::ping;
+  } else if (name == "publish") {
+    auto const data = doc.FindMember("data");
+    if (data == doc.MemberEnd()) return invalid("missing field: data");
+    m.kind = ClientMessage::Kind::publish;
+    m.data = to_compact(data->value);
+  } else {
+    return invalid("unknown event \"" + std::string(name) + "\" (expected close, ping or publish)");
+  }
+  return m;
+}
+
+std::optional<std::string> compact_json(std::string_view text, std::string* error) {
+  rapidjson::Document doc;
+  doc.Parse<kParseFlags>(text.data(), text.size());
+  if (doc.HasParseError()) {
+    if (error) *error = parse_error(doc);
+    return std::nullopt;
+  }
+  return to_compact(doc);
+}
+
+}  // namespace wspush

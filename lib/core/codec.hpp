@@ -1,0 +1,37 @@
+// The wire format of SPEC §3. Every server message is one envelope,
+// {"status":INT,"event":STRING,"data":ANY} plus "seq" on room broadcasts; every
+// client message is a JSON object with an "event". RapidJSON stays inside codec.cpp.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wspush {
+
+// data is a plain string, JSON-escaped by the encoder.
+std::string encode_text_event(int status, std::string_view event, std::string_view text,
+                              std::optional<std::uint64_t> seq = std::nullopt);
+
+// data is already JSON text (compact, as produced by compact_json); it is copied verbatim.
+std::string encode_json_event(int status, std::string_view event, std::string_view json,
+                              std::optional<std::uint64_t> seq = std::nullopt);
+
+// {"event":"listening","host":H,"port":P}: the server's readiness line.
+std::string encode_listening(std::string_view host, unsigned port);
+
+struct ClientMessage {
+  enum class Kind { close, ping, publish, invalid };
+  Kind kind = Kind::invalid;
+  std::string data;   // publish: the "data" value, re-encoded compactly
+  std::string error;  // invalid: the reason sent back with status 400
+};
+
+ClientMessage decode_client_message(std::string_view text);
+
+// Validates `text` as one JSON value and returns it without insignificant whitespace;
+// on failure returns nullopt and fills `error` with the parser's reason and offset.
+std::optional<std::string> compact_json(std::string_view text, std::string* error);
+
+}  // namespace wspush

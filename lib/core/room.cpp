@@ -1,0 +1,88 @@
+#include "core/room.hpp"
+
+namespace wspush {
+
+std::optional<RoomKind> parse_room_kind(std::string_view name) {
+  if (name == "ticker") return RoomKind::ticker;
+  if (name == "relay") return RoomKind::relay;
+  if (name == "echo") return RoomKind::echo;
+  if (name == "feed") return RoomKind::feed;
+  return std::nullopt;
+}
+
+std::string_view to_string(RoomKind kind) {
+  switch (kind) {
+    case RoomKind::ticker:
+      return "ticker";
+    case RoomKind::relay:
+      return "relay";
+    case RoomKind::echo:
+      return "echo";
+    case RoomKind::feed:
+      return "feed";
+  }
+  return "unknown";
+}
+
+RoomSpecParse parse_room_spec(std::string_view text) {
+  RoomSpecParse out;
+  RoomSpec spec;
+  std::string_view path = text;
+  auto const colon = text.rfind(':');
+  if (colon != std::string_view::npos) {
+    path = text.substr(0, colon);
+    auto const kind_name = text.substr(colon + 1);
+    auto const kind = parse_room_kind(kind_name);
+    if (!kind) {
+      out.error = "invalid room '" + std::string(text) + "': unknown kind '" +
+                  std::string(kind_name) + "' (use ticker, relay, echo or feed)";
+      return out;
+    }
+    spec.kind = *kind;
+  }
+  if (path.empty() || path.front() != '/') {
+    out.error = "invalid room '" + std::string(text) + "': the path must start with '/'";
+    return out;
+  }
+  if (path.find_first_of("?# \t") != std::string_view::npos) {
+    out.error =
+        "invalid room '" + std::string(text) + "': the path must not contain '?', '#' or spaces";
+    return out;
+  }
+  if (path.size() >= 2 && path.substr(path.size() - 2) == "/*") {
+    spec.family = true;
+    path.remove_suffix(1);
+  }
+  if (path.find('*') != std::string_view::npos) {
+    out.error = "invalid room '" + std::string(text) + "': '*' is only allowed as a final '/*'";
+    return out;
+  }
+  spec.path = std::string(path);
+  out.spec = std::move(spec);
+  return out;
+}
+
+Room::Room(std::string path, RoomKind kind, bool dynamic)
+    : path_(std::move(path)), kind_(kind), dynamic_(dynamic) {
+  auto const slash = path_.rfind('/');
+  tick_event_ = slash == std::string::npos ? path_ : path_.substr(slash + 1);
+  if (tick_event_.empty()) tick_event_ = "tick";
+}
+
+std::size_t Room::add(SessionId id) {
+  members_.push_back(id);
+  return members_.size() - 1;
+}
+
+std::optional<SessionId> Room::remove_at(std::size_t index) {
+  std::size_t const last = members_.size() - 1;
+  std::optional<SessionId> moved;
+  if (index != last) {
+    members_[index] = members_[last];
+    moved = members_[index];
+  }
+  members_.pop_back();
+  return moved;
+}
+
+}  // namespace wspush

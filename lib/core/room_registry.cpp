@@ -1,0 +1,63 @@
+#include "core/room_registry.hpp"
+
+namespace wspush {
+
+std::string RoomRegistry::declare(RoomSpec const& spec) {
+  if (spec.family) {
+    for (Family const& f : families_) {
+      if (f.prefix == spec.path) return "room family '" + spec.path + "*' is declared twice";
+    }
+    families_.push_back({spec.path, spec.kind});
+    return {};
+  }
+  auto const [it, inserted] = rooms_.try_emplace(spec.path, nullptr);
+  if (!inserted) return "room '" + spec.path + "' is declared twice";
+  it->second = std::make_unique<Room>(spec.path, spec.kind, /*dynamic=*/false);
+  return {};
+}
+
+std::optional<RoomKind> RoomRegistry::family_kind(std::string_view path) const {
+  Family const* best = nullptr;
+  for (Family const& f : families_) {
+    bool const below =
+        path.size() > f.prefix.size() && path.compare(0, f.prefix.size(), f.prefix) == 0;
+    if (below && (!best || f.prefix.size() > best->prefix.size())) best = &f;
+  }
+  if (!best) return std::nullopt;
+  return best->kind;
+}
+
+std::optional<RoomKind> RoomRegistry::resolve(std::string_view path) const {
+  auto const it = rooms_.find(std::string(path));
+  if (it != rooms_.end()) return it->second->kind();
+  return family_kind(path);
+}
+
+Room* RoomRegistry::find(std::string_view path) {
+  auto const it = rooms_.find(std::string(path));
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+Room* RoomRegistry::get_or_create(std::string_view path, bool* created) {
+  if (created) *created = false;
+  if (Room* room = find(path)) return room;
+  auto const kind = family_kind(path);
+  if (!kind) return nullptr;
+  auto room = std::make_unique<Room>(std::string(path), *kind, /*dynamic=*/true);
+  Room* raw = room.get();
+  rooms_.emplace(raw->path(), std::move(room));
+  if (created) *created = true;
+  return raw;
+}
+
+bool RoomRegistry::drop_if_unused(Room const& room) {
+  if (!room.dynamic() || !room.empty()) return false;
+  rooms_.erase(room.path());
+  return true;
+}
+
+void RoomRegistry::for_each(std::function<void(Room&)> const& fn) {
+  for (auto& [path, room] : rooms_) fn(*room);
+}
+
+}  // namespace wspush

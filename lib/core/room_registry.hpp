@@ -1,0 +1,48 @@
+// Which paths are rooms. Declared rooms live as long as the server; rooms under a
+// family ("/chat/*") are created on first use and dropped when their last member
+// leaves. Owned by the Hub; single-threaded like it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/room.hpp"
+
+namespace wspush {
+
+class RoomRegistry {
+ public:
+  // Returns an error message when the spec clashes with one declared before.
+  std::string declare(RoomSpec const& spec);
+
+  // The kind `path` would have, whether or not its room exists yet; nullopt if no
+  // declared room or family covers it. The longest family prefix wins.
+  std::optional<RoomKind> resolve(std::string_view path) const;
+
+  Room* find(std::string_view path);
+  // Finds the room or creates it from its family. nullptr when resolve() fails.
+  // `created` tells the caller to start what a new room needs (its ticker).
+  Room* get_or_create(std::string_view path, bool* created);
+  // Drops a family room with no members; returns whether it was dropped.
+  bool drop_if_unused(Room const& room);
+
+  void for_each(std::function<void(Room&)> const& fn);
+  std::size_t size() const { return rooms_.size(); }
+
+ private:
+  struct Family {
+    std::string prefix;  // ends with '/'
+    RoomKind kind;
+  };
+  std::optional<RoomKind> family_kind(std::string_view path) const;
+
+  std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
+  std::vector<Family> families_;
+};
+
+}  // namespace wspush

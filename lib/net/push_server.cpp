@@ -1,0 +1,384 @@
+#include "net/push_server.hpp"
+
+#include <stdexcept>
+#include <unordered_map>
+#include <websocketpp/concurrency/none.hpp>
+#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/server.hpp>
+
+#include "core/codec.hpp"
+#include "core/hub.hpp"
+#include "core/ticker.hpp"
+#include "net/log.hpp"
+
+namespace wspush {
+namespace {
+
+// Every connection is touched by the one thread that runs the io_context, so
+// websocketpp's locks are dead weight: concurrency::none removes them.
+struct SessionSlot {
+  SessionId session_id = 0;  // 0 until the handshake completes
+};
+
+struct ServerConfig : websocketpp::config::core {
+  using type = ServerConfig;
+  using base = websocketpp::config::core;
+  using concurrency_type = websocketpp::concurrency::none;
+  using request_type = base::request_type;
+  using response_type = base::response_type;
+  using message_type = base::message_type;
+  using con_msg_manager_type = base::con_msg_manager_type;
+  using endpoint_msg_manager_type = base::endpoint_msg_manager_type;
+  using elog_type = websocketpp::log::basic<concurrency_type, websocketpp::log::elevel>;
+  using alog_type = websocketpp::log::basic<concurrency_type, websocketpp::log::alevel>;
+  using rng_type = base::rng_type;
+  using connection_base = SessionSlot;
+  static bool const enable_multithreading = false;
+
+  struct transport_config : public base::transport_config {
+    using concurrency_type = type::concurrency_type;
+    using alog_type = type::alog_type;
+    using elog_type = type::elog_type;
+    using request_type = type::request_type;
+    using response_type = type::response_type;
+    using socket_type = websocketpp::transport::asio::basic_socket::endpoint;
+    static bool const enable_multithreading = false;
+  };
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+};
+
+using Endpoint = websocketpp::server<ServerConfig>;
+using ConnectionPtr = Endpoint::connection_ptr;
+using Message = ServerConfig::message_type;
+namespace asio = websocketpp::lib::asio;
+
+std::vector<RoomSpec> rooms_or_default(std::vector<RoomSpec> const& rooms) {
+  if (!rooms.empty()) return rooms;
+  return {RoomSpec{"/nowtime", RoomKind::ticker, false}};
+}
+
+long to_millis(Duration d) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+}  // namespace
+
+class PushServer::Impl final : public Outbox, public Timers {
+ public:
+  explicit Impl(ServeOptions const& options)
+      : options_(options),
+        hub_(registry_, *this, *this, clock_, HubOptions{options.interval}),
+        signals_(io_, SIGINT, SIGTERM),
+        shutdown_deadline_(io_) {
+    for (RoomSpec const& spec : rooms_or_default(options.rooms)) {
+      std::string const error = registry_.declare(spec);
+      if (!error.empty()) throw std::invalid_argument(error);
+    }
+  }
+
+  ~Impl() override {
+    // Connections hold handlers that point here; drop them before the endpoints go.
+    slots_.clear();
+  }
+
+  std::uint16_t bind() {
+    asio::ip::tcp::resolver resolver(io_);
+    asio::error_code ec;
+    auto const results = resolver.resolve(options_.host, std::to_string(options_.port),
+                                          asio::ip::tcp::resolver::passive, ec);
+    if (ec) {
+      throw std::runtime_error("cannot resolve host '" + options_.host + "': " + ec.message());
+    }
+    std::uint16_t port = options_.port;
+    std::string last_error;
+    for (auto const& entry : results) {
+      asio::ip::tcp::endpoint address = entry.endpoint();
+      address.port(port);
+      auto endpoint = make_endpoint();
+      endpoint->listen(address, ec);
+      if (ec) {
+        last_error =
+            address.address().to_string() + " port " + std::to_string(port) + ": " + ec.message();
+        spdlog::warn("cannot listen on {}", last_error);
+        continue;
+      }
+      port = endpoint->get_local_endpoint(ec).port();
+      spdlog::info("listening on {} port {}", address.address().to_string(), port);
+      endpoints_.push_back(std::move(endpoint));
+    }
+    if (endpoints_.empty()) throw std::runtime_error("cannot listen on " + last_error);
+    return port;
+  }
+
+  void run() {
+    for (auto& endpoint : endpoints_) {
+      asio::error_code ec;
+      endpoint->start_accept(ec);
+      if (ec) throw std::runtime_error("cannot accept connections: " + ec.message());
+    }
+    signals_.async_wait([this](asio::error_code const& ec, int signo) {
+      if (!ec) shutdown(signo);
+    });
+    hub_.start();
+    io_.run();
+  }
+
+  // Outbox ------------------------------------------------------------------
+
+  void send(SessionId to, Opcode opcode, Payload const& message) override {
+    ConnectionPtr const* con = connection(to);
+    if (!con) return;
+    // A peer that vanished mid-send surfaces here as an error; the close handler
+    // cleans up, so there is nothing to do with it now.
+    auto const ec = (*con)->send(message->data(), message->size(), to_websocketpp(opcode));
+    if (ec) spdlog::debug("session {}: send failed: {}", to, ec.message());
+  }
+
+  void broadcast(std::vector<SessionId> const& to, Payload const& message) override {
+    if (to.empty()) return;
+    // Framed once: server frames are unmasked, so every member gets the same bytes.
+    auto framed = std::make_shared<Message>(nullptr, websocketpp::frame::opcode::text);
+    framed->set_header(frame_header(Opcode::text, message->size()));
+    framed->get_raw_payload() = *message;
+    framed->set_prepared(true);
+    for (SessionId const id : to) {
+      if (ConnectionPtr const* con = connection(id)) {
+        auto const ec = (*con)->send(framed);
+        if (ec) spdlog::debug("session {}: broadcast failed: {}", id, ec.message());
+      }
+    }
+  }
+
+  void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
+    ConnectionPtr const* con = connection(id);
+    if (!con) return;
+    if (linger == Duration::zero()) {
+      asio::error_code ec;  // already closing is fine
+      (*con)->close(code, std::string(reason), ec);
+      return;
+    }
+    std::weak_ptr<Endpoint::connection_type> weak = *con;
+    (*con)->set_timer(to_millis(linger),
+                      [weak, code, text = std::string(reason)](asio::error_code const& ec) {
+                        auto const alive = weak.lock();
+                        if (ec || !alive) return;
+                        asio::error_code ignored;
+                        alive->close(code, text, ignored);
+                      });
+  }
+
+  // Timers ------------------------------------------------------------------
+
+  void start_ticker(std::string const& room_path, Duration interval) override {
+    auto ticker = std::make_shared<Ticker>(io_, interval);
+    tickers_[room_path] = ticker;
+    arm(room_path, ticker);
+  }
+
+  void stop_ticker(std::string const& room_path) override {
+    auto const it = tickers_.find(room_path);
+    if (it == tickers_.end()) return;
+    it->second->stopped = true;
+    it->second->timer.cancel();
+    tickers_.erase(it);
+  }
+
+ private:
+  struct Ticker {
+    Ticker(asio::io_context& io, Duration every)
+        : timer(io), interval(every), start(std::chrono::steady_clock::now()) {}
+    asio::steady_timer timer;
+    Duration interval;
+    SteadyTime start;
+    bool stopped = false;
+  };
+
+  void arm(std::string const& room_path, std::shared_ptr<Ticker> const& ticker) {
+    ticker->timer.expires_at(
+        next_tick(ticker->start, ticker->interval, std::chrono::steady_clock::now()));
+    // The handler owns the ticker, so a stop while it is queued cannot dangle.
+    ticker->timer.async_wait([this, room_path, ticker](asio::error_code const& ec) {
+      if (ec || ticker->stopped) return;
+      hub_.tick(room_path);
+      arm(room_path, ticker);
+    });
+  }
+
+  std::unique_ptr<Endpoint> make_endpoint() {
+    auto endpoint = std::make_unique<Endpoint>();
+    // websocketpp's own logs would go to stderr unformatted; we log what matters.
+    endpoint->clear_access_channels(websocketpp::log::alevel::all);
+    endpoint->clear_error_channels(websocketpp::log::elevel::all);
+    asio::error_code ec;
+    endpoint->init_asio(&io_, ec);
+    if (ec) throw std::runtime_error("cannot initialise the network: " + ec.message());
+    endpoint->set_reuse_addr(true);
+    endpoint->set_listen_backlog(1024);
+    endpoint->set_max_message_size(options_.max_message_size);
+    endpoint->set_open_handshake_timeout(to_millis(options_.handshake_timeout));
+    endpoint->set_close_handshake_timeout(to_millis(options_.shutdown_timeout));
+
+    Endpoint* ep = endpoint.get();
+    endpoint->set_validate_handler([this, ep](websocketpp::connection_hdl hdl) {
+      return on_validate(ep->get_con_from_hdl(hdl));
+    });
+    endpoint->set_http_handler(
+        [this, ep](websocketpp::connection_hdl hdl) { on_http(ep->get_con_from_hdl(hdl)); });
+    endpoint->set_open_handler(
+        [this, ep](websocketpp::connection_hdl hdl) { on_open(ep->get_con_from_hdl(hdl)); });
+    endpoint->set_close_handler(
+        [this, ep](websocketpp::connection_hdl hdl) { on_gone(ep->get_con_from_hdl(hdl)); });
+    endpoint->set_fail_handler([this, ep](websocketpp::connection_hdl hdl) {
+      auto const con = ep->get_con_from_hdl(hdl);
+      spdlog::debug("handshake failed from {}: {}", con->get_remote_endpoint(),
+                    con->get_ec().message());
+      on_gone(con);
+    });
+    endpoint->set_message_handler([this](websocketpp::connection_hdl hdl,
+                                         Endpoint::message_ptr msg) { on_message(hdl, msg); });
+    return endpoint;
+  }
+
+  // Handlers: websocketpp calls them on the io thread. None may throw: every call
+  // below uses the error_code overloads, and the core does not throw.
+
+  bool on_validate(ConnectionPtr const& con) {
+    if (shutting_down_) {
+      refuse(con, 503, encode_text_event(503, "error", "server is shutting down"));
+      return false;
+    }
+    auto const refusal = hub_.admit(con->get_resource());
+    if (!refusal) return true;
+    spdlog::info("refused {} from {}: HTTP {}", con->get_resource(), con->get_remote_endpoint(),
+                 refusal->http_status);
+    refuse(con, refusal->http_status, refusal->body);
+    return false;
+  }
+
+  void on_http(ConnectionPtr const& con) {
+    std::string const path(room_path_of(con->get_resource()));
+    if (path == "/healthz") {
+      refuse(con, 200, R"({"status":"ok"})");
+    } else if (auto const refusal = hub_.admit(path)) {
+      refuse(con, refusal->http_status, refusal->body);
+    } else {
+      refuse(con, 426,
+             encode_text_event(426, "error", "this is a WebSocket room: connect with ws://"));
+      con->append_header("Upgrade", "websocket");
+    }
+  }
+
+  static void refuse(ConnectionPtr const& con, int status, std::string const& body) {
+    con->set_status(static_cast<websocketpp::http::status_code::value>(status));
+    con->set_body(body);
+    con->replace_header("Content-Type", "application/json");
+  }
+
+  void on_open(ConnectionPtr const& con) {
+    SessionId id;
+    if (!free_ids_.empty()) {
+      id = free_ids_.back();
+      free_ids_.pop_back();
+    } else {
+      id = slots_.size();
+      slots_.emplace_back();
+    }
+    con->session_id = id + 1;  // 0 stays "no session"
+    slots_[id] = con;
+    hub_.join(id, con->get_resource());
+  }
+
+  void on_gone(ConnectionPtr const& con) {
+    if (con->session_id == 0) return;
+    SessionId const id = con->session_id - 1;
+    con->session_id = 0;
+    hub_.leave(id);
+    slots_[id].reset();
+    free_ids_.push_back(id);
+    if (shutting_down_ && free_ids_.size() == slots_.size()) finish_shutdown();
+  }
+
+  void on_message(websocketpp::connection_hdl const& hdl, Endpoint::message_ptr const& msg) {
+    auto const con = std::static_pointer_cast<Endpoint::connection_type>(hdl.lock());
+    if (!con || con->session_id == 0) return;
+    SessionId const id = con->session_id - 1;
+    if (msg->get_opcode() == websocketpp::frame::opcode::text) {
+      hub_.on_text(id, msg->get_payload());
+    } else {
+      hub_.on_binary(id, msg->get_payload());
+    }
+  }
+
+  ConnectionPtr const* connection(SessionId id) const {
+    if (id >= slots_.size() || !slots_[id]) return nullptr;
+    return &slots_[id];
+  }
+
+  static websocketpp::frame::opcode::value to_websocketpp(Opcode opcode) {
+    return opcode == Opcode::binary ? websocketpp::frame::opcode::binary
+                                    : websocketpp::frame::opcode::text;
+  }
+
+  void shutdown(int signo) {
+    spdlog::info("signal {}: closing {} client(s)", signo, slots_.size() - free_ids_.size());
+    shutting_down_ = true;
+    for (auto& endpoint : endpoints_) {
+      asio::error_code ec;
+      endpoint->stop_listening(ec);
+    }
+    for (auto& [path, ticker] : tickers_) {
+      ticker->stopped = true;
+      ticker->timer.cancel();
+    }
+    tickers_.clear();
+    for (auto const& con : slots_) {
+      if (!con) continue;
+      asio::error_code ec;
+      con->close(websocketpp::close::status::going_away, "server shutting down", ec);
+    }
+    // A second signal, or the deadline, ends the wait for slow peers.
+    signals_.async_wait([this](asio::error_code const& ec, int) {
+      if (!ec) io_.stop();
+    });
+    shutdown_deadline_.expires_after(options_.shutdown_timeout);
+    shutdown_deadline_.async_wait([this](asio::error_code const& ec) {
+      if (ec) return;
+      spdlog::warn("shutdown deadline passed with {} client(s) still open",
+                   slots_.size() - free_ids_.size());
+      io_.stop();
+    });
+    if (free_ids_.size() == slots_.size()) finish_shutdown();
+  }
+
+  void finish_shutdown() {
+    // Connections still in their opening handshake would otherwise keep the loop
+    // alive until their own timeout.
+    io_.stop();
+  }
+
+  ServeOptions options_;
+  asio::io_context io_;
+  RoomRegistry registry_;
+  SystemWallClock clock_;
+  Hub hub_;
+  asio::signal_set signals_;
+  asio::steady_timer shutdown_deadline_;
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;
+  // Open connections indexed by SessionId: an array index on the broadcast path, not a
+  // hash lookup. Freed ids are reused.
+  std::vector<ConnectionPtr> slots_;
+  std::vector<SessionId> free_ids_;
+  std::unordered_map<std::string, std::shared_ptr<Ticker>> tickers_;
+  bool shutting_down_ = false;
+};
+
+PushServer::PushServer(ServeOptions const& options) : impl_(std::make_unique<Impl>(options)) {}
+PushServer::~PushServer() = default;
+std::uint16_t PushServer::bind() {
+  return impl_->bind();
+}
+void PushServer::run() {
+  impl_->run();
+}
+
+}  // namespace wspush

@@ -1,0 +1,48 @@
+// `wspush serve`: the room server over websocketpp. The protocol lives in
+// core::Hub; this layer owns sockets, timers and signals (pimpl: no websocketpp
+// in this header).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/duration.hpp"
+#include "core/room.hpp"
+
+namespace wspush {
+
+struct ServeOptions {
+  std::string host = "localhost";
+  std::uint16_t port = 5000;
+  std::vector<RoomSpec> rooms;  // empty: the reference's ticker room /nowtime
+  Duration interval = std::chrono::seconds(1);
+  std::size_t max_message_size = 64 * 1024;
+  Duration handshake_timeout = std::chrono::seconds(5);
+  Duration shutdown_timeout = std::chrono::seconds(5);
+};
+
+class PushServer {
+ public:
+  // Throws std::invalid_argument when the options contradict each other.
+  explicit PushServer(ServeOptions const& options);
+  ~PushServer();
+  PushServer(PushServer const&) = delete;
+  PushServer& operator=(PushServer const&) = delete;
+
+  // Binds every address `host` resolves to (all on one port) and returns that port.
+  // Throws std::runtime_error naming the address and the reason when none binds.
+  std::uint16_t bind();
+
+  // Serves on the calling thread until SIGINT or SIGTERM, then stops accepting,
+  // closes every client with 1001 and returns once they are gone or the shutdown
+  // timeout has passed.
+  void run();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wspush

@@ -1,0 +1,82 @@
+"""Command-line behaviour of `wspush` and `wspush serve`: usage errors, help, defaults."""
+
+import subprocess
+
+import pytest
+
+from wspush_harness import DEADLINE, Server, connect, recv_json, wspush_binary
+
+
+def run(*args):
+    return subprocess.run([wspush_binary(), *args], capture_output=True, text=True,
+                          timeout=DEADLINE, stdin=subprocess.DEVNULL)
+
+
+def test_version():
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("wspush ")
+
+
+@pytest.mark.parametrize("args", [["help"], ["--help"], ["help", "serve"], ["serve", "--help"]])
+def test_help_exits_0(args):
+    r = run(*args)
+    assert r.returncode == 0 and "serve" in r.stdout
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["serve", "--interval", "5"], "missing unit"),
+    (["serve", "--interval", "0s"], "at least 1ms"),
+    (["serve", "--room", "nowtime"], "must start with '/'"),
+    (["serve", "--room", "/x:party"], "unknown kind"),
+    (["serve", "--room", "/x", "--room", "/x:relay"], "declared twice"),
+    (["serve", "--log-level", "loud"], "loud"),
+    (["serve", "--port", "99999"], "port"),
+    (["bogus"], "bogus"),
+    (["help", "bogus"], "unknown subcommand"),
+])
+def test_usage_errors_exit_2_with_a_reason(args, fragment):
+    r = run(*args, "--port", "0") if args[0] == "serve" and "--port" not in args else run(*args)
+    assert r.returncode == 2, r.stderr
+    assert fragment in r.stderr
+    assert r.stdout == ""
+
+
+def test_port_in_use_exits_1_with_a_reason():
+    with Server() as s:
+        r = run("serve", "--host", "127.0.0.1", "--port", str(s.port))
+        assert r.returncode == 1
+        assert "cannot listen" in r.stderr
+
+
+def test_defaults_serve_nowtime_ticker():
+    with Server() as s:  # no --room: the reference's /nowtime ticker
+        ws = connect(s.url("/nowtime"))
+        assert recv_json(ws)["data"] == "Welcome"
+        assert recv_json(ws)["event"] == "nowtime"
+        ws.close()
+
+
+COMPLETIONS = ["wspush.bash", "_wspush", "wspush.fish"]
+
+
+def subcommands():
+    out = run("--help").stdout
+    section = out.split("Subcommands:", 1)[1]
+    return [line.split()[0] for line in section.splitlines() if line.strip()]
+
+
+def long_flags(subcommand):
+    import re
+    return sorted(set(re.findall(r"(--[a-z][a-z0-9-]*)", run(subcommand, "--help").stdout)))
+
+
+@pytest.mark.parametrize("name", COMPLETIONS)
+def test_completions_cover_every_subcommand_and_flag(name):
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "completions", name)
+    text = open(path).read()
+    for sub in subcommands():
+        assert sub in text, "%s lacks subcommand %s" % (name, sub)
+        for flag in long_flags(sub):
+            bare = flag[2:]
+            assert flag in text or ("-l " + bare) in text, "%s lacks %s %s" % (name, sub, flag)

@@ -1,0 +1,159 @@
+"""Start the real wspush binary on --port 0 and talk to it, for the integration and
+interop tests. Every wait has a deadline; every process is stopped by its own PID."""
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import websocket  # Debian's python3-websocket (websocket-client)
+
+DEADLINE = 10.0  # seconds: generous, never a measure of speed
+
+
+def wspush_binary():
+    path = os.environ.get("WSPUSH_BIN")
+    if not path:
+        raise RuntimeError("set WSPUSH_BIN to the wspush binary (ctest does)")
+    return path
+
+
+class Server:
+    """A `wspush serve` process. Use as a context manager; it is always stopped."""
+
+    def __init__(self, *args, host="127.0.0.1"):
+        self.args = ["serve", "--host", host, "--port", "0", "--log-level", "debug", *args]
+        self.host = host
+        self.proc = None
+        self.port = None
+        self.listening = None
+        self.log = tempfile.TemporaryFile()
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(
+            [wspush_binary(), *self.args],
+            stdout=subprocess.PIPE,
+            stderr=self.log,  # a file, not a pipe: a full pipe would stall the server
+            stdin=subprocess.DEVNULL,
+        )
+        line = read_line(self.proc.stdout, DEADLINE)
+        if not line:
+            self.stop()
+            raise RuntimeError("server printed no listening line; stderr: %s" % self.stderr_text())
+        self.listening = line
+        self.port = json.loads(line)["port"]
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        code = self.stop()
+        # A sanitizer report, a crash or a failed shutdown shows up here.
+        if exc_type is None and code != 0:
+            raise AssertionError("wspush serve exited %s; stderr:\n%s" % (code, self.stderr_text()))
+
+    def url(self, path="/nowtime", scheme="ws"):
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return "%s://%s:%d%s" % (scheme, host, self.port, path)
+
+    def signal(self, signo):
+        self.proc.send_signal(signo)
+
+    def wait(self, timeout=DEADLINE):
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after the deadline; returns the exit status."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=DEADLINE)
+        return self.proc.returncode if self.proc else None
+
+    def stderr_text(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+
+def read_line(stream, timeout):
+    """One line from a pipe, or b"" when the deadline passes first."""
+    fd = stream.fileno()
+    buf = b""
+    end = time.monotonic() + timeout
+    while not buf.endswith(b"\n"):
+        left = end - time.monotonic()
+        if left <= 0:
+            return b""
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return b""
+        chunk = os.read(fd, 1)
+        if not chunk:
+            return buf
+        buf += chunk
+    return buf
+
+
+def connect(url, **kw):
+    return websocket.create_connection(url, timeout=DEADLINE, **kw)
+
+
+def recv_json(ws):
+    return json.loads(ws.recv())
+
+
+def recv_close(ws):
+    """Reads frames until the server's close frame; returns (code, reason, data_frames)."""
+    frames = []
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        opcode, data = ws.recv_data(control_frame=True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+            return code, data[2:].decode(), frames
+        if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+            frames.append(data)
+    raise AssertionError("no close frame within the deadline")
+
+
+def raw_handshake(host, port, path, extra_headers=()):
+    """Sends a WebSocket upgrade request by hand; returns (status, headers, body)."""
+    lines = [
+        "GET %s HTTP/1.1" % path,
+        "Host: %s:%d" % (host, port),
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+        *extra_headers,
+    ]
+    return raw_http(host, port, "\r\n".join(lines) + "\r\n\r\n")
+
+
+def raw_http(host, port, request):
+    with socket.create_connection((host, port), timeout=DEADLINE) as s:
+        s.sendall(request.encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode().split("\r\n")
+        headers = {}
+        for h in header_lines:
+            k, _, v = h.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(body) < length:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            body += chunk
+        return int(status_line.split()[1]), headers, body.decode()

@@ -1,0 +1,75 @@
+#include "core/codec.hpp"
+
+#include <gtest/gtest.h>
+
+using wspush::ClientMessage;
+using wspush::decode_client_message;
+
+TEST(Codec, EncodesTheEnvelopeInSpecOrder) {
+  EXPECT_EQ(wspush::encode_text_event(200, "notification", "Welcome"),
+            R"({"status":200,"event":"notification","data":"Welcome"})");
+  EXPECT_EQ(wspush::encode_text_event(200, "nowtime", "t", 7),
+            R"({"status":200,"event":"nowtime","data":"t","seq":7})");
+}
+
+TEST(Codec, EscapesStrings) {
+  EXPECT_EQ(wspush::encode_text_event(400, "error", "a \"quote\"\n"),
+            R"({"status":400,"event":"error","data":"a \"quote\"\n"})");
+}
+
+TEST(Codec, EmbedsJsonDataVerbatim) {
+  EXPECT_EQ(wspush::encode_json_event(200, "message", R"({"a":[1,2.5,null]})", 3),
+            R"({"status":200,"event":"message","data":{"a":[1,2.5,null]},"seq":3})");
+}
+
+TEST(Codec, ListeningLine) {
+  EXPECT_EQ(wspush::encode_listening("localhost", 5000),
+            R"({"event":"listening","host":"localhost","port":5000})");
+}
+
+TEST(Codec, DecodesClientEvents) {
+  EXPECT_EQ(decode_client_message(R"({"event":"close"})").kind, ClientMessage::Kind::close);
+  EXPECT_EQ(decode_client_message(R"({"event": "ping", "extra": 1})").kind,
+            ClientMessage::Kind::ping);
+  auto const pub = decode_client_message(R"({"event":"publish","data": {"x" : [1, "two"]}})");
+  EXPECT_EQ(pub.kind, ClientMessage::Kind::publish);
+  EXPECT_EQ(pub.data, R"({"x":[1,"two"]})");
+}
+
+TEST(Codec, PublishKeepsNumbersExact) {
+  auto const pub =
+      decode_client_message(R"({"event":"publish","data":[0.1,12345678901234567890]})");
+  EXPECT_EQ(pub.data, "[0.1,12345678901234567890]");
+}
+
+struct BadInput {
+  const char* text;
+  const char* reason_fragment;
+};
+
+class CodecRefuses : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(CodecRefuses, WithAReason) {
+  auto const m = decode_client_message(GetParam().text);
+  EXPECT_EQ(m.kind, ClientMessage::Kind::invalid);
+  EXPECT_NE(m.error.find(GetParam().reason_fragment), std::string::npos) << m.error;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Inputs, CodecRefuses,
+    ::testing::Values(
+        BadInput{"not json", "invalid JSON"}, BadInput{"{\"event\":\"close\"", "invalid JSON"},
+        BadInput{"", "invalid JSON"}, BadInput{"{\"event\":\"close\"} trailing", "invalid JSON"},
+        BadInput{"[1,2]", "expected a JSON object"},
+        BadInput{"\"close\"", "expected a JSON object"}, BadInput{"{}", "missing field: event"},
+        BadInput{"{\"event\":42}", "must be a string"},
+        BadInput{"{\"event\":\"dance\"}", "unknown event \"dance\""},
+        BadInput{"{\"event\":\"publish\"}", "missing field: data"}));
+
+TEST(Codec, CompactJson) {
+  std::string error;
+  EXPECT_EQ(wspush::compact_json(" { \"a\" : 1 } ", &error),
+            std::optional<std::string>("{\"a\":1}"));
+  EXPECT_EQ(wspush::compact_json("{", &error), std::nullopt);
+  EXPECT_NE(error.find("offset 1"), std::string::npos) << error;
+}

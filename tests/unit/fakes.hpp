@@ -1,0 +1,76 @@
+// In-memory stand-ins for the transport, so the core is tested without sockets.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/outbox.hpp"
+#include "core/timefmt.hpp"
+
+namespace wspush::test {
+
+// Records every delivery per session, in order. A broadcast is recorded once
+// (to check one encoding per broadcast) and fanned out to each member's inbox.
+class FakeOutbox final : public Outbox {
+ public:
+  struct Frame {
+    Opcode opcode;
+    std::string data;
+  };
+  struct Close {
+    std::uint16_t code;
+    std::string reason;
+    Duration linger;
+  };
+
+  void send(SessionId to, Opcode opcode, Payload const& message) override {
+    inbox[to].push_back({opcode, *message});
+  }
+  void broadcast(std::vector<SessionId> const& to, Payload const& message) override {
+    broadcasts.push_back(message);
+    for (SessionId id : to) inbox[id].push_back({Opcode::text, *message});
+  }
+  void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
+    closes[id] = {code, std::string(reason), linger};
+  }
+
+  // Messages for `id` received since the last call.
+  std::vector<Frame> take(SessionId id) {
+    auto out = std::move(inbox[id]);
+    inbox[id].clear();
+    return out;
+  }
+
+  std::map<SessionId, std::vector<Frame>> inbox;
+  std::map<SessionId, Close> closes;
+  std::vector<Payload> broadcasts;
+};
+
+class FakeTimers final : public Timers {
+ public:
+  void start_ticker(std::string const& path, Duration interval) override {
+    running[path] = interval;
+    ++starts;
+  }
+  void stop_ticker(std::string const& path) override { running.erase(path); }
+  std::map<std::string, Duration> running;
+  int starts = 0;
+};
+
+class FixedClock final : public WallClock {
+ public:
+  std::chrono::system_clock::time_point now() const override { return t; }
+  std::chrono::system_clock::time_point t =
+      std::chrono::system_clock::time_point(std::chrono::microseconds(1795741326227639LL));
+};
+
+inline rapidjson::Document parse(std::string const& text) {
+  rapidjson::Document d;
+  d.Parse(text.c_str(), text.size());
+  return d;
+}
+
+}  // namespace wspush::test

@@ -1,0 +1,229 @@
+// The wire protocol of SPEC §3, row by row, against a fake transport.
+#include "core/hub.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fakes.hpp"
+
+using namespace wspush;
+using namespace wspush::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kWelcome = R"({"status":200,"event":"notification","data":"Welcome"})";
+constexpr const char* kTime = "2026-11-27T01:02:06.227639Z";
+
+class HubTest : public ::testing::Test {
+ protected:
+  void declare(std::initializer_list<const char*> specs) {
+    for (auto text : specs) ASSERT_EQ(registry.declare(*parse_room_spec(text).spec), "");
+  }
+
+  std::vector<std::string> texts(SessionId id) {
+    std::vector<std::string> out;
+    for (auto& f : outbox.take(id)) {
+      EXPECT_EQ(f.opcode, Opcode::text);
+      out.push_back(f.data);
+    }
+    return out;
+  }
+
+  RoomRegistry registry;
+  FakeOutbox outbox;
+  FakeTimers timers;
+  FixedClock clock;
+  Hub hub{registry, outbox, timers, clock, HubOptions{250ms}};
+};
+
+}  // namespace
+
+TEST_F(HubTest, UnknownRoomIsRefusedWith404AndAJsonBody) {
+  declare({"/nowtime:ticker"});
+  auto const refusal = hub.admit("/nope?x=1");
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->http_status, 404);
+  EXPECT_EQ(refusal->body, R"({"status":404,"event":"error","data":"unknown room: /nope"})");
+  EXPECT_FALSE(hub.admit("/nowtime?since=4"));  // the query is not part of the room
+}
+
+TEST_F(HubTest, TickerJoinGetsWelcomeThenTheCurrentTimeWithoutSeq) {
+  declare({"/nowtime:ticker"});
+  hub.join(1, "/nowtime");
+  EXPECT_EQ(texts(1), (std::vector<std::string>{
+                          kWelcome, std::string(R"({"status":200,"event":"nowtime","data":")") +
+                                        kTime + "\"}"}));
+}
+
+TEST_F(HubTest, StartArmsOneTimerPerTickerRoom) {
+  declare({"/nowtime:ticker", "/clock:ticker", "/news:feed", "/r:relay"});
+  hub.start();
+  EXPECT_EQ(timers.running,
+            (std::map<std::string, Duration>{{"/clock", 250ms}, {"/nowtime", 250ms}}));
+}
+
+TEST_F(HubTest, TicksAreEncodedOncePerRoomWithIncreasingSeq) {
+  declare({"/nowtime:ticker"});
+  for (SessionId id = 1; id <= 3; ++id) hub.join(id, "/nowtime");
+  for (SessionId id = 1; id <= 3; ++id) outbox.take(id);
+  hub.tick("/nowtime");
+  hub.tick("/nowtime");
+  ASSERT_EQ(outbox.broadcasts.size(), 2u);  // one encoding per tick, whatever the members
+  for (SessionId id = 1; id <= 3; ++id) {
+    auto const got = texts(id);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0],
+              std::string(R"({"status":200,"event":"nowtime","data":")") + kTime + R"(","seq":1})");
+    EXPECT_EQ(parse(got[1])["seq"].GetUint64(), 2u);
+  }
+}
+
+TEST_F(HubTest, TickOfAnEmptyRoomEncodesNothing) {
+  declare({"/nowtime:ticker"});
+  hub.tick("/nowtime");
+  EXPECT_TRUE(outbox.broadcasts.empty());
+  hub.join(1, "/nowtime");
+  outbox.take(1);
+  hub.tick("/nowtime");
+  EXPECT_EQ(parse(texts(1).at(0))["seq"].GetUint64(), 1u);
+}
+
+TEST_F(HubTest, CloseEventSendsByeStopsTrafficAndClosesNormally) {
+  declare({"/nowtime:ticker"});
+  hub.join(1, "/nowtime");
+  hub.join(2, "/nowtime");
+  outbox.take(1);
+  outbox.take(2);
+  hub.on_text(1, R"({"event":"close"})");
+  EXPECT_EQ(texts(1), (std::vector<std::string>{R"({"status":200,"event":"bye","data":"bye"})"}));
+  ASSERT_TRUE(outbox.closes.count(1));
+  EXPECT_EQ(outbox.closes[1].code, 1000);
+  hub.tick("/nowtime");
+  EXPECT_TRUE(texts(1).empty());  // no room traffic after the bye
+  EXPECT_EQ(texts(2).size(), 1u);
+  EXPECT_EQ(outbox.closes[1].linger, kByeLinger);
+  hub.on_text(1, R"({"event":"close"})");  // the reference client's second close
+  EXPECT_TRUE(texts(1).empty());           // gets no answer, but ends the linger
+  EXPECT_EQ(outbox.closes[1].linger, Duration::zero());
+  EXPECT_EQ(outbox.closes[1].code, 1000);
+  hub.leave(1);
+  hub.leave(1);  // idempotent
+  EXPECT_EQ(hub.sessions(), 1u);
+}
+
+TEST_F(HubTest, PingGetsPongWithTheTime) {
+  declare({"/nowtime:ticker"});
+  hub.join(1, "/nowtime");
+  outbox.take(1);
+  hub.on_text(1, R"({"event":"ping"})");
+  EXPECT_EQ(texts(1),
+            (std::vector<std::string>{std::string(R"({"status":200,"event":"pong","data":")") +
+                                      kTime + "\"}"}));
+}
+
+TEST_F(HubTest, RelayPublishReachesEveryMemberIncludingTheSender) {
+  declare({"/r:relay", "/other:relay"});
+  hub.join(1, "/r");
+  hub.join(2, "/r");
+  hub.join(3, "/other");
+  for (SessionId id = 1; id <= 3; ++id) outbox.take(id);
+  hub.on_text(2, R"({"event":"publish","data":{"n":1}})");
+  hub.on_text(1, R"({"event":"publish","data":"two"})");
+  std::vector<std::string> const expected{
+      R"({"status":200,"event":"message","data":{"n":1},"seq":1})",
+      R"({"status":200,"event":"message","data":"two","seq":2})"};
+  EXPECT_EQ(texts(1), expected);
+  EXPECT_EQ(texts(2), expected);
+  EXPECT_TRUE(texts(3).empty());
+  EXPECT_EQ(outbox.broadcasts.size(), 2u);
+}
+
+TEST_F(HubTest, PublishOutsideARelayRoomIs403AndTheConnectionStays) {
+  declare({"/nowtime:ticker", "/news:feed"});
+  for (auto path : {"/nowtime", "/news"}) {
+    SessionId const id = path[1] == 'n' && path[2] == 'o' ? 1 : 2;
+    hub.join(id, path);
+    outbox.take(id);
+    hub.on_text(id, R"({"event":"publish","data":1})");
+    auto const got = texts(id);
+    ASSERT_EQ(got.size(), 1u) << path;
+    auto const doc = parse(got[0]);
+    EXPECT_EQ(doc["status"].GetInt(), 403);
+    EXPECT_STREQ(doc["event"].GetString(), "error");
+    EXPECT_NE(std::string(doc["data"].GetString()).find("relay"), std::string::npos);
+    EXPECT_FALSE(outbox.closes.count(id));
+  }
+  EXPECT_TRUE(outbox.broadcasts.empty());
+}
+
+TEST_F(HubTest, BadInputIs400AndTheConnectionStays) {
+  declare({"/r:relay"});
+  hub.join(1, "/r");
+  outbox.take(1);
+  for (auto text : {"nope", "{}", R"({"event":"dance"})", R"({"event":"publish"})", "[]"}) {
+    hub.on_text(1, text);
+    auto const got = texts(1);
+    ASSERT_EQ(got.size(), 1u) << text;
+    auto const doc = parse(got[0]);
+    EXPECT_EQ(doc["status"].GetInt(), 400) << text;
+    EXPECT_STREQ(doc["event"].GetString(), "error");
+    EXPECT_TRUE(doc["data"].IsString());
+  }
+  hub.on_binary(1, std::string("\x00\x01", 2));
+  EXPECT_EQ(parse(texts(1).at(0))["status"].GetInt(), 400);
+  EXPECT_TRUE(outbox.closes.empty());
+  hub.on_text(1, R"({"event":"publish","data":1})");  // still a working member
+  EXPECT_EQ(parse(texts(1).at(0))["seq"].GetUint64(), 1u);
+}
+
+TEST_F(HubTest, EchoRoomReturnsFramesUnchangedWithoutEnvelope) {
+  declare({"/echo:echo"});
+  hub.join(1, "/echo");
+  EXPECT_TRUE(outbox.take(1).empty());  // no welcome: conformance suites see only echoes
+  hub.on_text(1, R"({"event":"close"})");
+  hub.on_binary(1, std::string("\x00\xff", 2));
+  auto const got = outbox.take(1);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].opcode, Opcode::text);
+  EXPECT_EQ(got[0].data, R"({"event":"close"})");
+  EXPECT_EQ(got[1].opcode, Opcode::binary);
+  EXPECT_EQ(got[1].data, std::string("\x00\xff", 2));
+  EXPECT_TRUE(outbox.closes.empty());
+}
+
+TEST_F(HubTest, FamilyRoomsAreCreatedOnJoinAndDroppedWhenEmpty) {
+  declare({"/clock/*:ticker", "/chat/*:relay"});
+  EXPECT_FALSE(hub.admit("/clock/utc"));
+  hub.join(1, "/clock/utc");
+  hub.join(2, "/clock/utc");
+  EXPECT_EQ(timers.running.count("/clock/utc"), 1u);
+  EXPECT_EQ(timers.starts, 1);
+  EXPECT_EQ(parse(texts(1).at(1))["event"], "utc");
+  hub.leave(1);
+  EXPECT_EQ(timers.running.count("/clock/utc"), 1u);
+  hub.leave(2);
+  EXPECT_EQ(timers.running.count("/clock/utc"), 0u);
+  EXPECT_EQ(registry.find("/clock/utc"), nullptr);
+
+  hub.join(3, "/chat/a");
+  hub.join(4, "/chat/b");
+  outbox.take(3);
+  outbox.take(4);
+  hub.on_text(3, R"({"event":"publish","data":1})");
+  EXPECT_EQ(texts(3).size(), 1u);
+  EXPECT_TRUE(texts(4).empty());  // sibling rooms are separate
+}
+
+TEST_F(HubTest, LeavingInAnyOrderKeepsMembershipConsistent) {
+  declare({"/r:relay"});
+  for (SessionId id = 1; id <= 5; ++id) hub.join(id, "/r");
+  hub.leave(1);
+  hub.leave(4);
+  hub.leave(2);
+  for (SessionId id = 1; id <= 5; ++id) outbox.take(id);
+  hub.on_text(3, R"({"event":"publish","data":0})");
+  EXPECT_EQ(texts(3).size(), 1u);
+  EXPECT_EQ(texts(5).size(), 1u);
+  for (SessionId id : {1, 2, 4}) EXPECT_TRUE(texts(id).empty());
+  EXPECT_EQ(registry.find("/r")->members().size(), 2u);
+}

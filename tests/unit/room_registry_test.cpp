@@ -1,0 +1,96 @@
+#include "core/room_registry.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace wspush;
+
+namespace {
+RoomSpec spec(const char* text) {
+  return *parse_room_spec(text).spec;
+}
+}  // namespace
+
+TEST(RoomSpec, ParsesPathKindAndFamily) {
+  auto const plain = parse_room_spec("/news");
+  ASSERT_TRUE(plain.spec);
+  EXPECT_EQ(plain.spec->path, "/news");
+  EXPECT_EQ(plain.spec->kind, RoomKind::feed);
+  EXPECT_FALSE(plain.spec->family);
+
+  auto const fam = parse_room_spec("/chat/*:relay");
+  ASSERT_TRUE(fam.spec);
+  EXPECT_EQ(fam.spec->path, "/chat/");
+  EXPECT_EQ(fam.spec->kind, RoomKind::relay);
+  EXPECT_TRUE(fam.spec->family);
+}
+
+TEST(RoomSpec, RefusesBadSpecs) {
+  for (auto text : {"news", "/x:party", "/a*b", "/x?y", ":ticker", "/x/*/y"}) {
+    auto const r = parse_room_spec(text);
+    EXPECT_FALSE(r.spec) << text;
+    EXPECT_FALSE(r.error.empty()) << text;
+  }
+}
+
+TEST(RoomRegistry, ResolvesDeclaredRoomsAndFamilies) {
+  RoomRegistry reg;
+  EXPECT_EQ(reg.declare(spec("/nowtime:ticker")), "");
+  EXPECT_EQ(reg.declare(spec("/chat/*:relay")), "");
+  EXPECT_EQ(reg.declare(spec("/chat/ops/*:echo")), "");
+  EXPECT_EQ(reg.resolve("/nowtime"), RoomKind::ticker);
+  EXPECT_EQ(reg.resolve("/chat/a"), RoomKind::relay);
+  EXPECT_EQ(reg.resolve("/chat/a/b"), RoomKind::relay);
+  EXPECT_EQ(reg.resolve("/chat/ops/x"), RoomKind::echo);  // longest prefix wins
+  EXPECT_EQ(reg.resolve("/chat"), std::nullopt);          // the family root is not a room
+  EXPECT_EQ(reg.resolve("/chat/"), std::nullopt);
+  EXPECT_EQ(reg.resolve("/nowtime/x"), std::nullopt);
+}
+
+TEST(RoomRegistry, RefusesDuplicates) {
+  RoomRegistry reg;
+  EXPECT_EQ(reg.declare(spec("/a")), "");
+  EXPECT_NE(reg.declare(spec("/a:relay")), "");
+  EXPECT_EQ(reg.declare(spec("/f/*")), "");
+  EXPECT_NE(reg.declare(spec("/f/*:echo")), "");
+}
+
+TEST(RoomRegistry, FamilyRoomsComeAndGo) {
+  RoomRegistry reg;
+  reg.declare(spec("/chat/*:relay"));
+  reg.declare(spec("/fixed"));
+  bool created = false;
+  Room* room = reg.get_or_create("/chat/a", &created);
+  ASSERT_NE(room, nullptr);
+  EXPECT_TRUE(created);
+  EXPECT_TRUE(room->dynamic());
+  EXPECT_EQ(reg.get_or_create("/chat/a", &created), room);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(reg.get_or_create("/other", &created), nullptr);
+
+  room->add(1);
+  EXPECT_FALSE(reg.drop_if_unused(*room));
+  room->remove_at(0);
+  EXPECT_TRUE(reg.drop_if_unused(*room));
+  EXPECT_EQ(reg.find("/chat/a"), nullptr);
+
+  Room* fixed = reg.find("/fixed");
+  ASSERT_NE(fixed, nullptr);
+  EXPECT_FALSE(reg.drop_if_unused(*fixed));  // declared rooms stay
+}
+
+TEST(Room, SwapRemoveReportsTheMovedMember) {
+  Room room("/r", RoomKind::relay, false);
+  room.add(10);
+  room.add(11);
+  room.add(12);
+  EXPECT_EQ(room.remove_at(0), std::optional<SessionId>(12));
+  EXPECT_EQ(room.members(), (std::vector<SessionId>{12, 11}));
+  EXPECT_EQ(room.remove_at(1), std::nullopt);
+  EXPECT_EQ(room.members(), (std::vector<SessionId>{12}));
+}
+
+TEST(Room, TickEventIsTheLastSegment) {
+  EXPECT_EQ(Room("/nowtime", RoomKind::ticker, false).tick_event(), "nowtime");
+  EXPECT_EQ(Room("/a/b/clock", RoomKind::ticker, false).tick_event(), "clock");
+  EXPECT_EQ(Room("/", RoomKind::ticker, false).tick_event(), "tick");
+}
