@@ -23,5 +23,6 @@ struct Command {
 };
 
 Command serve_command();
+Command client_command();
 
 }  // namespace wspush::cmd

@@ -14,7 +14,7 @@ namespace {
 using wspush::cmd::Command;
 
 std::vector<Command> all_commands() {
-  return {wspush::cmd::serve_command()};
+  return {wspush::cmd::serve_command(), wspush::cmd::client_command()};
 }
 
 }  // namespace

@@ -5,12 +5,12 @@ _wspush() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="serve help"
+  local commands="serve client help"
   local sub=""
   local i
   for ((i = 1; i < cword; i++)); do
     case "${words[i]}" in
-      serve|help) sub="${words[i]}"; break ;;
+      serve|client|help) sub="${words[i]}"; break ;;
     esac
   done
 
@@ -31,6 +31,19 @@ _wspush() {
         --host|--port|--max-message-size) return ;;
       esac
       COMPREPLY=($(compgen -W "--help --host --port --room --interval --max-message-size --log-level" -- "$cur"))
+      ;;
+    client)
+      case "$prev" in
+        --cacert) _filedir pem; return ;;
+        --timeout|--idle-timeout|--handshake-timeout)
+          COMPREPLY=($(compgen -W "500ms 1s 10s 1m" -- "$cur")); return ;;
+        -n|--count|--send|-H|--header|--origin|--token|--proxy|--max-message-size) return ;;
+      esac
+      if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "--help --async --sync -n --count --send --send-stdin --timeout --idle-timeout --handshake-timeout --echo -H --header --origin --token --proxy --cacert -k --insecure --max-message-size --stats" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "ws://localhost:5000/nowtime wss://" -- "$cur"))
+      fi
       ;;
   esac
 }

@@ -1,10 +1,11 @@
 # fish completion for wspush. Install: copy to ~/.config/fish/completions/wspush.fish
 
-set -l commands serve help
+set -l commands serve client help
 complete -c wspush -f
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -l help -d 'Print help and exit'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print the version and exit'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a serve -d 'Run the WebSocket push server'
+complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a client -d 'Print a room\'s messages as JSON lines'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a help -d 'Show help for wspush or for one subcommand'
 complete -c wspush -n "__fish_seen_subcommand_from help" -a "$commands"
 
@@ -16,3 +17,24 @@ complete -c wspush -n "__fish_seen_subcommand_from serve" -l room -r -d 'Room PA
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l interval -r -a '200ms 1s 1.5s 2m' -d 'Ticker interval'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l max-message-size -r -d 'Largest client message in bytes'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l log-level -r -a 'trace debug info warn error off' -d 'Log level on stderr'
+
+# client
+set -l c "__fish_seen_subcommand_from client"
+complete -c wspush -n $c -l help -d 'Print help and exit'
+complete -c wspush -n $c -l async -d 'Run on the Asio event loop (default)'
+complete -c wspush -n $c -l sync -d 'Use the blocking client'
+complete -c wspush -n $c -s n -l count -r -d 'Print N messages, then close'
+complete -c wspush -n $c -l send -r -d 'Send this JSON once connected'
+complete -c wspush -n $c -l send-stdin -d 'Send each line of stdin'
+complete -c wspush -n $c -l timeout -r -d 'Give up after this long overall'
+complete -c wspush -n $c -l idle-timeout -r -d 'Give up after this long without a message'
+complete -c wspush -n $c -l handshake-timeout -r -d 'Wait this long for the handshake answer'
+complete -c wspush -n $c -l echo -d 'Send every received frame back'
+complete -c wspush -n $c -s H -l header -r -d 'Extra request header'
+complete -c wspush -n $c -l origin -r -d 'Origin header'
+complete -c wspush -n $c -l token -r -d 'Send Authorization: Bearer TOKEN'
+complete -c wspush -n $c -l proxy -r -d 'HTTP CONNECT proxy'
+complete -c wspush -n $c -l cacert -r -F -d 'Trusted CA file (PEM)'
+complete -c wspush -n $c -s k -l insecure -d 'Do not verify the certificate'
+complete -c wspush -n $c -l max-message-size -r -d 'Largest message accepted'
+complete -c wspush -n $c -l stats -d 'Print a JSON summary on stderr'

@@ -66,17 +66,51 @@ std::string encode_json_event(int status, std::string_view event, std::string_vi
 }
 
 std::string encode_listening(std::string_view host, unsigned port) {
+  return encode_object(
+      {{"event", std::string_view("listening")}, {"host", host}, {"port", std::uint64_t{port}}});
+}
+
+std::string encode_object(std::vector<std::pair<std::string_view, JsonScalar>> const& fields) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
-  w.Key("event");
-  w.String("listening");
-  w.Key("host");
-  w.String(host.data(), static_cast<rapidjson::SizeType>(host.size()));
-  w.Key("port");
-  w.Uint(port);
+  for (auto const& [key, value] : fields) {
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    std::visit(
+        [&w](auto const& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) {
+            w.Null();
+          } else if constexpr (std::is_same_v<T, bool>) {
+            w.Bool(v);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            w.Int64(v);
+          } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+            w.Uint64(v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            w.Double(v);
+          } else {
+            w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+          }
+        },
+        value);
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+ServerText inspect_server_text(std::string_view text) {
+  ServerText out;
+  out.one_line = text.find_first_of("\r\n") == std::string_view::npos;
+  rapidjson::Document doc;
+  doc.Parse<kParseFlags>(text.data(), text.size());
+  if (doc.HasParseError()) return out;
+  out.json = true;
+  if (doc.IsObject()) {
+    auto const seq = doc.FindMember("seq");
+    if (seq != doc.MemberEnd() && seq->value.IsUint64()) out.seq = seq->value.GetUint64();
+  }
+  return out;
 }
 
 ClientMessage decode_client_message(std::string_view text) {

@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
 
 namespace wspush {
 
@@ -20,6 +23,19 @@ std::string encode_json_event(int status, std::string_view event, std::string_vi
 
 // {"event":"listening","host":H,"port":P}: the server's readiness line.
 std::string encode_listening(std::string_view host, unsigned port);
+
+// A flat JSON object of scalars, in the order given: summaries and status lines.
+using JsonScalar =
+    std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string_view>;
+std::string encode_object(std::vector<std::pair<std::string_view, JsonScalar>> const& fields);
+
+// What a client needs to know of a text frame from a server.
+struct ServerText {
+  bool json = false;                 // one valid JSON value
+  bool one_line = true;              // no raw newline: can be printed as one line unchanged
+  std::optional<std::uint64_t> seq;  // the envelope's "seq", if any
+};
+ServerText inspect_server_text(std::string_view text);
 
 struct ClientMessage {
   enum class Kind { close, ping, publish, invalid };

@@ -157,3 +157,62 @@ def raw_http(host, port, request):
                 break
             body += chunk
         return int(status_line.split()[1]), headers, body.decode()
+
+
+SUPPORT = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"  # Debian's, with python3-websockets and python3-websocket
+
+
+class Helper:
+    """A helper process (Python) that prints {"port": P} when ready; stopped by PID."""
+
+    def __init__(self, argv, cwd=None):
+        self.argv = argv
+        self.cwd = cwd
+        self.log = tempfile.TemporaryFile()
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=self.log,
+                                     stdin=subprocess.DEVNULL, cwd=self.cwd)
+        line = read_line(self.proc.stdout, DEADLINE)
+        if not line:
+            self.__exit__()
+            self.log.seek(0)
+            raise RuntimeError("%s did not start: %s" % (self.argv, self.log.read().decode()))
+        self.port = json.loads(line)["port"]
+        return self
+
+    def lines(self, timeout=1.0):
+        """Further JSON lines it printed (e.g. what a proxy saw)."""
+        out = []
+        while True:
+            line = read_line(self.proc.stdout, timeout)
+            if not line:
+                return out
+            out.append(json.loads(line))
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=DEADLINE)
+
+
+def scripted_server(scenario, *extra):
+    return Helper([PYTHON, os.path.join(SUPPORT, "scripted_server.py"), scenario, *extra])
+
+
+def connect_proxy(*extra):
+    return Helper([PYTHON, os.path.join(SUPPORT, "connect_proxy.py"), *extra])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_wspush(*args, input=None, timeout=DEADLINE * 3, env=None):
+    """Runs `wspush ARGS` to completion; stdout/stderr as text."""
+    return subprocess.run([wspush_binary(), *args], input=input, capture_output=True,
+                          text=True, timeout=timeout, env=env,
+                          stdin=None if input is not None else subprocess.DEVNULL)

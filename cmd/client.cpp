@@ -1,0 +1,361 @@
+// `wspush client`: prints every message of a room as one JSON line, for scripts.
+// Two modes with the same output and exit codes: --async (Asio event loop, the
+// default) and --sync (a blocking client driven on this thread).
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "commands.hpp"
+#include "core/client_session.hpp"
+#include "core/codec.hpp"
+#include "net/ws_client.hpp"
+#include "options.hpp"
+
+namespace wspush::cmd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::uint16_t kCloseNormal = 1000;
+constexpr Duration kCloseWait = std::chrono::seconds(5);  // bound on the closing handshake
+const std::string kCloseEvent = R"({"event":"close"})";
+
+struct ClientFlags {
+  std::string url = "ws://localhost:5000/nowtime";
+  bool sync = false;
+  bool async = false;
+  std::optional<std::uint64_t> count;
+  std::vector<std::string> sends;
+  bool send_stdin = false;
+  std::string timeout;
+  std::string idle_timeout;
+  bool echo = false;
+  bool stats = false;
+  ConnectOptions connect;
+  std::string handshake_timeout = "10s";
+};
+
+// What both modes share: the session, the clock, stdout, stderr and the verdict.
+class Run {
+ public:
+  explicit Run(ClientFlags const& flags)
+      : session_(ClientSessionOptions{flags.count, flags.echo}), stats_(flags.stats) {}
+
+  std::chrono::microseconds elapsed() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_);
+  }
+
+  // Prints the frame's line; returns what else to do with it.
+  Reaction on_frame(ClientEvent const& e) {
+    Reaction r = session_.on_frame(e.opcode, e.payload, elapsed());
+    if (r.warning) std::cerr << "wspush client: " << *r.warning << '\n';
+    if (r.line) {
+      r.line->push_back('\n');
+      if (std::fwrite(r.line->data(), 1, r.line->size(), stdout) != r.line->size() ||
+          std::fflush(stdout) != 0) {
+        fail({ExitCode::failure, std::string("cannot write to stdout: ") + std::strerror(errno)});
+      }
+    }
+    return r;
+  }
+
+  void closed(int code, std::string reason) {
+    close_code_ = code;
+    session_.stats().close_code = code;
+    session_.stats().close_reason = std::move(reason);
+  }
+
+  void fail(ClientFailure failure) {
+    if (!failure_) failure_ = std::move(failure);
+  }
+
+  bool finished() const { return session_.finished(); }
+  bool failed() const { return failure_.has_value(); }
+
+  int finish() {
+    ClientStats& stats = session_.stats();
+    stats.duration = elapsed();
+    if (stats_) std::cerr << encode_stats(stats) << std::endl;
+    if (failure_) {
+      std::cerr << "wspush client: " << failure_->reason << '\n';
+      return static_cast<int>(failure_->code);
+    }
+    ExitCode const code = session_.outcome(close_code_);
+    if (code == ExitCode::protocol) {
+      std::cerr << "wspush client: connection closed "
+                << (*close_code_ == 1006 ? "abnormally (1006, no close frame)"
+                                         : "with " + std::to_string(*close_code_))
+                << (stats.close_reason.empty() ? "" : ": " + stats.close_reason) << '\n';
+    } else if (code == ExitCode::gap) {
+      std::cerr << "wspush client: " << session_.seq().gaps() << " seq gap(s), "
+                << session_.seq().missed() << " message(s) missed\n";
+    }
+    return static_cast<int>(code);
+  }
+
+ private:
+  ClientSession session_;
+  bool stats_;
+  Clock::time_point start_ = Clock::now();
+  std::optional<int> close_code_;
+  std::optional<ClientFailure> failure_;
+};
+
+struct Deadlines {
+  std::optional<Duration> overall;
+  std::optional<Duration> idle;
+};
+
+// Splits stdin bytes into lines; the last partial line waits for more.
+class LineSplitter {
+ public:
+  template <typename Fn>
+  void feed(std::string_view bytes, Fn&& on_line) {
+    pending_.append(bytes);
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      emit(pending_.substr(start, nl - start), on_line);
+    }
+    pending_.erase(0, start);
+  }
+  template <typename Fn>
+  void finish(Fn&& on_line) {
+    if (!pending_.empty()) emit(std::move(pending_), on_line);
+    pending_.clear();
+  }
+
+ private:
+  template <typename Fn>
+  static void emit(std::string line, Fn&& on_line) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) on_line(std::move(line));
+  }
+  std::string pending_;
+};
+
+int run_async(ClientFlags const& flags, Deadlines const& limits) {
+  Run run(flags);
+  AsyncClient* client = nullptr;
+  bool closing = false;
+  using Slot = AsyncClient::TimerSlot;
+
+  auto const say_goodbye = [&] {
+    closing = true;
+    client->send(Opcode::text, kCloseEvent);
+    client->close(kCloseNormal, "done");
+    client->arm(Slot::linger, kCloseWait, [&] {
+      std::cerr << "wspush client: the server did not finish the closing handshake\n";
+      client->stop();
+    });
+  };
+  auto const touch = [&] {
+    if (limits.idle && !closing) {
+      client->arm(Slot::idle, *limits.idle, [&] {
+        run.fail({ExitCode::timeout,
+                  "no message for " + format_duration(*limits.idle) + " (--idle-timeout)"});
+        client->stop();
+      });
+    }
+  };
+
+  AsyncClient c(flags.connect, [&](ClientEvent& e) {
+    switch (e.kind) {
+      case ClientEvent::Kind::open:
+        for (std::string const& text : flags.sends) client->send(Opcode::text, text);
+        if (flags.send_stdin) {
+          client->read_lines(
+              STDIN_FILENO,
+              [&](std::string line) {
+                if (!line.empty() && !closing) client->send(Opcode::text, line);
+              },
+              [] {});
+        }
+        touch();
+        break;
+      case ClientEvent::Kind::frame: {
+        if (closing) break;
+        Reaction const r = run.on_frame(e);
+        if (run.failed()) {
+          client->stop();
+          break;
+        }
+        if (r.echo) client->send(e.opcode, e.payload);
+        if (r.finish) {
+          say_goodbye();
+        } else {
+          touch();
+        }
+        break;
+      }
+      case ClientEvent::Kind::closed:
+        run.closed(e.close_code, e.close_reason);
+        client->stop();
+        break;
+      case ClientEvent::Kind::failed:
+        run.fail(e.failure);
+        client->stop();
+        break;
+    }
+  });
+  client = &c;
+  if (limits.overall) {
+    c.arm(Slot::overall, *limits.overall, [&] {
+      run.fail({ExitCode::timeout,
+                "no end within " + format_duration(*limits.overall) + " (--timeout)"});
+      c.stop();
+    });
+  }
+  c.run();
+  return run.finish();
+}
+
+int run_sync(ClientFlags const& flags, Deadlines const& limits) {
+  Run run(flags);
+  auto const now = [] { return Clock::now(); };
+  Clock::time_point const end = limits.overall ? now() + *limits.overall : Clock::time_point::max();
+  auto const overall_timeout = [&] {
+    run.fail(
+        {ExitCode::timeout, "no end within " + format_duration(*limits.overall) + " (--timeout)"});
+    return run.finish();
+  };
+
+  BlockingClient client(flags.connect);
+  if (auto failure = client.connect(end)) {
+    if (limits.overall && now() >= end) return overall_timeout();
+    run.fail(*failure);
+    return run.finish();
+  }
+  for (std::string const& text : flags.sends) client.send(Opcode::text, text, end);
+
+  bool stdin_open = flags.send_stdin;
+  LineSplitter lines;
+  Clock::time_point last_activity = now();
+  for (;;) {
+    Clock::time_point deadline = end;
+    if (limits.idle) deadline = std::min(deadline, last_activity + *limits.idle);
+    ClientEvent e;
+    switch (client.receive(&e, deadline, stdin_open ? STDIN_FILENO : -1)) {
+      case BlockingClient::Wait::timeout:
+        if (now() >= end) return overall_timeout();
+        run.fail({ExitCode::timeout,
+                  "no message for " + format_duration(*limits.idle) + " (--idle-timeout)"});
+        return run.finish();
+      case BlockingClient::Wait::fd_readable: {
+        char buf[65536];
+        ssize_t const n = ::read(STDIN_FILENO, buf, sizeof buf);
+        auto const send_line = [&](std::string line) { client.send(Opcode::text, line, end); };
+        if (n > 0) {
+          lines.feed(std::string_view(buf, static_cast<std::size_t>(n)), send_line);
+        } else if (n == 0 || errno != EINTR) {
+          lines.finish(send_line);
+          stdin_open = false;
+        }
+        continue;
+      }
+      case BlockingClient::Wait::event:
+        break;
+    }
+    if (e.kind == ClientEvent::Kind::closed) {
+      run.closed(e.close_code, e.close_reason);
+      return run.finish();
+    }
+    if (e.kind != ClientEvent::Kind::frame) continue;
+    last_activity = now();
+    Reaction const r = run.on_frame(e);
+    if (run.failed()) return run.finish();
+    if (r.echo) client.send(e.opcode, e.payload, end);
+    if (r.finish) {
+      Clock::time_point const close_by = std::min(end, now() + kCloseWait);
+      client.send(Opcode::text, kCloseEvent, close_by);
+      if (auto closed = client.close(kCloseNormal, "done", close_by)) {
+        run.closed(closed->close_code, closed->close_reason);
+      } else {
+        std::cerr << "wspush client: the server did not finish the closing handshake\n";
+      }
+      return run.finish();
+    }
+  }
+}
+
+int run_client(ClientFlags& flags) {
+  if (flags.sync && flags.async)
+    return usage_error("client: --sync and --async exclude each other");
+  if (flags.count && *flags.count == 0) return usage_error("client: --count must be at least 1");
+  Deadlines limits;
+  for (auto [text, slot, name] :
+       {std::tuple{&flags.timeout, &limits.overall, "--timeout"},
+        std::tuple{&flags.idle_timeout, &limits.idle, "--idle-timeout"},
+        std::tuple{&flags.handshake_timeout, static_cast<std::optional<Duration>*>(nullptr),
+                   "--handshake-timeout"}}) {
+    if (text->empty()) continue;
+    auto const parsed = parse_duration(*text);
+    if (!parsed.value) return usage_error(std::string("client: ") + name + ": " + parsed.error);
+    if (parsed.value->count() <= 0) {
+      return usage_error(std::string("client: ") + name + ": must be positive");
+    }
+    if (slot) {
+      *slot = *parsed.value;
+    } else {
+      flags.connect.handshake_timeout = *parsed.value;
+    }
+  }
+  for (std::string const& text : flags.sends) {
+    std::string error;
+    if (!compact_json(text, &error)) return usage_error("client: --send '" + text + "': " + error);
+  }
+  if (std::string const error = check_connect_options(flags.connect); !error.empty()) {
+    return usage_error("client: " + error);
+  }
+  return flags.sync ? run_sync(flags, limits) : run_async(flags, limits);
+}
+
+}  // namespace
+
+Command client_command() {
+  return {"client", "Print a room's messages as JSON lines (for scripts)", [](CLI::App& app) {
+            auto f = std::make_shared<ClientFlags>();
+            app.add_option("url", f->connect.url, "Room URL, ws:// or wss://")
+                ->default_val(f->url)
+                ->capture_default_str();
+            app.add_flag("--async", f->async, "Run on Asio's event loop (the default)");
+            app.add_flag("--sync", f->sync, "Use the blocking client on this thread");
+            app.add_option("-n,--count", f->count,
+                           "Print N messages (the welcome counts), then close and exit 0");
+            app.add_option("--send", f->sends, "Send this JSON text once connected (repeatable)")
+                ->type_name("JSON");
+            app.add_flag("--send-stdin", f->send_stdin, "Send each line of stdin as a text frame");
+            app.add_option("--timeout", f->timeout, "Give up after this long overall (exit 7)")
+                ->type_name("DURATION");
+            app.add_option("--idle-timeout", f->idle_timeout,
+                           "Give up after this long without a message (exit 7)")
+                ->type_name("DURATION");
+            app.add_option("--handshake-timeout", f->handshake_timeout,
+                           "Wait this long for the server's handshake answer (exit 7)")
+                ->capture_default_str();
+            app.add_flag("--echo", f->echo, "Send every received frame back unchanged");
+            app.add_option("-H,--header", f->connect.headers, "Extra request header (repeatable)")
+                ->type_name("'NAME: VALUE'");
+            app.add_option("--origin", f->connect.origin, "Origin header");
+            app.add_option("--token", f->connect.token, "Send Authorization: Bearer TOKEN");
+            app.add_option("--proxy", f->connect.proxy,
+                           "HTTP CONNECT proxy http://HOST:PORT (default: $https_proxy for "
+                           "wss://, $http_proxy for ws://, unless $no_proxy covers the host)");
+            app.add_option("--cacert", f->connect.cacert, "Trust the CAs in this PEM file (wss://)")
+                ->check(CLI::ExistingFile);
+            app.add_flag("-k,--insecure", f->connect.insecure,
+                         "Do not verify the server's certificate (wss://)");
+            app.add_option("--max-message-size", f->connect.max_message_size,
+                           "Largest message accepted, in bytes (larger: close 1009, exit 6)")
+                ->capture_default_str();
+            app.add_flag("--stats", f->stats, "Print a JSON summary on stderr at the end");
+            app.footer(
+                "Exit codes: 0 ok, 1 other failure, 2 usage, 3 cannot connect (DNS, TCP, proxy),\n"
+                "4 TLS failure, 5 handshake refused (HTTP status), 6 protocol error or abnormal\n"
+                "close, 7 timeout, 8 seq gap.");
+            return [f] { return run_client(*f); };
+          }};
+}
+
+}  // namespace wspush::cmd

@@ -1,0 +1,91 @@
+#include "core/client_session.hpp"
+
+#include "core/base64.hpp"
+#include "core/codec.hpp"
+
+namespace wspush {
+
+std::string printable_line(Opcode opcode, std::string_view payload, bool json, bool one_line) {
+  if (opcode == Opcode::binary) return encode_object({{"binary", base64_encode(payload)}});
+  if (json && one_line) return std::string(payload);
+  if (json) {
+    std::string error;
+    if (auto compact = compact_json(payload, &error)) return *compact;
+  }
+  return encode_object({{"text", payload}});
+}
+
+bool is_normal_close(int code) {
+  return code == 1000 || code == 1001;
+}
+
+std::string encode_stats(ClientStats const& s) {
+  using Field = std::pair<std::string_view, JsonScalar>;
+  auto const millis = [](std::chrono::microseconds d) { return d.count() / 1000.0; };
+  JsonScalar first = nullptr;
+  if (s.first_message) first = millis(*s.first_message);
+  JsonScalar code = nullptr;
+  if (s.close_code) code = std::int64_t{*s.close_code};
+  return encode_object(std::vector<Field>{
+      {"event", std::string_view("stats")},
+      {"received", s.received},
+      {"gaps", s.gaps},
+      {"missed", s.missed},
+      {"duplicates", s.duplicates},
+      {"reconnects", s.reconnects},
+      {"first_message_ms", first},
+      {"duration_ms", millis(s.duration)},
+      {"close_code", code},
+      {"close_reason", std::string_view(s.close_reason)},
+  });
+}
+
+ClientSession::ClientSession(ClientSessionOptions options) : options_(options) {}
+
+Reaction ClientSession::on_frame(Opcode opcode, std::string_view payload,
+                                 std::chrono::microseconds elapsed) {
+  Reaction r;
+  if (finished_) return r;  // between our close and the server's: not ours to print
+  ++stats_.received;
+  if (!stats_.first_message) stats_.first_message = elapsed;
+  bool json = false;
+  bool one_line = true;
+  if (opcode == Opcode::text) {
+    ServerText const info = inspect_server_text(payload);
+    json = info.json;
+    one_line = info.one_line;
+    if (info.seq) {
+      auto const before = seq_.last();
+      switch (seq_.observe(*info.seq)) {
+        case SeqTracker::Verdict::gap:
+          r.warning = "gap: expected seq " + std::to_string(*before + 1) + ", got " +
+                      std::to_string(*info.seq);
+          break;
+        case SeqTracker::Verdict::duplicate:
+          r.warning =
+              "duplicate: seq " + std::to_string(*info.seq) + " after " + std::to_string(*before);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  stats_.gaps = seq_.gaps();
+  stats_.missed = seq_.missed();
+  stats_.duplicates = seq_.duplicates();
+  r.line = printable_line(opcode, payload, json, one_line);
+  r.echo = options_.echo;
+  if (options_.count && stats_.received >= *options_.count) {
+    r.finish = true;
+    finished_ = true;
+  }
+  return r;
+}
+
+ExitCode ClientSession::outcome(std::optional<int> close_code) const {
+  if (close_code && !finished_ && !is_normal_close(*close_code)) return ExitCode::protocol;
+  if (seq_.gaps() > 0) return ExitCode::gap;
+  return ExitCode::ok;
+}
+
+}  // namespace wspush

@@ -1,0 +1,87 @@
+// What `wspush client` does with each received frame, in either mode (--async or
+// --sync): the line it prints, what it echoes, when it has seen enough, and the
+// statistics and exit code it ends with. No I/O here: the modes do the I/O.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/frame.hpp"
+#include "core/seq_tracker.hpp"
+
+namespace wspush {
+
+// Exit codes of the clients, one per cause (README and --help list them).
+enum class ExitCode : int {
+  ok = 0,
+  failure = 1,  // anything not listed below (e.g. stdout closed)
+  usage = 2,
+  connect = 3,    // DNS or TCP (or the proxy) failed
+  tls = 4,        // TLS handshake or certificate verification failed
+  handshake = 5,  // the server answered the upgrade with an HTTP error
+  protocol = 6,   // protocol error or abnormal close
+  timeout = 7,    // --timeout, --idle-timeout, or no handshake answer in time
+  gap = 8,        // a seq gap that was not recovered
+};
+
+struct ClientSessionOptions {
+  std::optional<std::uint64_t> count;  // stop after this many messages
+  bool echo = false;                   // send every frame back unchanged
+};
+
+struct Reaction {
+  std::optional<std::string> line;     // print this on stdout (one line, no newline)
+  std::optional<std::string> warning;  // say this on stderr (a gap, a duplicate)
+  bool echo = false;                   // send the frame back unchanged
+  bool finish = false;                 // --count reached: say close and close
+};
+
+struct ClientStats {
+  std::uint64_t received = 0;
+  std::uint64_t gaps = 0;
+  std::uint64_t missed = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t reconnects = 0;
+  std::optional<std::chrono::microseconds> first_message;  // since the connect started
+  std::chrono::microseconds duration{0};
+  std::optional<int> close_code;
+  std::string close_reason;
+};
+
+// The JSON summary printed by --stats.
+std::string encode_stats(ClientStats const& stats);
+
+// Whether a close code ends the stream normally (1000 normal, 1001 going away).
+bool is_normal_close(int code);
+
+class ClientSession {
+ public:
+  explicit ClientSession(ClientSessionOptions options);
+
+  // `elapsed` is the time since the connect started (for the first-message latency).
+  Reaction on_frame(Opcode opcode, std::string_view payload, std::chrono::microseconds elapsed);
+
+  bool finished() const { return finished_; }
+  SeqTracker const& seq() const { return seq_; }
+  ClientStats& stats() { return stats_; }
+
+  // The exit code once the connection is over without a transport failure: a close
+  // code of nullopt means the client finished (count reached) or was stopped.
+  ExitCode outcome(std::optional<int> close_code) const;
+
+ private:
+  ClientSessionOptions options_;
+  SeqTracker seq_;
+  ClientStats stats_;
+  bool finished_ = false;
+};
+
+// How a frame is printed: a JSON text frame as received (compacted if it spans lines),
+// any other text frame as {"text":"..."}, a binary frame as {"binary":"BASE64"}, so
+// that stdout is always one JSON value per line.
+std::string printable_line(Opcode opcode, std::string_view payload, bool json, bool one_line);
+
+}  // namespace wspush
