@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <random>
+#include <thread>
 
 #include "commands.hpp"
 #include "core/client_session.hpp"
@@ -33,6 +35,9 @@ struct ClientFlags {
   std::string idle_timeout;
   bool echo = false;
   bool stats = false;
+  bool reconnect = false;
+  std::string reconnect_max_text = "10s";
+  Duration reconnect_max = std::chrono::seconds(10);
   ConnectOptions connect;
   std::string handshake_timeout = "10s";
 };
@@ -41,7 +46,11 @@ struct ClientFlags {
 class Run {
  public:
   explicit Run(ClientFlags const& flags)
-      : session_(ClientSessionOptions{flags.count, flags.echo}), stats_(flags.stats) {}
+      : session_(ClientSessionOptions{flags.count, flags.echo}),
+        stats_(flags.stats),
+        reconnect_(flags.reconnect),
+        base_url_(flags.connect.url),
+        backoff_(std::chrono::milliseconds(100), flags.reconnect_max) {}
 
   std::chrono::microseconds elapsed() const {
     return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_);
@@ -74,6 +83,39 @@ class Run {
   bool finished() const { return session_.finished(); }
   bool failed() const { return failure_.has_value(); }
 
+  // --reconnect -----------------------------------------------------------------
+
+  // A connection opened; after the first, it counts as a reconnection.
+  void opened(bool before) {
+    if (before) ++session_.stats().reconnects;
+    backoff_.reset();
+    reconnecting_ = false;
+  }
+  bool reconnecting() const { return reconnecting_; }
+
+  // Server closes worth coming back from: anything but a normal 1000 (1001 is a
+  // restart), unless we closed it ourselves.
+  bool retry_after_close(int code) {
+    return reconnect_ && !session_.finished() && code != 1000 && note_retry();
+  }
+  // Failures worth retrying: network, timeouts, protocol, HTTP 5xx. Not TLS, not 4xx.
+  bool retry_after_failure(ClientFailure const& f) {
+    bool const transient = f.code == ExitCode::connect || f.code == ExitCode::timeout ||
+                           f.code == ExitCode::protocol ||
+                           (f.code == ExitCode::handshake && f.http_status >= 500);
+    if (reconnect_ && transient) std::cerr << "wspush client: " << f.reason << "; retrying\n";
+    return reconnect_ && transient && note_retry();
+  }
+  Duration next_delay() {
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    return backoff_.next(unit(random_));
+  }
+  // Where to reconnect: the room again, resuming after the last seq seen.
+  std::string next_url() const {
+    auto const last = session_.seq().last();
+    return last ? resume_url(base_url_, *last) : base_url_;
+  }
+
   int finish() {
     ClientStats& stats = session_.stats();
     stats.duration = elapsed();
@@ -90,14 +132,25 @@ class Run {
                 << (stats.close_reason.empty() ? "" : ": " + stats.close_reason) << '\n';
     } else if (code == ExitCode::gap) {
       std::cerr << "wspush client: " << session_.seq().gaps() << " seq gap(s), "
-                << session_.seq().missed() << " message(s) missed\n";
+                << session_.seq().missed() << " message(s) missed, " << stats.unrecovered
+                << " reconnection(s) not fully replayed\n";
     }
     return static_cast<int>(code);
   }
 
  private:
+  bool note_retry() {
+    reconnecting_ = true;
+    return true;
+  }
+
   ClientSession session_;
   bool stats_;
+  bool reconnect_;
+  std::string base_url_;
+  Backoff backoff_;
+  bool reconnecting_ = false;
+  std::mt19937_64 random_{std::random_device{}()};
   Clock::time_point start_ = Clock::now();
   std::optional<int> close_code_;
   std::optional<ClientFailure> failure_;
@@ -139,6 +192,7 @@ int run_async(ClientFlags const& flags, Deadlines const& limits) {
   Run run(flags);
   AsyncClient* client = nullptr;
   bool closing = false;
+  bool opened_once = false;
   using Slot = AsyncClient::TimerSlot;
 
   auto const say_goodbye = [&] {
@@ -159,12 +213,19 @@ int run_async(ClientFlags const& flags, Deadlines const& limits) {
       });
     }
   };
+  // Connection over: come back after a backoff (--reconnect), or stop.
+  auto const connection_over = [&](bool retry) {
+    if (!retry) return client->stop();
+    Duration const delay = run.next_delay();
+    client->arm(Slot::linger, delay, [&] { client->reconnect(run.next_url()); });
+  };
 
   AsyncClient c(flags.connect, [&](ClientEvent& e) {
     switch (e.kind) {
       case ClientEvent::Kind::open:
+        run.opened(opened_once);
         for (std::string const& text : flags.sends) client->send(Opcode::text, text);
-        if (flags.send_stdin) {
+        if (flags.send_stdin && !opened_once) {
           client->read_lines(
               STDIN_FILENO,
               [&](std::string line) {
@@ -172,6 +233,7 @@ int run_async(ClientFlags const& flags, Deadlines const& limits) {
               },
               [] {});
         }
+        opened_once = true;
         touch();
         break;
       case ClientEvent::Kind::frame: {
@@ -191,11 +253,15 @@ int run_async(ClientFlags const& flags, Deadlines const& limits) {
       }
       case ClientEvent::Kind::closed:
         run.closed(e.close_code, e.close_reason);
-        client->stop();
+        connection_over(!closing && run.retry_after_close(e.close_code));
         break;
       case ClientEvent::Kind::failed:
-        run.fail(e.failure);
-        client->stop();
+        if (run.retry_after_failure(e.failure)) {
+          connection_over(true);
+        } else {
+          run.fail(e.failure);
+          client->stop();
+        }
         break;
     }
   });
@@ -220,61 +286,75 @@ int run_sync(ClientFlags const& flags, Deadlines const& limits) {
         {ExitCode::timeout, "no end within " + format_duration(*limits.overall) + " (--timeout)"});
     return run.finish();
   };
-
-  BlockingClient client(flags.connect);
-  if (auto failure = client.connect(end)) {
-    if (limits.overall && now() >= end) return overall_timeout();
-    run.fail(*failure);
-    return run.finish();
-  }
-  for (std::string const& text : flags.sends) client.send(Opcode::text, text, end);
-
   bool stdin_open = flags.send_stdin;
   LineSplitter lines;
   Clock::time_point last_activity = now();
-  for (;;) {
-    Clock::time_point deadline = end;
-    if (limits.idle) deadline = std::min(deadline, last_activity + *limits.idle);
-    ClientEvent e;
-    switch (client.receive(&e, deadline, stdin_open ? STDIN_FILENO : -1)) {
-      case BlockingClient::Wait::timeout:
-        if (now() >= end) return overall_timeout();
-        run.fail({ExitCode::timeout,
-                  "no message for " + format_duration(*limits.idle) + " (--idle-timeout)"});
-        return run.finish();
-      case BlockingClient::Wait::fd_readable: {
-        char buf[65536];
-        ssize_t const n = ::read(STDIN_FILENO, buf, sizeof buf);
-        auto const send_line = [&](std::string line) { client.send(Opcode::text, line, end); };
-        if (n > 0) {
-          lines.feed(std::string_view(buf, static_cast<std::size_t>(n)), send_line);
-        } else if (n == 0 || errno != EINTR) {
-          lines.finish(send_line);
-          stdin_open = false;
+  ConnectOptions options = flags.connect;
+  bool opened_once = false;
+
+  // One connection per turn of this loop; a new turn only with --reconnect.
+  for (;; options.url = run.next_url()) {
+    if (opened_once || run.reconnecting()) {
+      Clock::time_point const wake = std::min(end, now() + run.next_delay());
+      while (now() < wake) std::this_thread::sleep_until(wake);  // the backoff itself
+      if (now() >= end) return overall_timeout();
+    }
+    BlockingClient client(options);
+    if (auto failure = client.connect(end)) {
+      if (limits.overall && now() >= end) return overall_timeout();
+      if (run.retry_after_failure(*failure)) continue;
+      run.fail(*failure);
+      return run.finish();
+    }
+    run.opened(opened_once);
+    opened_once = true;
+    for (std::string const& text : flags.sends) client.send(Opcode::text, text, end);
+
+    for (;;) {
+      Clock::time_point deadline = end;
+      if (limits.idle) deadline = std::min(deadline, last_activity + *limits.idle);
+      ClientEvent e;
+      switch (client.receive(&e, deadline, stdin_open ? STDIN_FILENO : -1)) {
+        case BlockingClient::Wait::timeout:
+          if (now() >= end) return overall_timeout();
+          run.fail({ExitCode::timeout,
+                    "no message for " + format_duration(*limits.idle) + " (--idle-timeout)"});
+          return run.finish();
+        case BlockingClient::Wait::fd_readable: {
+          char buf[65536];
+          ssize_t const n = ::read(STDIN_FILENO, buf, sizeof buf);
+          auto const send_line = [&](std::string line) { client.send(Opcode::text, line, end); };
+          if (n > 0) {
+            lines.feed(std::string_view(buf, static_cast<std::size_t>(n)), send_line);
+          } else if (n == 0 || errno != EINTR) {
+            lines.finish(send_line);
+            stdin_open = false;
+          }
+          continue;
         }
-        continue;
+        case BlockingClient::Wait::event:
+          break;
       }
-      case BlockingClient::Wait::event:
-        break;
-    }
-    if (e.kind == ClientEvent::Kind::closed) {
-      run.closed(e.close_code, e.close_reason);
-      return run.finish();
-    }
-    if (e.kind != ClientEvent::Kind::frame) continue;
-    last_activity = now();
-    Reaction const r = run.on_frame(e);
-    if (run.failed()) return run.finish();
-    if (r.echo) client.send(e.opcode, e.payload, end);
-    if (r.finish) {
-      Clock::time_point const close_by = std::min(end, now() + kCloseWait);
-      client.send(Opcode::text, kCloseEvent, close_by);
-      if (auto closed = client.close(kCloseNormal, "done", close_by)) {
-        run.closed(closed->close_code, closed->close_reason);
-      } else {
-        std::cerr << "wspush client: the server did not finish the closing handshake\n";
+      if (e.kind == ClientEvent::Kind::closed) {
+        run.closed(e.close_code, e.close_reason);
+        if (run.retry_after_close(e.close_code)) break;  // to the next connection
+        return run.finish();
       }
-      return run.finish();
+      if (e.kind != ClientEvent::Kind::frame) continue;
+      last_activity = now();
+      Reaction const r = run.on_frame(e);
+      if (run.failed()) return run.finish();
+      if (r.echo) client.send(e.opcode, e.payload, end);
+      if (r.finish) {
+        Clock::time_point const close_by = std::min(end, now() + kCloseWait);
+        client.send(Opcode::text, kCloseEvent, close_by);
+        if (auto closed = client.close(kCloseNormal, "done", close_by)) {
+          run.closed(closed->close_code, closed->close_reason);
+        } else {
+          std::cerr << "wspush client: the server did not finish the closing handshake\n";
+        }
+        return run.finish();
+      }
     }
   }
 }
@@ -301,6 +381,12 @@ int run_client(ClientFlags& flags) {
       flags.connect.handshake_timeout = *parsed.value;
     }
   }
+  auto const reconnect_max = parse_duration(flags.reconnect_max_text);
+  if (!reconnect_max.value || reconnect_max.value->count() <= 0) {
+    return usage_error("client: --reconnect-max: " +
+                       (reconnect_max.error.empty() ? "must be positive" : reconnect_max.error));
+  }
+  flags.reconnect_max = *reconnect_max.value;
   for (std::string const& text : flags.sends) {
     std::string error;
     if (!compact_json(text, &error)) return usage_error("client: --send '" + text + "': " + error);
@@ -350,6 +436,12 @@ Command client_command() {
                            "Largest message accepted, in bytes (larger: close 1009, exit 6)")
                 ->capture_default_str();
             app.add_flag("--stats", f->stats, "Print a JSON summary on stderr at the end");
+            app.add_flag("--reconnect", f->reconnect,
+                         "Reconnect after a lost connection (backoff with jitter) and resume "
+                         "with ?since= from the last seq seen");
+            app.add_option("--reconnect-max", f->reconnect_max_text,
+                           "Longest wait between reconnection attempts")
+                ->capture_default_str();
             app.footer(
                 "Exit codes: 0 ok, 1 other failure, 2 usage, 3 cannot connect (DNS, TCP, proxy),\n"
                 "4 TLS failure, 5 handshake refused (HTTP status), 6 protocol error or abnormal\n"

@@ -24,5 +24,6 @@ struct Command {
 
 Command serve_command();
 Command client_command();
+Command publish_command();
 
 }  // namespace wspush::cmd

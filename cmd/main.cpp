@@ -14,7 +14,8 @@ namespace {
 using wspush::cmd::Command;
 
 std::vector<Command> all_commands() {
-  return {wspush::cmd::serve_command(), wspush::cmd::client_command()};
+  return {wspush::cmd::serve_command(), wspush::cmd::client_command(),
+          wspush::cmd::publish_command()};
 }
 
 }  // namespace

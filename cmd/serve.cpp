@@ -1,8 +1,12 @@
 // `wspush serve`: the room server.
+#include <algorithm>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "commands.hpp"
 #include "core/codec.hpp"
+#include "core/config.hpp"
 #include "net/log.hpp"
 #include "net/push_server.hpp"
 #include "options.hpp"
@@ -15,16 +19,67 @@ struct ServeFlags {
   std::vector<std::string> rooms;
   std::string interval = "1s";
   std::string log_level = "info";
+  std::size_t history = 0;
+  std::string config_file;
+  CLI::App* app = nullptr;  // to ask which flags were given (they override the file)
 };
 
+// Settings from --config, under the flags that were given on the command line.
+std::string apply_config(ServeFlags& flags, ServeOptions& options) {
+  std::ifstream in(flags.config_file, std::ios::binary);
+  if (!in) return "--config " + flags.config_file + ": cannot read the file";
+  std::stringstream text;
+  text << in.rdbuf();
+  ConfigParse const parsed = parse_serve_config(text.str());
+  if (!parsed.config) return "--config " + flags.config_file + ": " + parsed.error;
+  ServeConfig const& c = *parsed.config;
+  auto const given = [&flags](const char* flag) { return flags.app->count(flag) > 0; };
+  if (c.host && !given("--host")) options.host = *c.host;
+  if (c.port && !given("--port")) options.port = *c.port;
+  if (c.interval && !given("--interval")) flags.interval = *c.interval;
+  if (c.history && !given("--history")) options.history = *c.history;
+  if (c.max_message_size && !given("--max-message-size")) {
+    options.max_message_size = *c.max_message_size;
+  }
+  if (c.api_key && !given("--api-key")) options.api_key = *c.api_key;
+  if (c.log_level && !given("--log-level")) flags.log_level = *c.log_level;
+  if (c.stdin_room && !given("--stdin")) options.stdin_room = *c.stdin_room;
+  options.rooms = c.rooms;
+  return {};
+}
+
 int run_serve(ServeFlags& flags) {
-  init_logging(flags.log_level);
   ServeOptions options = flags.server;
+  if (flags.app->count("--history")) options.history = flags.history;
+  if (!flags.config_file.empty()) {
+    if (std::string const error = apply_config(flags, options); !error.empty()) {
+      return usage_error("serve: " + error);
+    }
+  }
+  if (std::find(std::begin(kLogLevels), std::end(kLogLevels), flags.log_level) ==
+      std::end(kLogLevels)) {
+    return usage_error("serve: unknown log level '" + flags.log_level + "'");
+  }
+  init_logging(flags.log_level);
+  // A --room flag replaces the file's room of the same path; two flags for one path
+  // stay an error (the registry refuses them).
+  std::vector<RoomSpec> from_flags;
   for (std::string const& text : flags.rooms) {
     RoomSpecParse parsed = parse_room_spec(text);
     if (!parsed.spec) return usage_error("--room: " + parsed.error);
-    options.rooms.push_back(std::move(*parsed.spec));
+    from_flags.push_back(std::move(*parsed.spec));
   }
+  auto& rooms = options.rooms;
+  rooms.erase(std::remove_if(rooms.begin(), rooms.end(),
+                             [&](RoomSpec const& file_room) {
+                               return std::any_of(from_flags.begin(), from_flags.end(),
+                                                  [&](RoomSpec const& flag_room) {
+                                                    return flag_room.path == file_room.path &&
+                                                           flag_room.family == file_room.family;
+                                                  });
+                             }),
+              rooms.end());
+  rooms.insert(rooms.end(), from_flags.begin(), from_flags.end());
   auto const interval = parse_duration(flags.interval);
   if (!interval.value) return usage_error("--interval: " + interval.error);
   if (interval.value->count() < 1000) return usage_error("--interval: must be at least 1ms");
@@ -48,6 +103,10 @@ int run_serve(ServeFlags& flags) {
 Command serve_command() {
   return {"serve", "Run the WebSocket push server", [](CLI::App& app) {
             auto flags = std::make_shared<ServeFlags>();
+            flags->app = &app;
+            app.add_option("--config", flags->config_file,
+                           "JSON file with settings and rooms; flags override it")
+                ->type_name("FILE");
             app.add_option("--host", flags->server.host, "Address or name to listen on")
                 ->capture_default_str();
             app.add_option("--port", flags->server.port, "TCP port; 0 picks a free one")
@@ -58,9 +117,21 @@ Command serve_command() {
                 ->type_name("PATH[:KIND]");
             app.add_option("--interval", flags->interval, "Ticker interval (200ms, 1s, 1.5s, 2m)")
                 ->capture_default_str();
+            app.add_option("--history", flags->history,
+                           "Messages each room keeps for ?since= (default: 100 in feed and "
+                           "relay rooms, 0 in ticker and echo rooms)")
+                ->type_name("N");
             app.add_option("--max-message-size", flags->server.max_message_size,
-                           "Largest client message in bytes; larger ones close with 1009")
+                           "Largest client message or published body in bytes; larger: close "
+                           "1009 or HTTP 413")
                 ->capture_default_str();
+            app.add_option("--api-key", flags->server.api_key,
+                           "Require 'Authorization: Bearer KEY' on the API (default: the API "
+                           "answers loopback peers only)")
+                ->type_name("KEY");
+            app.add_option("--stdin", flags->server.stdin_room,
+                           "Publish each line of stdin into this room")
+                ->type_name("ROOM");
             app.add_option("--log-level", flags->log_level, "Log level on stderr")
                 ->check(CLI::IsMember(
                     std::vector<std::string>(std::begin(kLogLevels), std::end(kLogLevels))))

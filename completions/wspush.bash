@@ -5,12 +5,12 @@ _wspush() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="serve client help"
+  local commands="serve client publish help"
   local sub=""
   local i
   for ((i = 1; i < cword; i++)); do
     case "${words[i]}" in
-      serve|client|help) sub="${words[i]}"; break ;;
+      serve|client|publish|help) sub="${words[i]}"; break ;;
     esac
   done
 
@@ -28,21 +28,33 @@ _wspush() {
           COMPREPLY=($(compgen -W "/nowtime:ticker /PATH:relay /PATH:feed /PATH:echo /PATH/*:relay" -- "$cur"))
           return ;;
         --interval) COMPREPLY=($(compgen -W "200ms 1s 1.5s 2m" -- "$cur")); return ;;
-        --host|--port|--max-message-size) return ;;
+        --config) _filedir json; return ;;
+        --host|--port|--max-message-size|--history|--api-key|--stdin) return ;;
       esac
-      COMPREPLY=($(compgen -W "--help --host --port --room --interval --max-message-size --log-level" -- "$cur"))
+      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --api-key --stdin --log-level" -- "$cur"))
       ;;
     client)
       case "$prev" in
         --cacert) _filedir pem; return ;;
         --timeout|--idle-timeout|--handshake-timeout)
           COMPREPLY=($(compgen -W "500ms 1s 10s 1m" -- "$cur")); return ;;
-        -n|--count|--send|-H|--header|--origin|--token|--proxy|--max-message-size) return ;;
+        -n|--count|--send|-H|--header|--origin|--token|--proxy|--max-message-size|--reconnect-max) return ;;
       esac
       if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "--help --async --sync -n --count --send --send-stdin --timeout --idle-timeout --handshake-timeout --echo -H --header --origin --token --proxy --cacert -k --insecure --max-message-size --stats" -- "$cur"))
+        COMPREPLY=($(compgen -W "--help --async --sync -n --count --send --send-stdin --timeout --idle-timeout --handshake-timeout --echo -H --header --origin --token --proxy --cacert -k --insecure --max-message-size --stats --reconnect --reconnect-max" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "ws://localhost:5000/nowtime wss://" -- "$cur"))
+      fi
+      ;;
+    publish)
+      case "$prev" in
+        --cacert) _filedir pem; return ;;
+        --event|--api-key|--window|--max-message-size|--timeout|--proxy) return ;;
+      esac
+      if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "--help --event --api-key --json --strict --window --max-message-size --timeout --proxy --cacert -k --insecure" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "http://localhost:5000/" -- "$cur"))
       fi
       ;;
   esac

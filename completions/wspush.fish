@@ -1,16 +1,21 @@
 # fish completion for wspush. Install: copy to ~/.config/fish/completions/wspush.fish
 
-set -l commands serve client help
+set -l commands serve client publish help
 complete -c wspush -f
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -l help -d 'Print help and exit'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print the version and exit'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a serve -d 'Run the WebSocket push server'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a client -d 'Print a room\'s messages as JSON lines'
+complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a publish -d 'Publish events into a room'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a help -d 'Show help for wspush or for one subcommand'
 complete -c wspush -n "__fish_seen_subcommand_from help" -a "$commands"
 
 # serve
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l help -d 'Print help and exit'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l config -r -F -d 'JSON settings file'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l history -r -d 'Messages kept per room'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l api-key -r -d 'Require this bearer key on the API'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l stdin -r -d 'Publish stdin lines into this room'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l host -r -d 'Address or name to listen on'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l port -r -d 'TCP port; 0 picks a free one'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l room -r -d 'Room PATH[:KIND], repeatable'
@@ -38,3 +43,19 @@ complete -c wspush -n $c -l cacert -r -F -d 'Trusted CA file (PEM)'
 complete -c wspush -n $c -s k -l insecure -d 'Do not verify the certificate'
 complete -c wspush -n $c -l max-message-size -r -d 'Largest message accepted'
 complete -c wspush -n $c -l stats -d 'Print a JSON summary on stderr'
+complete -c wspush -n $c -l reconnect -d 'Reconnect and resume with since='
+complete -c wspush -n $c -l reconnect-max -r -d 'Longest wait between attempts'
+
+# publish
+set -l p "__fish_seen_subcommand_from publish"
+complete -c wspush -n $p -l help -d 'Print help and exit'
+complete -c wspush -n $p -l event -r -d 'Event name'
+complete -c wspush -n $p -l api-key -r -d 'The server API key'
+complete -c wspush -n $p -l json -d 'Only JSON lines'
+complete -c wspush -n $p -l strict -d 'Stop at the first bad line'
+complete -c wspush -n $p -l window -r -d 'Events in flight'
+complete -c wspush -n $p -l max-message-size -r -d 'Largest event'
+complete -c wspush -n $p -l timeout -r -d 'Give up after'
+complete -c wspush -n $p -l proxy -r -d 'HTTP CONNECT proxy'
+complete -c wspush -n $p -l cacert -r -F -d 'Trusted CA file'
+complete -c wspush -n $p -s k -l insecure -d 'Do not verify the certificate'

@@ -19,6 +19,35 @@ bool is_normal_close(int code) {
   return code == 1000 || code == 1001;
 }
 
+std::string resume_url(std::string const& url, std::uint64_t since) {
+  std::string const fragment_free = url.substr(0, url.find('#'));
+  auto const q = fragment_free.find('?');
+  std::string base = fragment_free.substr(0, q);
+  std::string query;
+  if (q != std::string::npos) {
+    std::string_view rest = std::string_view(fragment_free).substr(q + 1);
+    while (!rest.empty()) {
+      auto const amp = rest.find('&');
+      std::string_view const pair = rest.substr(0, amp);
+      if (pair.substr(0, pair.find('=')) != "since" && !pair.empty()) {
+        query += (query.empty() ? "" : "&") + std::string(pair);
+      }
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+  }
+  query += (query.empty() ? "" : "&") + std::string("since=") + std::to_string(since);
+  return base + "?" + query;
+}
+
+Duration Backoff::next(double random) {
+  double step = static_cast<double>(base_.count());
+  for (unsigned i = 0; i < attempt_ && step < static_cast<double>(cap_.count()); ++i) step *= 2;
+  if (step > static_cast<double>(cap_.count())) step = static_cast<double>(cap_.count());
+  ++attempt_;
+  return Duration(static_cast<Duration::rep>(step * (0.5 + 0.5 * random)));
+}
+
 std::string encode_stats(ClientStats const& s) {
   using Field = std::pair<std::string_view, JsonScalar>;
   auto const millis = [](std::chrono::microseconds d) { return d.count() / 1000.0; };
@@ -33,6 +62,8 @@ std::string encode_stats(ClientStats const& s) {
       {"missed", s.missed},
       {"duplicates", s.duplicates},
       {"reconnects", s.reconnects},
+      {"resumed", s.resumed},
+      {"unrecovered", s.unrecovered},
       {"first_message_ms", first},
       {"duration_ms", millis(s.duration)},
       {"close_code", code},
@@ -54,6 +85,15 @@ Reaction ClientSession::on_frame(Opcode opcode, std::string_view payload,
     ServerText const info = inspect_server_text(payload);
     json = info.json;
     one_line = info.one_line;
+    if (info.recovered) {  // the answer to our ?since= after a reconnection
+      if (*info.recovered) {
+        ++stats_.resumed;
+      } else {
+        ++stats_.unrecovered;
+        seq_.forget();  // what follows starts afresh; the loss is counted here
+        r.warning = "the server could not replay everything missed since the connection broke";
+      }
+    }
     if (info.seq) {
       auto const before = seq_.last();
       switch (seq_.observe(*info.seq)) {
@@ -84,7 +124,7 @@ Reaction ClientSession::on_frame(Opcode opcode, std::string_view payload,
 
 ExitCode ClientSession::outcome(std::optional<int> close_code) const {
   if (close_code && !finished_ && !is_normal_close(*close_code)) return ExitCode::protocol;
-  if (seq_.gaps() > 0) return ExitCode::gap;
+  if (seq_.gaps() > 0 || stats_.unrecovered > 0) return ExitCode::gap;
   return ExitCode::ok;
 }
 

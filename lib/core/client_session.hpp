@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/duration.hpp"
 #include "core/frame.hpp"
 #include "core/seq_tracker.hpp"
 
@@ -44,7 +45,9 @@ struct ClientStats {
   std::uint64_t gaps = 0;
   std::uint64_t missed = 0;
   std::uint64_t duplicates = 0;
-  std::uint64_t reconnects = 0;
+  std::uint64_t reconnects = 0;   // connections opened after the first
+  std::uint64_t resumed = 0;      // reconnections whose ?since= replay was complete
+  std::uint64_t unrecovered = 0;  // reconnections the server could not replay fully
   std::optional<std::chrono::microseconds> first_message;  // since the connect started
   std::chrono::microseconds duration{0};
   std::optional<int> close_code;
@@ -56,6 +59,25 @@ std::string encode_stats(ClientStats const& stats);
 
 // Whether a close code ends the stream normally (1000 normal, 1001 going away).
 bool is_normal_close(int code);
+
+// `url` with its since= query parameter set to `since` (added or replaced).
+std::string resume_url(std::string const& url, std::uint64_t since);
+
+// Reconnection delays: exponential from `base`, capped, with jitter so that many
+// clients cut off at once do not come back at once.
+class Backoff {
+ public:
+  Backoff(Duration base, Duration cap) : base_(base), cap_(cap) {}
+  // `random` in [0, 1): the delay is between half and all of the exponential step.
+  Duration next(double random);
+  void reset() { attempt_ = 0; }
+  unsigned attempt() const { return attempt_; }
+
+ private:
+  Duration base_;
+  Duration cap_;
+  unsigned attempt_ = 0;
+};
 
 class ClientSession {
  public:

@@ -109,7 +109,45 @@ ServerText inspect_server_text(std::string_view text) {
   if (doc.IsObject()) {
     auto const seq = doc.FindMember("seq");
     if (seq != doc.MemberEnd() && seq->value.IsUint64()) out.seq = seq->value.GetUint64();
+    auto const event = doc.FindMember("event");
+    auto const data = doc.FindMember("data");
+    if (event != doc.MemberEnd() && event->value.IsString() &&
+        std::string_view(event->value.GetString()) == "recovery" && data != doc.MemberEnd() &&
+        data->value.IsObject()) {
+      auto const recovered = data->value.FindMember("recovered");
+      if (recovered != data->value.MemberEnd() && recovered->value.IsBool()) {
+        out.recovered = recovered->value.GetBool();
+      }
+    }
   }
+  return out;
+}
+
+LineData line_to_json(std::string_view line, bool require_json) {
+  LineData out;
+  rapidjson::Document doc;
+  doc.Parse<kParseFlags | rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
+  if (!doc.HasParseError()) {
+    out.json = to_compact(doc);
+    return out;
+  }
+  if (doc.GetParseError() == rapidjson::kParseErrorStringInvalidEncoding) {
+    out.error = "invalid UTF-8";
+    return out;
+  }
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                    rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>
+      w(buf);
+  if (!w.String(line.data(), static_cast<rapidjson::SizeType>(line.size()))) {
+    out.error = "invalid UTF-8";
+    return out;
+  }
+  if (require_json) {
+    out.error = parse_error(doc);
+    return out;
+  }
+  out.json = std::string(buf.GetString(), buf.GetSize());
   return out;
 }
 

@@ -34,8 +34,18 @@ struct ServerText {
   bool json = false;                 // one valid JSON value
   bool one_line = true;              // no raw newline: can be printed as one line unchanged
   std::optional<std::uint64_t> seq;  // the envelope's "seq", if any
+  std::optional<bool> recovered;     // a "recovery" event: whether nothing was lost
 };
 ServerText inspect_server_text(std::string_view text);
+
+// One input line as an event's data (`wspush publish`, `serve --stdin`): a line that
+// is valid JSON is that value (compacted), any other line a JSON string, or an error
+// with `require_json`. Invalid UTF-8 is always an error.
+struct LineData {
+  std::optional<std::string> json;
+  std::string error;
+};
+LineData line_to_json(std::string_view line, bool require_json);
 
 struct ClientMessage {
   enum class Kind { close, ping, publish, invalid };

@@ -1,11 +1,110 @@
 #include "core/hub.hpp"
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <variant>
+
 #include "core/codec.hpp"
 
 namespace wspush {
 
 std::string_view room_path_of(std::string_view resource) {
   return resource.substr(0, resource.find_first_of("?#"));
+}
+
+std::optional<std::string_view> query_param(std::string_view resource, std::string_view name) {
+  auto const q = resource.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view query = resource.substr(q + 1);
+  query = query.substr(0, query.find('#'));
+  while (!query.empty()) {
+    auto const amp = query.find('&');
+    std::string_view const pair = query.substr(0, amp);
+    auto const eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+std::string encode_rooms(std::vector<RoomInfo> const& rooms) {
+  std::string out = R"({"rooms":[)";
+  for (RoomInfo const& r : rooms) {
+    if (out.back() != '[') out.push_back(',');
+    out += encode_object({{"path", std::string_view(r.path)},
+                          {"kind", to_string(r.kind)},
+                          {"family", r.family},
+                          {"members", std::uint64_t{r.members}},
+                          {"last_seq", r.last_seq},
+                          {"history", std::uint64_t{r.history}},
+                          {"history_capacity", std::uint64_t{r.history_capacity}}});
+  }
+  return out + "]}";
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  auto const hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out.push_back(' ');
+    } else if (text[i] != '%') {
+      out.push_back(text[i]);
+    } else {
+      int const hi = i + 1 < text.size() ? hex(text[i + 1]) : -1;
+      int const lo = i + 2 < text.size() ? hex(text[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+struct PublisherTarget {
+  std::string room;
+  std::string event;
+};
+
+// room= and event= of a publish request, decoded; event defaults to "message".
+std::variant<PublisherTarget, std::string> publisher_target(std::string_view resource) {
+  auto const room = query_param(resource, "room");
+  if (!room || room->empty()) return std::string("missing query parameter: room");
+  auto decoded_room = percent_decode(*room);
+  if (!decoded_room) return std::string("malformed query parameter: room");
+  PublisherTarget t{std::move(*decoded_room), "message"};
+  if (auto const event = query_param(resource, "event"); event && !event->empty()) {
+    auto decoded = percent_decode(*event);
+    if (!decoded) return std::string("malformed query parameter: event");
+    t.event = std::move(*decoded);
+  }
+  return t;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_seq(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char const c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    std::uint64_t const digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 Hub::Hub(RoomRegistry& rooms, Outbox& outbox, Timers& timers, WallClock const& clock,
@@ -20,8 +119,15 @@ void Hub::start() {
 
 std::optional<Refusal> Hub::admit(std::string_view resource) const {
   auto const path = room_path_of(resource);
-  if (rooms_.resolve(path)) return std::nullopt;
-  return Refusal{404, encode_text_event(404, "error", "unknown room: " + std::string(path))};
+  if (!rooms_.resolve(path)) {
+    return Refusal{404, encode_text_event(404, "error", "unknown room: " + std::string(path))};
+  }
+  if (auto const since = query_param(resource, "since"); since && !parse_seq(*since)) {
+    return Refusal{400, encode_text_event(400, "error",
+                                          "invalid since '" + std::string(*since) +
+                                              "': expected a seq, a whole number >= 0")};
+  }
+  return std::nullopt;
 }
 
 void Hub::join(SessionId id, std::string_view resource) {
@@ -35,7 +141,9 @@ void Hub::join(SessionId id, std::string_view resource) {
   if (created && room->kind() == RoomKind::ticker) {
     timers_.start_ticker(room->path(), options_.tick_interval);
   }
-  sessions_[id] = Session{room, room->add(id)};
+  Session& session = sessions_[id];
+  session.room = room;
+  session.index = room->add(id);
   // Echo rooms speak no protocol of their own: conformance suites and proxies see
   // exactly the frames they sent, nothing else.
   if (room->kind() == RoomKind::echo) return;
@@ -44,6 +152,24 @@ void Hub::join(SessionId id, std::string_view resource) {
     // Not a room broadcast, so no seq: the client's seq accounting stays exact.
     send(id, encode_text_event(200, room->tick_event(), iso8601_utc(clock_.now())));
   }
+  if (auto const since = query_param(resource, "since")) {
+    if (auto const seq = parse_seq(*since)) replay(id, *room, *seq);
+  }
+}
+
+void Hub::replay(SessionId id, Room const& room, std::uint64_t since) {
+  History::Replay const r = room.history().after(since, room.last_seq());
+  auto const first = room.history().first_seq();
+  JsonScalar first_seq = nullptr;
+  if (first) first_seq = *first;
+  // Told before the replay, so a client knows at once whether it missed anything.
+  send(id, encode_json_event(200, "recovery",
+                             encode_object({{"recovered", r.complete},
+                                            {"since", since},
+                                            {"first_seq", first_seq},
+                                            {"last_seq", room.last_seq()},
+                                            {"replayed", std::uint64_t{r.messages.size()}}})));
+  for (Payload const& message : r.messages) outbox_.send(id, Opcode::text, message);
 }
 
 void Hub::detach(Session& session) {
@@ -51,11 +177,47 @@ void Hub::detach(Session& session) {
   if (!room) return;
   if (auto moved = room->remove_at(session.index)) sessions_[*moved].index = session.index;
   session.room = nullptr;
-  if (room->dynamic() && room->empty()) {
-    bool const ticker = room->kind() == RoomKind::ticker;
-    std::string const path = room->path();
-    if (rooms_.drop_if_unused(*room) && ticker) timers_.stop_ticker(path);
+  bool const ticker = room->kind() == RoomKind::ticker;
+  std::string const path = room->path();
+  if (rooms_.drop_if_unused(*room) && ticker) timers_.stop_ticker(path);
+}
+
+std::optional<Refusal> Hub::admit_publisher(std::string_view resource) const {
+  auto const target = publisher_target(resource);
+  if (auto const* error = std::get_if<std::string>(&target)) {
+    return Refusal{400, encode_text_event(400, "error", *error)};
   }
+  auto const& room = std::get<PublisherTarget>(target).room;
+  auto const kind = rooms_.resolve(room);
+  if (!kind) return Refusal{404, encode_text_event(404, "error", "unknown room: " + room)};
+  if (*kind == RoomKind::ticker || *kind == RoomKind::echo) {
+    return Refusal{403,
+                   encode_text_event(403, "error",
+                                     "room " + room + " is a " + std::string(to_string(*kind)) +
+                                         " room: publish into feed or relay rooms")};
+  }
+  return std::nullopt;
+}
+
+void Hub::join_publisher(SessionId id, std::string_view resource) {
+  auto const target = publisher_target(resource);
+  Session session;
+  if (auto const* t = std::get_if<PublisherTarget>(&target)) {
+    session.publish_room = t->room;
+    session.publish_event = t->event;
+  }
+  sessions_[id] = std::move(session);
+}
+
+void Hub::on_publisher_text(SessionId id, Session const& session, std::string_view text) {
+  std::string error;
+  auto const json = compact_json(text, &error);
+  if (!json) return reply_error(id, 400, error);
+  PublishResult const r = publish(session.publish_room, session.publish_event, *json);
+  if (r.status != 200) return reply_error(id, r.status, r.error);
+  send(id, encode_json_event(
+               200, "published",
+               encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}})));
 }
 
 void Hub::leave(SessionId id) {
@@ -68,6 +230,7 @@ void Hub::leave(SessionId id) {
 void Hub::on_text(SessionId id, std::string_view text) {
   auto const it = sessions_.find(id);
   if (it == sessions_.end()) return;
+  if (!it->second.publish_room.empty()) return on_publisher_text(id, it->second, text);
   if (!it->second.room) return end_linger(id, it->second);  // closing: ignore the rest
   Room& room = *it->second.room;
   if (room.kind() == RoomKind::echo) {
@@ -95,7 +258,7 @@ void Hub::on_text(SessionId id, std::string_view text) {
                         " room: clients may publish only in relay rooms");
         return;
       }
-      publish(room, "message", msg.data);
+      broadcast(room, encode_json_event(200, "message", msg.data, room.next_seq()));
       return;
   }
 }
@@ -103,6 +266,9 @@ void Hub::on_text(SessionId id, std::string_view text) {
 void Hub::on_binary(SessionId id, std::string_view data) {
   auto const it = sessions_.find(id);
   if (it == sessions_.end()) return;
+  if (!it->second.publish_room.empty()) {
+    return reply_error(id, 400, "a publish stream takes JSON text frames");
+  }
   if (!it->second.room) return end_linger(id, it->second);
   if (it->second.room->kind() == RoomKind::echo) {
     outbox_.send(id, Opcode::binary, std::make_shared<const std::string>(data));
@@ -120,15 +286,50 @@ void Hub::end_linger(SessionId id, Session& session) {
 void Hub::tick(std::string const& room_path) {
   Room* room = rooms_.find(room_path);
   if (!room || room->empty()) return;  // nobody listens: no encoding, no seq consumed
-  auto const message = std::make_shared<const std::string>(
-      encode_text_event(200, room->tick_event(), iso8601_utc(clock_.now()), room->next_seq()));
-  outbox_.broadcast(room->members(), message);
+  broadcast(*room, encode_text_event(200, room->tick_event(), iso8601_utc(clock_.now()),
+                                     room->next_seq()));
 }
 
-void Hub::publish(Room& room, std::string_view event, std::string_view json) {
-  auto const message =
-      std::make_shared<const std::string>(encode_json_event(200, event, json, room.next_seq()));
-  outbox_.broadcast(room.members(), message);
+std::uint64_t Hub::broadcast(Room& room, std::string message) {
+  auto const payload = std::make_shared<const std::string>(std::move(message));
+  room.history().append(room.last_seq(), payload);  // the same bytes, not a copy
+  outbox_.broadcast(room.members(), payload);
+  return room.last_seq();
+}
+
+PublishResult Hub::publish(std::string_view path, std::string_view event, std::string_view json) {
+  PublishResult result;
+  bool created = false;
+  Room* room = rooms_.get_or_create(path, &created);
+  if (!room) {
+    result.status = 404;
+    result.error = "unknown room: " + std::string(path);
+    return result;
+  }
+  if (room->kind() == RoomKind::ticker || room->kind() == RoomKind::echo) {
+    result.status = 403;
+    result.error = "room " + room->path() + " is a " + std::string(to_string(room->kind())) +
+                   " room: publish into feed or relay rooms";
+    if (created) rooms_.drop_if_unused(*room);
+    return result;
+  }
+  result.delivered = room->members().size();
+  result.seq = broadcast(*room, encode_json_event(200, event, json, room->next_seq()));
+  return result;
+}
+
+std::vector<RoomInfo> Hub::rooms() const {
+  std::vector<RoomInfo> out;
+  rooms_.for_each([&out](Room const& room) {
+    out.push_back(RoomInfo{room.path(), room.kind(), false, room.members().size(), room.last_seq(),
+                           room.history().size(), room.history().capacity()});
+  });
+  for (auto const& family : rooms_.families()) {
+    out.push_back(RoomInfo{family.pattern, family.kind, true, 0, 0, 0, 0});
+  }
+  std::sort(out.begin(), out.end(),
+            [](RoomInfo const& a, RoomInfo const& b) { return a.path < b.path; });
+  return out;
 }
 
 void Hub::reply_error(SessionId id, int status, std::string_view reason) {

@@ -28,6 +28,24 @@ struct Refusal {
   std::string body;
 };
 
+// The answer to a publish from outside the room (HTTP API, `wspush publish`, stdin).
+struct PublishResult {
+  int status = 200;  // 200, or 403/404 with `error`
+  std::string error;
+  std::size_t delivered = 0;  // members it was queued for
+  std::uint64_t seq = 0;
+};
+
+struct RoomInfo {
+  std::string path;  // "/chat/*" for a family
+  RoomKind kind;
+  bool family = false;
+  std::size_t members = 0;
+  std::uint64_t last_seq = 0;
+  std::size_t history = 0;  // messages held
+  std::size_t history_capacity = 0;
+};
+
 // Close codes the Hub uses (RFC 6455 §7.4.1).
 inline constexpr std::uint16_t kCloseNormal = 1000;
 
@@ -44,11 +62,21 @@ class Hub {
   // Starts the tickers of the declared ticker rooms.
   void start();
 
-  // At the handshake: nullopt to accept `resource` (path and query), or a refusal.
+  // At the handshake: nullopt to accept `resource` (path and query), or a refusal
+  // (404 unknown room, 400 a malformed ?since=).
   std::optional<Refusal> admit(std::string_view resource) const;
   // After the handshake: joins the room (admit() must have accepted), sends the
-  // welcome and, in a ticker room, the current time.
+  // welcome and, in a ticker room, the current time. With ?since=SEQ it then sends a
+  // `recovery` event and replays the retained messages after SEQ, before any live
+  // message: join, replay and membership happen in one step on the Hub's thread, so
+  // no publish can slip between them.
   void join(SessionId id, std::string_view resource);
+  // A publisher stream, "/api/publish?room=PATH&event=E" over WebSocket: every text
+  // frame is one event's JSON data, answered in order by one "published" (or error)
+  // message. admit_publisher: nullopt, or 400 (no room), 404, 403 (ticker, echo).
+  std::optional<Refusal> admit_publisher(std::string_view resource) const;
+  void join_publisher(SessionId id, std::string_view resource);
+
   // The connection is gone; idempotent.
   void leave(SessionId id);
 
@@ -58,19 +86,29 @@ class Hub {
   // A ticker room's timer fired.
   void tick(std::string const& room_path);
 
+  // Publishes `json` (one compact JSON value) into the room at `path` as `event`.
+  // A family room is created for it; ticker and echo rooms refuse (403).
+  PublishResult publish(std::string_view path, std::string_view event, std::string_view json);
+
+  std::vector<RoomInfo> rooms() const;
+
   std::size_t sessions() const { return sessions_.size(); }
 
  private:
   struct Session {
-    Room* room = nullptr;   // nullptr once it stopped receiving room traffic
-    std::size_t index = 0;  // position in room->members()
-    bool bye_sent = false;  // said bye; the next frame from the client ends the linger
+    Room* room = nullptr;      // nullptr once it stopped receiving room traffic
+    std::size_t index = 0;     // position in room->members()
+    bool bye_sent = false;     // said bye; the next frame from the client ends the linger
+    std::string publish_room;  // a publisher stream: where its frames go
+    std::string publish_event;
   };
+  void on_publisher_text(SessionId id, Session const& session, std::string_view text);
 
   void reply_error(SessionId id, int status, std::string_view reason);
   void detach(Session& session);
   void end_linger(SessionId id, Session& session);
-  void publish(Room& room, std::string_view event, std::string_view json);
+  std::uint64_t broadcast(Room& room, std::string message);
+  void replay(SessionId id, Room const& room, std::uint64_t since);
   void send(SessionId id, std::string message);
 
   RoomRegistry& rooms_;
@@ -81,7 +119,20 @@ class Hub {
   std::unordered_map<SessionId, Session> sessions_;
 };
 
+// GET /api/rooms: {"rooms":[{"path","kind","family","members","last_seq","history",
+// "history_capacity"},...]}.
+std::string encode_rooms(std::vector<RoomInfo> const& rooms);
+
 // The room part of a request target: "/chat?since=3" -> "/chat".
 std::string_view room_path_of(std::string_view resource);
+
+// The raw value of query parameter `name` in a request target, if present.
+std::optional<std::string_view> query_param(std::string_view resource, std::string_view name);
+
+// %XX and '+' decoded; nullopt when an escape is malformed.
+std::optional<std::string> percent_decode(std::string_view text);
+
+// A decimal seq ("0".."18446744073709551615"), or nullopt.
+std::optional<std::uint64_t> parse_seq(std::string_view text);
 
 }  // namespace wspush

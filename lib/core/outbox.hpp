@@ -10,13 +10,10 @@
 
 #include "core/duration.hpp"
 #include "core/frame.hpp"
+#include "core/payload.hpp"
 #include "core/room.hpp"
 
 namespace wspush {
-
-// An encoded message, shared by every member it goes to: encoded once, never copied
-// per member.
-using Payload = std::shared_ptr<const std::string>;
 
 class Outbox {
  public:

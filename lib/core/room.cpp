@@ -24,6 +24,10 @@ std::string_view to_string(RoomKind kind) {
   return "unknown";
 }
 
+std::size_t default_history(RoomKind kind) {
+  return kind == RoomKind::feed || kind == RoomKind::relay ? 100 : 0;
+}
+
 RoomSpecParse parse_room_spec(std::string_view text) {
   RoomSpecParse out;
   RoomSpec spec;
@@ -49,6 +53,10 @@ RoomSpecParse parse_room_spec(std::string_view text) {
         "invalid room '" + std::string(text) + "': the path must not contain '?', '#' or spaces";
     return out;
   }
+  if (path.substr(0, kApiPrefix.size()) == kApiPrefix || path == "/api") {
+    out.error = "invalid room '" + std::string(text) + "': paths under /api/ are the HTTP API's";
+    return out;
+  }
   if (path.size() >= 2 && path.substr(path.size() - 2) == "/*") {
     spec.family = true;
     path.remove_suffix(1);
@@ -62,8 +70,8 @@ RoomSpecParse parse_room_spec(std::string_view text) {
   return out;
 }
 
-Room::Room(std::string path, RoomKind kind, bool dynamic)
-    : path_(std::move(path)), kind_(kind), dynamic_(dynamic) {
+Room::Room(std::string path, RoomKind kind, bool dynamic, std::size_t history)
+    : path_(std::move(path)), kind_(kind), dynamic_(dynamic), history_(history) {
   auto const slash = path_.rfind('/');
   tick_event_ = slash == std::string::npos ? path_ : path_.substr(slash + 1);
   if (tick_event_.empty()) tick_event_ = "tick";

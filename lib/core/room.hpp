@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/history.hpp"
+
 namespace wspush {
 
 using SessionId = std::uint64_t;
@@ -24,7 +26,15 @@ struct RoomSpec {
   std::string path;  // for a family, the prefix without the trailing '*' ("/chat/")
   RoomKind kind = RoomKind::feed;
   bool family = false;
+  std::optional<std::size_t> history;  // messages kept for ?since=; default by kind
 };
+
+// History kept when neither the room nor --history says: 100 for feed and relay
+// rooms, 0 for ticker rooms (a newer time supersedes an older one) and echo rooms.
+std::size_t default_history(RoomKind kind);
+
+// Paths under /api/ belong to the HTTP API, never to rooms.
+inline constexpr std::string_view kApiPrefix = "/api/";
 
 struct RoomSpecParse {
   std::optional<RoomSpec> spec;
@@ -36,7 +46,7 @@ RoomSpecParse parse_room_spec(std::string_view text);
 
 class Room {
  public:
-  Room(std::string path, RoomKind kind, bool dynamic);
+  Room(std::string path, RoomKind kind, bool dynamic, std::size_t history);
 
   std::string const& path() const { return path_; }
   RoomKind kind() const { return kind_; }
@@ -50,6 +60,9 @@ class Room {
   std::uint64_t last_seq() const { return seq_; }
   std::uint64_t next_seq() { return ++seq_; }
 
+  History& history() { return history_; }
+  History const& history() const { return history_; }
+
   // Members are kept in a vector for fast broadcast; the caller remembers each
   // member's index so that removal is O(1) (swap with the last one).
   std::size_t add(SessionId id);
@@ -62,6 +75,7 @@ class Room {
   bool dynamic_;
   std::string tick_event_;
   std::uint64_t seq_ = 0;
+  History history_;
   std::vector<SessionId> members_;
 };
 

@@ -2,35 +2,41 @@
 
 namespace wspush {
 
+std::size_t RoomRegistry::history_for(RoomSpec const& spec) const {
+  if (spec.history) return *spec.history;
+  if (history_) return *history_;
+  return default_history(spec.kind);
+}
+
 std::string RoomRegistry::declare(RoomSpec const& spec) {
   if (spec.family) {
     for (Family const& f : families_) {
       if (f.prefix == spec.path) return "room family '" + spec.path + "*' is declared twice";
     }
-    families_.push_back({spec.path, spec.kind});
+    families_.push_back({spec.path, spec.kind, history_for(spec)});
     return {};
   }
   auto const [it, inserted] = rooms_.try_emplace(spec.path, nullptr);
   if (!inserted) return "room '" + spec.path + "' is declared twice";
-  it->second = std::make_unique<Room>(spec.path, spec.kind, /*dynamic=*/false);
+  it->second = std::make_unique<Room>(spec.path, spec.kind, /*dynamic=*/false, history_for(spec));
   return {};
 }
 
-std::optional<RoomKind> RoomRegistry::family_kind(std::string_view path) const {
+RoomRegistry::Family const* RoomRegistry::family_of(std::string_view path) const {
   Family const* best = nullptr;
   for (Family const& f : families_) {
     bool const below =
         path.size() > f.prefix.size() && path.compare(0, f.prefix.size(), f.prefix) == 0;
     if (below && (!best || f.prefix.size() > best->prefix.size())) best = &f;
   }
-  if (!best) return std::nullopt;
-  return best->kind;
+  return best;
 }
 
 std::optional<RoomKind> RoomRegistry::resolve(std::string_view path) const {
   auto const it = rooms_.find(std::string(path));
   if (it != rooms_.end()) return it->second->kind();
-  return family_kind(path);
+  if (Family const* f = family_of(path)) return f->kind;
+  return std::nullopt;
 }
 
 Room* RoomRegistry::find(std::string_view path) {
@@ -41,9 +47,10 @@ Room* RoomRegistry::find(std::string_view path) {
 Room* RoomRegistry::get_or_create(std::string_view path, bool* created) {
   if (created) *created = false;
   if (Room* room = find(path)) return room;
-  auto const kind = family_kind(path);
-  if (!kind) return nullptr;
-  auto room = std::make_unique<Room>(std::string(path), *kind, /*dynamic=*/true);
+  Family const* family = family_of(path);
+  if (!family) return nullptr;
+  auto room =
+      std::make_unique<Room>(std::string(path), family->kind, /*dynamic=*/true, family->history);
   Room* raw = room.get();
   rooms_.emplace(raw->path(), std::move(room));
   if (created) *created = true;
@@ -51,13 +58,23 @@ Room* RoomRegistry::get_or_create(std::string_view path, bool* created) {
 }
 
 bool RoomRegistry::drop_if_unused(Room const& room) {
-  if (!room.dynamic() || !room.empty()) return false;
+  if (!room.dynamic() || !room.empty() || room.history().size() > 0) return false;
   rooms_.erase(room.path());
   return true;
 }
 
 void RoomRegistry::for_each(std::function<void(Room&)> const& fn) {
   for (auto& [path, room] : rooms_) fn(*room);
+}
+
+void RoomRegistry::for_each(std::function<void(Room const&)> const& fn) const {
+  for (auto const& [path, room] : rooms_) fn(*room);
+}
+
+std::vector<RoomRegistry::FamilyInfo> RoomRegistry::families() const {
+  std::vector<FamilyInfo> out;
+  for (Family const& f : families_) out.push_back({f.prefix + "*", f.kind});
+  return out;
 }
 
 }  // namespace wspush

@@ -17,6 +17,9 @@ namespace wspush {
 
 class RoomRegistry {
  public:
+  // `history`: messages kept per room when its spec does not say; nullopt: by kind.
+  explicit RoomRegistry(std::optional<std::size_t> history = std::nullopt) : history_(history) {}
+
   // Returns an error message when the spec clashes with one declared before.
   std::string declare(RoomSpec const& spec);
 
@@ -29,17 +32,29 @@ class RoomRegistry {
   // `created` tells the caller to start what a new room needs (its ticker).
   Room* get_or_create(std::string_view path, bool* created);
   // Drops a family room with no members; returns whether it was dropped.
+  // A room that still holds history stays, so that ?since= works after a lull.
   bool drop_if_unused(Room const& room);
 
   void for_each(std::function<void(Room&)> const& fn);
+  void for_each(std::function<void(Room const&)> const& fn) const;
+
+  struct FamilyInfo {
+    std::string pattern;  // "/chat/*"
+    RoomKind kind;
+  };
+  std::vector<FamilyInfo> families() const;
   std::size_t size() const { return rooms_.size(); }
 
  private:
   struct Family {
     std::string prefix;  // ends with '/'
     RoomKind kind;
+    std::size_t history;
   };
-  std::optional<RoomKind> family_kind(std::string_view path) const;
+  Family const* family_of(std::string_view path) const;
+  std::size_t history_for(RoomSpec const& spec) const;
+
+  std::optional<std::size_t> history_;
 
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
   std::vector<Family> families_;

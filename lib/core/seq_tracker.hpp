@@ -20,6 +20,9 @@ class SeqTracker {
 
   // The stream restarted at a known point (a resume): the next seq must follow `seq`.
   void expect_after(std::uint64_t seq) { last_ = seq; }
+  // The stream restarted at an unknown point (the server could not replay): the next
+  // seq starts afresh.
+  void forget() { last_.reset(); }
 
  private:
   std::optional<std::uint64_t> last_;

@@ -1,5 +1,8 @@
 #include "net/push_server.hpp"
 
+#include <openssl/crypto.h>
+#include <unistd.h>
+
 #include <stdexcept>
 #include <unordered_map>
 #include <websocketpp/concurrency/none.hpp>
@@ -9,6 +12,7 @@
 #include "core/codec.hpp"
 #include "core/hub.hpp"
 #include "core/ticker.hpp"
+#include "net/line_reader.hpp"
 #include "net/log.hpp"
 
 namespace wspush {
@@ -54,8 +58,11 @@ namespace asio = websocketpp::lib::asio;
 
 std::vector<RoomSpec> rooms_or_default(std::vector<RoomSpec> const& rooms) {
   if (!rooms.empty()) return rooms;
-  return {RoomSpec{"/nowtime", RoomKind::ticker, false}};
+  return {RoomSpec{"/nowtime", RoomKind::ticker, false, std::nullopt}};
 }
+
+constexpr std::string_view kPublishPath = "/api/publish";
+constexpr std::string_view kRoomsPath = "/api/rooms";
 
 long to_millis(Duration d) {
   return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
@@ -67,12 +74,16 @@ class PushServer::Impl final : public Outbox, public Timers {
  public:
   explicit Impl(ServeOptions const& options)
       : options_(options),
+        registry_(options.history),
         hub_(registry_, *this, *this, clock_, HubOptions{options.interval}),
         signals_(io_, SIGINT, SIGTERM),
         shutdown_deadline_(io_) {
     for (RoomSpec const& spec : rooms_or_default(options.rooms)) {
       std::string const error = registry_.declare(spec);
       if (!error.empty()) throw std::invalid_argument(error);
+    }
+    if (!options.stdin_room.empty() && !registry_.resolve(options.stdin_room)) {
+      throw std::invalid_argument("--stdin: unknown room " + options.stdin_room);
     }
   }
 
@@ -120,6 +131,7 @@ class PushServer::Impl final : public Outbox, public Timers {
       if (!ec) shutdown(signo);
     });
     hub_.start();
+    if (!options_.stdin_room.empty()) read_stdin();
     io_.run();
   }
 
@@ -215,6 +227,7 @@ class PushServer::Impl final : public Outbox, public Timers {
     endpoint->set_reuse_addr(true);
     endpoint->set_listen_backlog(1024);
     endpoint->set_max_message_size(options_.max_message_size);
+    endpoint->set_max_http_body_size(options_.max_message_size);  // larger: 413
     endpoint->set_open_handshake_timeout(to_millis(options_.handshake_timeout));
     endpoint->set_close_handshake_timeout(to_millis(options_.shutdown_timeout));
 
@@ -243,32 +256,101 @@ class PushServer::Impl final : public Outbox, public Timers {
   // below uses the error_code overloads, and the core does not throw.
 
   bool on_validate(ConnectionPtr const& con) {
+    std::optional<Refusal> refusal;
+    std::string const& resource = con->get_resource();
     if (shutting_down_) {
-      refuse(con, 503, encode_text_event(503, "error", "server is shutting down"));
-      return false;
+      refusal = Refusal{503, encode_text_event(503, "error", "server is shutting down")};
+    } else if (room_path_of(resource) == kPublishPath) {
+      refusal = api_refusal(con);
+      if (!refusal) refusal = hub_.admit_publisher(resource);
+    } else {
+      refusal = hub_.admit(resource);
     }
-    auto const refusal = hub_.admit(con->get_resource());
     if (!refusal) return true;
-    spdlog::info("refused {} from {}: HTTP {}", con->get_resource(), con->get_remote_endpoint(),
+    spdlog::info("refused {} from {}: HTTP {}", resource, con->get_remote_endpoint(),
                  refusal->http_status);
-    refuse(con, refusal->http_status, refusal->body);
+    respond(con, refusal->http_status, refusal->body);
     return false;
   }
 
+  // Plain HTTP on the WebSocket port: the API, the health check, and a hint for
+  // browsers that GET a room.
   void on_http(ConnectionPtr const& con) {
-    std::string const path(room_path_of(con->get_resource()));
-    if (path == "/healthz") {
-      refuse(con, 200, R"({"status":"ok"})");
-    } else if (auto const refusal = hub_.admit(path)) {
-      refuse(con, refusal->http_status, refusal->body);
-    } else {
-      refuse(con, 426,
-             encode_text_event(426, "error", "this is a WebSocket room: connect with ws://"));
-      con->append_header("Upgrade", "websocket");
+    std::string const& resource = con->get_resource();
+    std::string const path(room_path_of(resource));
+    std::string const& method = con->get_request().get_method();
+    if (path == "/healthz") return respond(con, 200, R"({"status":"ok"})");
+    if (path == kPublishPath || path == kRoomsPath) {
+      std::string const allowed = path == kPublishPath ? "POST" : "GET";
+      if (method != allowed) {
+        respond(con, 405, encode_text_event(405, "error", "use " + allowed + " " + path));
+        con->replace_header("Allow", allowed);
+        return;
+      }
+      if (auto const refusal = api_refusal(con)) {
+        return respond(con, refusal->http_status, refusal->body);
+      }
+      if (path == kRoomsPath) return respond(con, 200, encode_rooms(hub_.rooms()));
+      return http_publish(con);
     }
+    if (auto const refusal = hub_.admit(path)) {
+      return respond(con, refusal->http_status, refusal->body);
+    }
+    respond(con, 426,
+            encode_text_event(426, "error", "this is a WebSocket room: connect with ws://"));
+    con->append_header("Upgrade", "websocket");
   }
 
-  static void refuse(ConnectionPtr const& con, int status, std::string const& body) {
+  void http_publish(ConnectionPtr const& con) {
+    std::string const& resource = con->get_resource();
+    auto const room = query_param(resource, "room");
+    auto const decoded_room = room ? percent_decode(*room) : std::nullopt;
+    if (!decoded_room || decoded_room->empty()) {
+      return respond(con, 400, encode_text_event(400, "error", "missing query parameter: room"));
+    }
+    std::string event = "message";
+    if (auto const e = query_param(resource, "event"); e && !e->empty()) {
+      auto decoded = percent_decode(*e);
+      if (!decoded) {
+        return respond(con, 400, encode_text_event(400, "error", "malformed parameter: event"));
+      }
+      event = std::move(*decoded);
+    }
+    std::string error;
+    auto const json = compact_json(con->get_request_body(), &error);
+    if (!json) return respond(con, 400, encode_text_event(400, "error", error));
+    PublishResult const r = hub_.publish(*decoded_room, event, *json);
+    if (r.status != 200)
+      return respond(con, r.status, encode_text_event(r.status, "error", r.error));
+    respond(con, 200, encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}}));
+  }
+
+  // Without --api-key the API answers loopback peers only; with it, every call needs
+  // "Authorization: Bearer KEY".
+  std::optional<Refusal> api_refusal(ConnectionPtr const& con) const {
+    if (options_.api_key.empty()) {
+      asio::error_code ec;
+      auto const address = con->get_raw_socket().remote_endpoint(ec).address();
+      bool const loopback =
+          !ec && (address.is_loopback() ||
+                  (address.is_v6() && address.to_v6().is_v4_mapped() &&
+                   asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback()));
+      if (loopback) return std::nullopt;
+      return Refusal{403, encode_text_event(403, "error",
+                                            "the API answers loopback peers only; start the "
+                                            "server with --api-key to open it")};
+    }
+    std::string const expected = "Bearer " + options_.api_key;
+    std::string const& given = con->get_request_header("Authorization");
+    if (given.size() == expected.size() &&
+        CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0) {
+      return std::nullopt;
+    }
+    con->replace_header("WWW-Authenticate", "Bearer");
+    return Refusal{401, encode_text_event(401, "error", "missing or wrong API key")};
+  }
+
+  static void respond(ConnectionPtr const& con, int status, std::string const& body) {
     con->set_status(static_cast<websocketpp::http::status_code::value>(status));
     con->set_body(body);
     con->replace_header("Content-Type", "application/json");
@@ -285,7 +367,39 @@ class PushServer::Impl final : public Outbox, public Timers {
     }
     con->session_id = id + 1;  // 0 stays "no session"
     slots_[id] = con;
-    hub_.join(id, con->get_resource());
+    std::string const& resource = con->get_resource();
+    if (room_path_of(resource) == kPublishPath) {
+      hub_.join_publisher(id, resource);
+    } else {
+      hub_.join(id, resource);
+    }
+  }
+
+  // serve --stdin ROOM: every line of our stdin is published into ROOM. EOF only
+  // stops the reading, not the server.
+  void read_stdin() {
+    stdin_ = std::make_unique<LineReader>(
+        io_, STDIN_FILENO,
+        [this](std::string line) {
+          ++stdin_lines_;
+          publish_line(line);
+        },
+        [this] { spdlog::info("stdin closed after {} line(s); still serving", stdin_lines_); });
+  }
+
+  void publish_line(std::string const& line) {
+    if (line.size() > options_.max_message_size) {
+      spdlog::warn("stdin line {}: skipped: {} bytes, over --max-message-size", stdin_lines_,
+                   line.size());
+      return;
+    }
+    LineData const data = line_to_json(line, /*require_json=*/false);
+    if (!data.json) {
+      spdlog::warn("stdin line {}: skipped: {}", stdin_lines_, data.error);
+      return;
+    }
+    PublishResult const r = hub_.publish(options_.stdin_room, "message", *data.json);
+    if (r.status != 200) spdlog::warn("stdin line {}: {}", stdin_lines_, r.error);
   }
 
   void on_gone(ConnectionPtr const& con) {
@@ -369,6 +483,8 @@ class PushServer::Impl final : public Outbox, public Timers {
   std::vector<ConnectionPtr> slots_;
   std::vector<SessionId> free_ids_;
   std::unordered_map<std::string, std::shared_ptr<Ticker>> tickers_;
+  std::unique_ptr<LineReader> stdin_;
+  std::uint64_t stdin_lines_ = 0;
   bool shutting_down_ = false;
 };
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct ServeOptions {
   std::size_t max_message_size = 64 * 1024;
   Duration handshake_timeout = std::chrono::seconds(5);
   Duration shutdown_timeout = std::chrono::seconds(5);
+  std::optional<std::size_t> history;  // per room unless its spec says; nullopt: by kind
+  std::string api_key;                 // empty: the API answers loopback peers only
+  std::string stdin_room;              // publish each stdin line here (serve --stdin)
 };
 
 class PushServer {

@@ -10,6 +10,8 @@
 #include <websocketpp/client.hpp>
 #include <websocketpp/config/asio_client.hpp>
 
+#include "net/line_reader.hpp"
+
 namespace wspush {
 namespace asio = websocketpp::lib::asio;
 
@@ -79,7 +81,7 @@ ClientFailure classify(ConnectionPtr const& con) {
         "handshake refused: HTTP " + std::to_string(status) + " " + con->get_response_msg();
     std::string const body = one_line(con->get_response().get_body());
     if (!body.empty()) reason += ": " + body;
-    return {ExitCode::handshake, reason};
+    return {ExitCode::handshake, reason, status};
   }
   if (ec == websocketpp::error::open_handshake_timeout) {
     return {ExitCode::timeout, "timed out waiting for the handshake answer"};
@@ -279,7 +281,12 @@ std::unique_ptr<Link> Link::open(asio::io_context& io, ConnectOptions const& opt
 class AsyncClient::Impl {
  public:
   Impl(ConnectOptions const& options, EventHandler on_event)
-      : link_(Link::open(io_, options, std::move(on_event))) {}
+      : options_(options), sink_(std::move(on_event)), link_(Link::open(io_, options_, sink_)) {}
+
+  void reconnect(std::string const& url) {
+    options_.url = url;
+    link_ = Link::open(io_, options_, sink_);
+  }
 
   ~Impl() {
     link_.reset();
@@ -296,29 +303,7 @@ class AsyncClient::Impl {
   }
 
   void read_lines(int fd, std::function<void(std::string)> on_line, std::function<void()> on_eof) {
-    input_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(fd));
-    on_line_ = std::move(on_line);
-    on_eof_ = std::move(on_eof);
-    read_next_line();
-  }
-
-  void read_next_line() {
-    asio::async_read_until(
-        *input_, input_buf_, '\n', [this](std::error_code const& ec, std::size_t n) {
-          if (ec && input_buf_.size() == 0) {
-            input_.reset();
-            on_eof_();
-            return;
-          }
-          std::string line(asio::buffers_begin(input_buf_.data()),
-                           asio::buffers_begin(input_buf_.data()) +
-                               static_cast<std::ptrdiff_t>(ec ? input_buf_.size() : n));
-          input_buf_.consume(line.size());
-          if (!line.empty() && line.back() == '\n') line.pop_back();
-          if (!line.empty() && line.back() == '\r') line.pop_back();
-          on_line_(std::move(line));
-          read_next_line();
-        });
+    input_ = std::make_unique<LineReader>(io_, fd, std::move(on_line), std::move(on_eof));
   }
 
   void stop() {
@@ -328,12 +313,11 @@ class AsyncClient::Impl {
   }
 
   asio::io_context io_;
+  ConnectOptions options_;
+  EventHandler sink_;
   std::unique_ptr<Link> link_;
   std::map<TimerSlot, std::unique_ptr<asio::steady_timer>> timers_;
-  std::unique_ptr<asio::posix::stream_descriptor> input_;
-  asio::streambuf input_buf_;
-  std::function<void(std::string)> on_line_;
-  std::function<void()> on_eof_;
+  std::unique_ptr<LineReader> input_;
 };
 
 AsyncClient::AsyncClient(ConnectOptions const& options, EventHandler on_event)
@@ -351,6 +335,15 @@ void AsyncClient::arm(TimerSlot slot, Duration delay, std::function<void()> fn) 
 void AsyncClient::read_lines(int fd, std::function<void(std::string)> on_line,
                              std::function<void()> on_eof) {
   impl_->read_lines(fd, std::move(on_line), std::move(on_eof));
+}
+void AsyncClient::pause_reading() {
+  if (impl_->input_) impl_->input_->pause();
+}
+void AsyncClient::resume_reading() {
+  if (impl_->input_) impl_->input_->resume();
+}
+void AsyncClient::reconnect(std::string const& url) {
+  impl_->reconnect(url);
 }
 void AsyncClient::run() {
   impl_->io_.run();

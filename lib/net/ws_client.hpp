@@ -41,7 +41,8 @@ std::string proxy_for(std::string const& url, std::optional<std::string> const& 
 
 struct ClientFailure {
   ExitCode code = ExitCode::failure;
-  std::string reason;  // one line, for stderr
+  std::string reason;   // one line, for stderr
+  int http_status = 0;  // handshake refused: the server's status
 };
 
 struct ClientEvent {
@@ -64,12 +65,17 @@ class AsyncClient {
 
   void send(Opcode opcode, std::string_view payload);
   void close(std::uint16_t code, std::string_view reason);
+  // Drops the current connection (it must be over) and connects to `url`.
+  void reconnect(std::string const& url);
 
   // Runs `fn` on the loop after `delay`; arming the same slot again replaces it.
   enum class TimerSlot { overall, idle, linger };
   void arm(TimerSlot slot, Duration delay, std::function<void()> fn);
   // Delivers each line of `fd` (stdin) to `on_line`, then calls `on_eof`.
   void read_lines(int fd, std::function<void(std::string)> on_line, std::function<void()> on_eof);
+  // Backpressure on read_lines: no more lines until resumed.
+  void pause_reading();
+  void resume_reading();
 
   // Connects and runs the event loop until stop() or nothing is left to do.
   void run();

@@ -25,7 +25,8 @@ def wspush_binary():
 class Server:
     """A `wspush serve` process. Use as a context manager; it is always stopped."""
 
-    def __init__(self, *args, host="127.0.0.1"):
+    def __init__(self, *args, host="127.0.0.1", stdin=False):
+        self.want_stdin = stdin or "--stdin" in args
         self.args = ["serve", "--host", host, "--port", "0", "--log-level", "debug", *args]
         self.host = host
         self.proc = None
@@ -38,7 +39,7 @@ class Server:
             [wspush_binary(), *self.args],
             stdout=subprocess.PIPE,
             stderr=self.log,  # a file, not a pipe: a full pipe would stall the server
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if self.want_stdin else subprocess.DEVNULL,
         )
         line = read_line(self.proc.stdout, DEADLINE)
         if not line:
@@ -57,6 +58,13 @@ class Server:
     def url(self, path="/nowtime", scheme="ws"):
         host = "[%s]" % self.host if ":" in self.host else self.host
         return "%s://%s:%d%s" % (scheme, host, self.port, path)
+
+    def proc_stdin_write(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def proc_stdin_close(self):
+        self.proc.stdin.close()
 
     def signal(self, signo):
         self.proc.send_signal(signo)
@@ -183,13 +191,18 @@ class Helper:
         return self
 
     def lines(self, timeout=1.0):
-        """Further JSON lines it printed (e.g. what a proxy saw)."""
+        """Further JSON lines it printed (e.g. what a proxy saw), until a pause of `timeout`."""
         out = []
         while True:
             line = read_line(self.proc.stdout, timeout)
             if not line:
                 return out
             out.append(json.loads(line))
+
+    def next_line(self):
+        line = read_line(self.proc.stdout, DEADLINE)
+        assert line, "no line within the deadline"
+        return json.loads(line)
 
     def __exit__(self, *exc):
         if self.proc.poll() is None:
@@ -216,3 +229,43 @@ def run_wspush(*args, input=None, timeout=DEADLINE * 3, env=None):
     return subprocess.run([wspush_binary(), *args], input=input, capture_output=True,
                           text=True, timeout=timeout, env=env,
                           stdin=None if input is not None else subprocess.DEVNULL)
+
+
+def tcp_forwarder(target_port):
+    return Helper([PYTHON, os.path.join(SUPPORT, "tcp_forwarder.py"), str(target_port)])
+
+
+class Stream:
+    """A `wspush client` left running, its stdout read line by line with deadlines."""
+
+    def __init__(self, *args):
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([wspush_binary(), "client", *args], stdout=subprocess.PIPE,
+                                     stderr=self.log, stdin=subprocess.DEVNULL)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=DEADLINE)
+
+    def read(self, n, timeout=DEADLINE):
+        out = []
+        for _ in range(n):
+            line = read_line(self.proc.stdout, timeout)
+            if not line:
+                raise AssertionError("only %d of %d lines; stderr: %s" % (len(out), n, self.stderr()))
+            out.append(json.loads(line))
+        return out
+
+    def wait(self, timeout=DEADLINE * 3):
+        """Exit code and the lines not read yet (read while waiting: a full pipe would
+        block the client)."""
+        rest, _ = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, [json.loads(l) for l in rest.decode().splitlines()]
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")

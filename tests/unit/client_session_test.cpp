@@ -98,9 +98,49 @@ TEST(ClientStats, EncodesAsOneJsonObject) {
   st.duration = 2s;
   st.close_code = 1000;
   st.close_reason = "done";
-  EXPECT_EQ(encode_stats(st),
-            R"({"event":"stats","received":2,"gaps":0,"missed":0,"duplicates":0,)"
-            R"("reconnects":0,"first_message_ms":1.5,"duration_ms":2000.0,"close_code":1000,)"
-            R"("close_reason":"done"})");
+  EXPECT_EQ(
+      encode_stats(st),
+      R"({"event":"stats","received":2,"gaps":0,"missed":0,"duplicates":0,)"
+      R"("reconnects":0,"resumed":0,"unrecovered":0,"first_message_ms":1.5,"duration_ms":2000.0,"close_code":1000,)"
+      R"("close_reason":"done"})");
   EXPECT_NE(encode_stats(ClientStats{}).find(R"("first_message_ms":null)"), std::string::npos);
+}
+
+TEST(ClientSession, RecoveryFalseIsAnUnrecoveredGap) {
+  ClientSession s(ClientSessionOptions{});
+  s.on_frame(Opcode::text, R"({"seq":7})", 1ms);
+  auto const r =
+      s.on_frame(Opcode::text,
+                 R"({"status":200,"event":"recovery","data":{"recovered":false,"since":7}})", 2ms);
+  EXPECT_TRUE(r.warning);
+  s.on_frame(Opcode::text, R"({"seq":2})", 3ms);  // restarted stream: not a duplicate
+  EXPECT_EQ(s.stats().unrecovered, 1u);
+  EXPECT_EQ(s.stats().duplicates, 0u);
+  EXPECT_EQ(s.outcome(1000), ExitCode::gap);
+}
+
+TEST(ClientSession, RecoveryTrueContinuesTheStream) {
+  ClientSession s(ClientSessionOptions{});
+  s.on_frame(Opcode::text, R"({"seq":7})", 1ms);
+  s.on_frame(Opcode::text, R"({"status":200,"event":"recovery","data":{"recovered":true}})", 2ms);
+  s.on_frame(Opcode::text, R"({"seq":8})", 3ms);
+  EXPECT_EQ(s.stats().resumed, 1u);
+  EXPECT_EQ(s.outcome(1000), ExitCode::ok);
+}
+
+TEST(ResumeUrl, SetsOrReplacesSince) {
+  EXPECT_EQ(resume_url("ws://h:1/r", 5), "ws://h:1/r?since=5");
+  EXPECT_EQ(resume_url("ws://h:1/r?a=1&since=2&b", 9), "ws://h:1/r?a=1&b&since=9");
+  EXPECT_EQ(resume_url("ws://h:1/r?since=2#x", 3), "ws://h:1/r?since=3");
+}
+
+TEST(Backoff, GrowsExponentiallyWithJitterUpToTheCap) {
+  Backoff b(100ms, 1s);
+  EXPECT_EQ(b.next(0.999999), Duration(99999));  // just under 100ms
+  EXPECT_EQ(b.next(0.0), Duration(100ms));       // half of 200ms
+  EXPECT_EQ(b.next(1.0), Duration(400ms));
+  for (int i = 0; i < 10; ++i) EXPECT_LE(b.next(1.0), Duration(1s));
+  EXPECT_GE(b.next(0.0), Duration(500ms));
+  b.reset();
+  EXPECT_LE(b.next(1.0), Duration(100ms));
 }

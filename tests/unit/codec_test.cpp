@@ -73,3 +73,30 @@ TEST(Codec, CompactJson) {
   EXPECT_EQ(wspush::compact_json("{", &error), std::nullopt);
   EXPECT_NE(error.find("offset 1"), std::string::npos) << error;
 }
+
+TEST(Codec, LineToJson) {
+  EXPECT_EQ(wspush::line_to_json(R"( {"a" : 1} )", false).json,
+            std::optional<std::string>(R"({"a":1})"));
+  EXPECT_EQ(wspush::line_to_json("42", false).json, std::optional<std::string>("42"));
+  EXPECT_EQ(wspush::line_to_json("plain \"log\" line", false).json,
+            std::optional<std::string>(R"("plain \"log\" line")"));
+  EXPECT_EQ(wspush::line_to_json("", false).json, std::optional<std::string>(R"("")"));
+  auto const strict = wspush::line_to_json("plain", true);
+  EXPECT_FALSE(strict.json);
+  EXPECT_NE(strict.error.find("invalid JSON"), std::string::npos);
+  for (bool require : {false, true}) {
+    auto const bad = wspush::line_to_json("caf\xe9", require);
+    EXPECT_FALSE(bad.json);
+    EXPECT_EQ(bad.error, "invalid UTF-8");
+    EXPECT_FALSE(wspush::line_to_json("\"caf\xe9\"", require).json);
+  }
+  EXPECT_EQ(wspush::line_to_json("caf\xc3\xa9", false).json,
+            std::optional<std::string>("\"caf\xc3\xa9\""));
+}
+
+TEST(Codec, InspectFindsRecovery) {
+  auto const t = wspush::inspect_server_text(
+      R"({"status":200,"event":"recovery","data":{"recovered":false,"since":3}})");
+  EXPECT_EQ(t.recovered, std::optional<bool>(false));
+  EXPECT_FALSE(wspush::inspect_server_text(R"({"event":"x","data":{"recovered":true}})").recovered);
+}

@@ -227,3 +227,155 @@ TEST_F(HubTest, LeavingInAnyOrderKeepsMembershipConsistent) {
   for (SessionId id : {1, 2, 4}) EXPECT_TRUE(texts(id).empty());
   EXPECT_EQ(registry.find("/r")->members().size(), 2u);
 }
+
+TEST_F(HubTest, SinceReplaysRetainedMessagesAfterARecoveryEvent) {
+  declare({"/news:feed"});
+  for (int i = 1; i <= 5; ++i) hub.publish("/news", "message", std::to_string(i));
+  hub.join(1, "/news?since=3");
+  auto const got = texts(1);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0], kWelcome);
+  EXPECT_EQ(got[1], R"({"status":200,"event":"recovery","data":{"recovered":true,"since":3,)"
+                    R"("first_seq":1,"last_seq":5,"replayed":2}})");
+  EXPECT_EQ(got[2], R"({"status":200,"event":"message","data":4,"seq":4})");
+  EXPECT_EQ(got[3], R"({"status":200,"event":"message","data":5,"seq":5})");
+}
+
+TEST_F(HubTest, ReplayUsesTheBroadcastBytesNotCopies) {
+  declare({"/news:feed"});
+  hub.join(9, "/news");
+  hub.publish("/news", "message", "1");
+  hub.join(1, "/news?since=0");
+  // The replayed payload is the very buffer that was broadcast.
+  EXPECT_EQ(outbox.broadcasts.size(), 1u);
+  EXPECT_EQ(outbox.inbox[1].back().data, *outbox.broadcasts[0]);
+}
+
+TEST_F(HubTest, SinceOlderThanTheHistoryIsToldRecoveredFalse) {
+  RoomSpec spec = *parse_room_spec("/news:feed").spec;
+  spec.history = 2;
+  ASSERT_EQ(registry.declare(spec), "");
+  for (int i = 1; i <= 5; ++i) hub.publish("/news", "message", std::to_string(i));
+  hub.join(1, "/news?since=1");
+  auto const got = texts(1);
+  ASSERT_EQ(got.size(), 4u);
+  auto const recovery = parse(got[1]);
+  EXPECT_STREQ(recovery["event"].GetString(), "recovery");
+  EXPECT_FALSE(recovery["data"]["recovered"].GetBool());
+  EXPECT_EQ(recovery["data"]["first_seq"].GetUint64(), 4u);
+  EXPECT_EQ(parse(got[2])["seq"].GetUint64(), 4u);
+  EXPECT_EQ(parse(got[3])["seq"].GetUint64(), 5u);
+}
+
+TEST_F(HubTest, JoinPointHasNoGapNoDuplicateWhilePublishesInterleave) {
+  // Joins and publishes interleave in every order the Hub's thread can see them:
+  // each joiner must see exactly since+1 .. last, replay then live, once each.
+  declare({"/news:feed"});
+  SessionId next = 1;
+  std::vector<std::pair<SessionId, std::uint64_t>> joiners;
+  for (int round = 0; round < 50; ++round) {
+    hub.publish("/news", "message", std::to_string(round));
+    if (round % 3 == 0) {
+      std::uint64_t const since = round / 2;
+      hub.join(next, "/news?since=" + std::to_string(since));
+      joiners.emplace_back(next++, since);
+    }
+  }
+  for (auto const& [id, since] : joiners) {
+    std::vector<std::uint64_t> seqs;
+    for (auto const& text : texts(id)) {
+      auto const doc = parse(text);
+      if (doc.HasMember("seq")) seqs.push_back(doc["seq"].GetUint64());
+    }
+    std::vector<std::uint64_t> expected;
+    for (std::uint64_t s = since + 1; s <= 50; ++s) expected.push_back(s);
+    EXPECT_EQ(seqs, expected) << "joiner " << id << " since " << since;
+  }
+}
+
+TEST_F(HubTest, MalformedSinceIsRefusedWith400) {
+  declare({"/news:feed"});
+  for (auto bad :
+       {"/news?since=", "/news?since=-1", "/news?since=abc", "/news?since=99999999999999999999"}) {
+    auto const refusal = hub.admit(bad);
+    ASSERT_TRUE(refusal) << bad;
+    EXPECT_EQ(refusal->http_status, 400) << bad;
+  }
+  EXPECT_FALSE(hub.admit("/news?x=1&since=18446744073709551615"));
+}
+
+TEST_F(HubTest, PublishFromOutsideReportsDeliveredAndSeq) {
+  declare({"/news:feed", "/nowtime:ticker", "/e:echo", "/chat/*:relay"});
+  hub.join(1, "/news");
+  hub.join(2, "/news");
+  auto const r = hub.publish("/news", "alert", R"({"x":1})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.delivered, 2u);
+  EXPECT_EQ(r.seq, 1u);
+  EXPECT_EQ(texts(1).back(), R"({"status":200,"event":"alert","data":{"x":1},"seq":1})");
+  EXPECT_EQ(hub.publish("/nope", "message", "1").status, 404);
+  EXPECT_EQ(hub.publish("/nowtime", "message", "1").status, 403);
+  EXPECT_EQ(hub.publish("/e", "message", "1").status, 403);
+  // A family room is created by a publish and kept for its history.
+  auto const fam = hub.publish("/chat/new", "message", "1");
+  EXPECT_EQ(fam.status, 200);
+  EXPECT_EQ(fam.delivered, 0u);
+  ASSERT_NE(registry.find("/chat/new"), nullptr);
+  hub.join(3, "/chat/new?since=0");
+  EXPECT_EQ(parse(texts(3).back())["data"].GetInt(), 1);
+  hub.leave(3);
+  EXPECT_NE(registry.find("/chat/new"), nullptr);  // still holds history
+}
+
+TEST_F(HubTest, RoomsListsRoomsAndFamilies) {
+  declare({"/news:feed", "/chat/*:relay"});
+  hub.join(1, "/news");
+  hub.publish("/news", "message", "1");
+  auto const rooms = hub.rooms();
+  ASSERT_EQ(rooms.size(), 2u);
+  EXPECT_EQ(rooms[0].path, "/chat/*");
+  EXPECT_TRUE(rooms[0].family);
+  EXPECT_EQ(rooms[1].path, "/news");
+  EXPECT_EQ(rooms[1].members, 1u);
+  EXPECT_EQ(rooms[1].last_seq, 1u);
+  EXPECT_EQ(rooms[1].history, 1u);
+  EXPECT_EQ(rooms[1].history_capacity, 100u);
+}
+
+TEST_F(HubTest, PublisherStreamPublishesEachFrameAndAcksInOrder) {
+  declare({"/logs:feed", "/nowtime:ticker"});
+  hub.join(1, "/logs");
+  outbox.take(1);
+  EXPECT_FALSE(hub.admit_publisher("/api/publish?room=%2Flogs&event=line"));
+  hub.join_publisher(7, "/api/publish?room=%2Flogs&event=line");
+  hub.on_text(7, R"({"n": 1})");
+  hub.on_text(7, "not json");
+  hub.on_text(7, R"("two")");
+  hub.on_binary(7, "x");
+  auto const acks = texts(7);
+  ASSERT_EQ(acks.size(), 4u);
+  EXPECT_EQ(acks[0], R"({"status":200,"event":"published","data":{"delivered":1,"seq":1}})");
+  EXPECT_EQ(parse(acks[1])["status"].GetInt(), 400);
+  EXPECT_EQ(acks[2], R"({"status":200,"event":"published","data":{"delivered":1,"seq":2}})");
+  EXPECT_EQ(parse(acks[3])["status"].GetInt(), 400);
+  EXPECT_EQ(texts(1),
+            (std::vector<std::string>{R"({"status":200,"event":"line","data":{"n":1},"seq":1})",
+                                      R"({"status":200,"event":"line","data":"two","seq":2})"}));
+}
+
+TEST_F(HubTest, PublisherStreamRefusals) {
+  declare({"/logs:feed", "/nowtime:ticker"});
+  EXPECT_EQ(hub.admit_publisher("/api/publish")->http_status, 400);
+  EXPECT_EQ(hub.admit_publisher("/api/publish?room=/nope")->http_status, 404);
+  EXPECT_EQ(hub.admit_publisher("/api/publish?room=/nowtime")->http_status, 403);
+  EXPECT_EQ(hub.admit_publisher("/api/publish?room=%zz")->http_status, 400);
+}
+
+TEST(PercentDecode, DecodesAndRefusesMalformedEscapes) {
+  EXPECT_EQ(percent_decode("%2Fa%20b+c"), std::optional<std::string>("/a b c"));
+  EXPECT_EQ(percent_decode("%2"), std::nullopt);
+  EXPECT_EQ(percent_decode("%g0"), std::nullopt);
+  EXPECT_EQ(query_param("/x?a=1&room=%2Fr&b", "room"), std::optional<std::string_view>("%2Fr"));
+  EXPECT_EQ(query_param("/x?a=1&b", "b"), std::optional<std::string_view>(""));
+  EXPECT_EQ(query_param("/x", "b"), std::nullopt);
+}

@@ -1,0 +1,266 @@
+// `wspush publish ROOM_URL [DATA]`: pushes events into a room. One event from DATA,
+// or one per stdin line, streamed in order over one WebSocket connection to the
+// server's publish stream (/api/publish); every event is acknowledged, so each
+// line is published exactly once or reported.
+#include <unistd.h>
+
+#include <deque>
+#include <iostream>
+
+#include "commands.hpp"
+#include "core/client_session.hpp"
+#include "core/codec.hpp"
+#include "core/hub.hpp"
+#include "net/ws_client.hpp"
+#include "options.hpp"
+
+namespace wspush::cmd {
+namespace {
+
+struct PublishFlags {
+  std::string room_url;
+  std::optional<std::string> data;
+  std::string event = "message";
+  std::string api_key;
+  bool json_only = false;
+  bool strict = false;
+  std::size_t window = 256;
+  std::size_t max_message_size = 64 * 1024;
+  std::string timeout;
+  ConnectOptions connect;
+};
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char const c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// http(s)://host:port/room or ws(s)://host:port/room -> the publish stream's URL.
+std::optional<std::string> stream_url(std::string const& room_url, std::string const& event) {
+  auto const scheme_end = room_url.find("://");
+  if (scheme_end == std::string::npos) return std::nullopt;
+  std::string const scheme = room_url.substr(0, scheme_end);
+  std::string ws_scheme;
+  if (scheme == "http" || scheme == "ws") {
+    ws_scheme = "ws";
+  } else if (scheme == "https" || scheme == "wss") {
+    ws_scheme = "wss";
+  } else {
+    return std::nullopt;
+  }
+  auto const path_start = room_url.find('/', scheme_end + 3);
+  if (path_start == std::string::npos) return std::nullopt;
+  std::string const authority = room_url.substr(scheme_end + 3, path_start - scheme_end - 3);
+  std::string const room(room_path_of(std::string_view(room_url).substr(path_start)));
+  if (authority.empty() || room.size() < 2) return std::nullopt;
+  return ws_scheme + "://" + authority + "/api/publish?room=" + percent_encode(room) +
+         "&event=" + percent_encode(event);
+}
+
+class Publisher {
+ public:
+  explicit Publisher(PublishFlags const& flags) : flags_(flags) {}
+
+  int run() {
+    AsyncClient client(flags_.connect, [this](ClientEvent& e) { on_event(e); });
+    client_ = &client;
+    if (!flags_.timeout.empty()) {
+      auto const d = *parse_duration(flags_.timeout).value;
+      client.arm(AsyncClient::TimerSlot::overall, d, [this, d] {
+        fail({ExitCode::timeout, "not done within " + format_duration(d) + " (--timeout)"});
+      });
+    }
+    client.run();
+    return finish();
+  }
+
+ private:
+  void on_event(ClientEvent& e) {
+    switch (e.kind) {
+      case ClientEvent::Kind::open:
+        if (flags_.data) {
+          submit(*flags_.data);
+          input_done();
+        } else {
+          client_->read_lines(
+              STDIN_FILENO, [this](std::string line) { submit(line); }, [this] { input_done(); });
+        }
+        break;
+      case ClientEvent::Kind::frame:
+        on_answer(e.payload);
+        break;
+      case ClientEvent::Kind::closed:
+        if (!closing_) {
+          fail({is_normal_close(e.close_code) ? ExitCode::failure : ExitCode::protocol,
+                "the server closed the connection (" + std::to_string(e.close_code) +
+                    (e.close_reason.empty() ? "" : ": " + e.close_reason) + ")"});
+        }
+        client_->stop();
+        break;
+      case ClientEvent::Kind::failed:
+        fail(e.failure);
+        break;
+    }
+  }
+
+  // One input line (or DATA): converted, checked, sent, and remembered until acked.
+  void submit(std::string const& line) {
+    ++line_no_;
+    std::string reason;
+    if (line.size() > flags_.max_message_size) {
+      reason = std::to_string(line.size()) + " bytes, over --max-message-size";
+    } else {
+      LineData data = line_to_json(line, flags_.json_only);
+      if (data.json) {
+        client_->send(Opcode::text, *data.json);
+        in_flight_.push_back(line_no_);
+        if (in_flight_.size() >= flags_.window) client_->pause_reading();
+        return;
+      }
+      reason = data.error;
+    }
+    refuse(line_no_, reason);
+  }
+
+  void on_answer(std::string const& text) {
+    if (in_flight_.empty()) return;  // nothing of ours: ignore
+    std::uint64_t const line = in_flight_.front();
+    in_flight_.pop_front();
+    if (in_flight_.size() + 1 == flags_.window) client_->resume_reading();
+    ServerText const info = inspect_server_text(text);
+    if (text.rfind(R"({"status":200,"event":"published")", 0) == 0 && info.json) {
+      ++published_;
+      if (flags_.data) std::cout << published_data(text) << std::endl;
+    } else {
+      refuse(line, "refused by the server: " + text);
+    }
+    maybe_close();
+  }
+
+  void refuse(std::uint64_t line, std::string const& reason) {
+    ++skipped_;
+    std::cerr << "wspush publish: line " << line << ": " << reason
+              << (flags_.strict ? "" : " (skipped)") << '\n';
+    if (flags_.strict) {
+      strict_stop_ = true;
+      input_done();
+    }
+  }
+
+  void input_done() {
+    input_done_ = true;
+    if (strict_stop_) client_->pause_reading();
+    maybe_close();
+  }
+
+  void maybe_close() {
+    if (!input_done_ || !in_flight_.empty() || closing_) return;
+    closing_ = true;
+    client_->close(1000, "done");
+    client_->arm(AsyncClient::TimerSlot::linger, std::chrono::seconds(5), [this] { client_->stop(); });
+  }
+
+  void fail(ClientFailure failure) {
+    if (!failure_) failure_ = std::move(failure);
+    client_->stop();
+  }
+
+  // {"status":200,"event":"published","data":{...}} -> {...}
+  static std::string published_data(std::string const& text) {
+    auto const start = text.find(R"("data":)");
+    if (start == std::string::npos) return text;
+    return text.substr(start + 7, text.size() - start - 8);
+  }
+
+  int finish() {
+    if (failure_) {
+      std::cerr << "wspush publish: " << failure_->reason;
+      if (!in_flight_.empty()) {
+        std::cerr << "; lines " << in_flight_.front() << "-" << in_flight_.back()
+                  << " were sent but not acknowledged";
+      }
+      std::cerr << '\n';
+      return static_cast<int>(failure_->code);
+    }
+    if (skipped_ > 0) {
+      std::cerr << "wspush publish: " << published_ << " published, " << skipped_
+                << (flags_.strict ? " refused (--strict stopped)" : " skipped") << '\n';
+      return kExitFailure;
+    }
+    return kExitOk;
+  }
+
+  PublishFlags const& flags_;
+  AsyncClient* client_ = nullptr;
+  std::deque<std::uint64_t> in_flight_;  // line numbers sent, not yet acknowledged
+  std::uint64_t line_no_ = 0;
+  std::uint64_t published_ = 0;
+  std::uint64_t skipped_ = 0;
+  bool input_done_ = false;
+  bool strict_stop_ = false;
+  bool closing_ = false;
+  std::optional<ClientFailure> failure_;
+};
+
+int run_publish(PublishFlags& flags) {
+  auto const url = stream_url(flags.room_url, flags.event);
+  if (!url) {
+    return usage_error("publish: invalid room URL '" + flags.room_url +
+                       "': expected http://HOST:PORT/ROOM (or https://, ws://, wss://)");
+  }
+  if (flags.window == 0) return usage_error("publish: --window must be at least 1");
+  if (!flags.timeout.empty()) {
+    auto const d = parse_duration(flags.timeout);
+    if (!d.value) return usage_error("publish: --timeout: " + d.error);
+  }
+  flags.connect.url = *url;
+  flags.connect.token = flags.api_key;
+  if (std::string const error = check_connect_options(flags.connect); !error.empty()) {
+    return usage_error("publish: " + error);
+  }
+  return Publisher(flags).run();
+}
+
+}  // namespace
+
+Command publish_command() {
+  return {"publish", "Publish events into a room: DATA, or one per stdin line",
+          [](CLI::App& app) {
+            auto f = std::make_shared<PublishFlags>();
+            app.add_option("room_url", f->room_url, "The room, http://HOST:PORT/ROOM")->required();
+            app.add_option("data", f->data, "One event's data; without it, each stdin line");
+            app.add_option("--event", f->event, "Event name")->capture_default_str();
+            app.add_option("--api-key", f->api_key, "The server's --api-key");
+            app.add_flag("--json", f->json_only,
+                         "Only JSON lines; any other line is an error (default: sent as a "
+                         "JSON string)");
+            app.add_flag("--strict", f->strict, "Stop at the first line that cannot be published");
+            app.add_option("--window", f->window, "Events in flight before waiting for acks")
+                ->capture_default_str();
+            app.add_option("--max-message-size", f->max_message_size,
+                           "Largest event in bytes (the server's limit)")
+                ->capture_default_str();
+            app.add_option("--timeout", f->timeout, "Give up after this long (exit 7)")
+                ->type_name("DURATION");
+            app.add_option("--proxy", f->connect.proxy, "HTTP CONNECT proxy http://HOST:PORT");
+            app.add_option("--cacert", f->connect.cacert, "Trust the CAs in this PEM file")
+                ->check(CLI::ExistingFile);
+            app.add_flag("-k,--insecure", f->connect.insecure, "Do not verify the certificate");
+            app.footer(
+                "Exit codes: as wspush client (3 connect, 4 TLS, 5 refused: e.g. 401, 403, 404,\n"
+                "6 connection lost, 7 timeout), and 1 when a line was skipped or refused.");
+            return [f] { return run_publish(*f); };
+          }};
+}
+
+}  // namespace wspush::cmd

@@ -1,0 +1,132 @@
+// RapidJSON is used here as in codec.cpp: the DOM is read with Is*() before Get*().
+#include "core/config.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+namespace wspush {
+namespace {
+
+using Value = rapidjson::Value;
+
+std::string position(std::string_view text, std::size_t offset) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// Reads one object's fields, refusing unknown ones (a typo must not pass silently).
+class Fields {
+ public:
+  Fields(Value const& object, std::string where) : object_(object), where_(std::move(where)) {}
+
+  std::string unknown(std::initializer_list<std::string_view> known) const {
+    for (auto const& m : object_.GetObject()) {
+      std::string_view const name(m.name.GetString(), m.name.GetStringLength());
+      bool found = false;
+      for (auto k : known) found = found || k == name;
+      if (!found) return where_ + std::string(name) + ": unknown field";
+    }
+    return {};
+  }
+
+  bool string(const char* name, std::optional<std::string>& out, std::string& error) const {
+    auto const it = object_.FindMember(name);
+    if (it == object_.MemberEnd()) return true;
+    if (!it->value.IsString()) {
+      error = where_ + name + ": expected a string";
+      return false;
+    }
+    out = std::string(it->value.GetString(), it->value.GetStringLength());
+    return true;
+  }
+
+  template <typename T>
+  bool number(const char* name, std::optional<T>& out, std::uint64_t max, std::string& error) const {
+    auto const it = object_.FindMember(name);
+    if (it == object_.MemberEnd()) return true;
+    if (!it->value.IsUint64() || it->value.GetUint64() > max) {
+      error = where_ + name + ": expected a whole number from 0 to " + std::to_string(max);
+      return false;
+    }
+    out = static_cast<T>(it->value.GetUint64());
+    return true;
+  }
+
+ private:
+  Value const& object_;
+  std::string where_;
+};
+
+std::string parse_room(Value const& v, std::size_t index, RoomSpec& out) {
+  std::string const where = "rooms[" + std::to_string(index) + "]";
+  if (!v.IsObject()) return where + ": expected an object";
+  Fields const f(v, where + ".");
+  if (auto e = f.unknown({"path", "kind", "history"}); !e.empty()) return e;
+  std::string error;
+  std::optional<std::string> path;
+  std::optional<std::string> kind;
+  if (!f.string("path", path, error) || !f.string("kind", kind, error)) return error;
+  if (!path) return where + ".path: missing";
+  RoomSpecParse parsed = parse_room_spec(*path + (kind ? ":" + *kind : ""));
+  if (!parsed.spec) return where + ": " + parsed.error;
+  out = std::move(*parsed.spec);
+  if (!f.number("history", out.history, 1000000, error)) return error;
+  return {};
+}
+
+}  // namespace
+
+ConfigParse parse_serve_config(std::string_view text) {
+  ConfigParse result;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag>(text.data(),
+                                                                                text.size());
+  if (doc.HasParseError()) {
+    result.error = position(text, doc.GetErrorOffset()) + ": " +
+                   rapidjson::GetParseError_En(doc.GetParseError());
+    return result;
+  }
+  if (!doc.IsObject()) {
+    result.error = "expected a JSON object at the top";
+    return result;
+  }
+  Fields const f(doc, "");
+  ServeConfig c;
+  std::string& error = result.error;
+  error = f.unknown({"host", "port", "interval", "history", "max_message_size", "api_key",
+                     "log_level", "stdin", "rooms"});
+  if (!error.empty()) return result;
+  if (!f.string("host", c.host, error) || !f.number("port", c.port, 65535, error) ||
+      !f.string("interval", c.interval, error) || !f.number("history", c.history, 1000000, error) ||
+      !f.number("max_message_size", c.max_message_size, 1u << 30, error) ||
+      !f.string("api_key", c.api_key, error) || !f.string("log_level", c.log_level, error) ||
+      !f.string("stdin", c.stdin_room, error)) {
+    return result;
+  }
+  if (auto const rooms = doc.FindMember("rooms"); rooms != doc.MemberEnd()) {
+    if (!rooms->value.IsArray()) {
+      error = "rooms: expected an array";
+      return result;
+    }
+    std::size_t index = 0;
+    for (Value const& v : rooms->value.GetArray()) {
+      RoomSpec spec;
+      error = parse_room(v, index++, spec);
+      if (!error.empty()) return result;
+      c.rooms.push_back(std::move(spec));
+    }
+  }
+  result.config = std::move(c);
+  return result;
+}
+
+}  // namespace wspush

@@ -1,0 +1,39 @@
+// `wspush serve --config FILE`: the server's settings and rooms as JSON. Every field
+// is optional; flags given on the command line override the file.
+//
+//   {"host": "0.0.0.0", "port": 5000, "interval": "1s", "history": 100,
+//    "max_message_size": 65536, "api_key": "…", "log_level": "info", "stdin": "/logs",
+//    "rooms": [{"path": "/news", "kind": "feed", "history": 500},
+//              {"path": "/chat/*", "kind": "relay"}]}
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/room.hpp"
+
+namespace wspush {
+
+struct ServeConfig {
+  std::optional<std::string> host;
+  std::optional<std::uint16_t> port;
+  std::optional<std::string> interval;
+  std::optional<std::size_t> history;
+  std::optional<std::size_t> max_message_size;
+  std::optional<std::string> api_key;
+  std::optional<std::string> log_level;
+  std::optional<std::string> stdin_room;
+  std::vector<RoomSpec> rooms;
+};
+
+struct ConfigParse {
+  std::optional<ServeConfig> config;
+  std::string error;  // "line L, column C: reason", or "rooms[2].kind: reason"
+};
+
+ConfigParse parse_serve_config(std::string_view text);
+
+}  // namespace wspush

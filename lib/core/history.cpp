@@ -1,0 +1,39 @@
+#include "core/history.hpp"
+
+namespace wspush {
+
+History::History(std::size_t capacity) : ring_(capacity) {}
+
+void History::append(std::uint64_t seq, Payload message) {
+  if (ring_.empty()) return;
+  ring_[next_] = Entry{seq, std::move(message)};
+  next_ = (next_ + 1) % ring_.size();
+  if (size_ < ring_.size()) ++size_;
+}
+
+std::optional<std::uint64_t> History::first_seq() const {
+  if (size_ == 0) return std::nullopt;
+  return ring_[(next_ + ring_.size() - size_) % ring_.size()].seq;
+}
+
+History::Replay History::after(std::uint64_t since, std::uint64_t last_seq) const {
+  Replay r;
+  if (since > last_seq) {
+    // The client saw more than this room ever sent: the stream was reset (e.g. a
+    // server restart without a broker). Everything held is new to it.
+    r.complete = false;
+    since = 0;
+  } else if (since == last_seq) {
+    return r;  // up to date
+  }
+  auto const first = first_seq();
+  if (!first || *first > since + 1) r.complete = false;
+  std::size_t const start = (next_ + ring_.size() - size_) % (ring_.empty() ? 1 : ring_.size());
+  for (std::size_t i = 0; i < size_; ++i) {
+    Entry const& e = ring_[(start + i) % ring_.size()];
+    if (e.seq > since) r.messages.push_back(e.message);
+  }
+  return r;
+}
+
+}  // namespace wspush

@@ -1,0 +1,43 @@
+// A room's last N broadcasts with their seq, for ?since= replay. A fixed ring:
+// memory is bounded by the capacity, whatever the traffic.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/payload.hpp"
+
+namespace wspush {
+
+class History {
+ public:
+  explicit History(std::size_t capacity = 0);
+
+  // Seqs must increase by one per call (they are the room's broadcast seqs).
+  void append(std::uint64_t seq, Payload message);
+
+  struct Replay {
+    // Every message after `since` is in `messages`: nothing was lost.
+    bool complete = true;
+    std::vector<Payload> messages;  // oldest first
+  };
+  // What a client that last saw `since` missed, given the room's last seq.
+  Replay after(std::uint64_t since, std::uint64_t last_seq) const;
+
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return ring_.size(); }
+  std::optional<std::uint64_t> first_seq() const;
+
+ private:
+  struct Entry {
+    std::uint64_t seq = 0;
+    Payload message;
+  };
+  std::vector<Entry> ring_;
+  std::size_t next_ = 0;  // where the next entry goes
+  std::size_t size_ = 0;
+};
+
+}  // namespace wspush
