@@ -167,7 +167,8 @@ class Publisher {
     if (!input_done_ || !in_flight_.empty() || closing_) return;
     closing_ = true;
     client_->close(1000, "done");
-    client_->arm(AsyncClient::TimerSlot::linger, std::chrono::seconds(5), [this] { client_->stop(); });
+    client_->arm(AsyncClient::TimerSlot::linger, std::chrono::seconds(5),
+                 [this] { client_->stop(); });
   }
 
   void fail(ClientFailure failure) {
@@ -234,8 +235,7 @@ int run_publish(PublishFlags& flags) {
 }  // namespace
 
 Command publish_command() {
-  return {"publish", "Publish events into a room: DATA, or one per stdin line",
-          [](CLI::App& app) {
+  return {"publish", "Publish events into a room: DATA, or one per stdin line", [](CLI::App& app) {
             auto f = std::make_shared<PublishFlags>();
             app.add_option("room_url", f->room_url, "The room, http://HOST:PORT/ROOM")->required();
             app.add_option("data", f->data, "One event's data; without it, each stdin line");

@@ -41,6 +41,7 @@ std::string apply_config(ServeFlags& flags, ServeOptions& options) {
   if (c.max_message_size && !given("--max-message-size")) {
     options.max_message_size = *c.max_message_size;
   }
+  if (c.send_buffer && !given("--send-buffer")) options.send_buffer = *c.send_buffer;
   if (c.api_key && !given("--api-key")) options.api_key = *c.api_key;
   if (c.log_level && !given("--log-level")) flags.log_level = *c.log_level;
   if (c.stdin_room && !given("--stdin")) options.stdin_room = *c.stdin_room;
@@ -124,6 +125,10 @@ Command serve_command() {
             app.add_option("--max-message-size", flags->server.max_message_size,
                            "Largest client message or published body in bytes; larger: close "
                            "1009 or HTTP 413")
+                ->capture_default_str();
+            app.add_option("--send-buffer", flags->server.send_buffer,
+                           "Bytes queued per connection before its room's slow-consumer "
+                           "policy applies (disconnect: close 4008; latest: keep the newest)")
                 ->capture_default_str();
             app.add_option("--api-key", flags->server.api_key,
                            "Require 'Authorization: Bearer KEY' on the API (default: the API "

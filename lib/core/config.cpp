@@ -50,7 +50,8 @@ class Fields {
   }
 
   template <typename T>
-  bool number(const char* name, std::optional<T>& out, std::uint64_t max, std::string& error) const {
+  bool number(const char* name, std::optional<T>& out, std::uint64_t max,
+              std::string& error) const {
     auto const it = object_.FindMember(name);
     if (it == object_.MemberEnd()) return true;
     if (!it->value.IsUint64() || it->value.GetUint64() > max) {
@@ -70,7 +71,7 @@ std::string parse_room(Value const& v, std::size_t index, RoomSpec& out) {
   std::string const where = "rooms[" + std::to_string(index) + "]";
   if (!v.IsObject()) return where + ": expected an object";
   Fields const f(v, where + ".");
-  if (auto e = f.unknown({"path", "kind", "history"}); !e.empty()) return e;
+  if (auto e = f.unknown({"path", "kind", "history", "slow_consumer"}); !e.empty()) return e;
   std::string error;
   std::optional<std::string> path;
   std::optional<std::string> kind;
@@ -80,6 +81,14 @@ std::string parse_room(Value const& v, std::size_t index, RoomSpec& out) {
   if (!parsed.spec) return where + ": " + parsed.error;
   out = std::move(*parsed.spec);
   if (!f.number("history", out.history, 1000000, error)) return error;
+  std::optional<std::string> policy;
+  if (!f.string("slow_consumer", policy, error)) return error;
+  if (policy) {
+    out.slow_consumer = parse_slow_consumer_policy(*policy);
+    if (!out.slow_consumer) {
+      return where + ".slow_consumer: unknown policy '" + *policy + "' (use disconnect or latest)";
+    }
+  }
   return {};
 }
 
@@ -89,7 +98,7 @@ ConfigParse parse_serve_config(std::string_view text) {
   ConfigParse result;
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag>(text.data(),
-                                                                                text.size());
+                                                                                 text.size());
   if (doc.HasParseError()) {
     result.error = position(text, doc.GetErrorOffset()) + ": " +
                    rapidjson::GetParseError_En(doc.GetParseError());
@@ -102,12 +111,13 @@ ConfigParse parse_serve_config(std::string_view text) {
   Fields const f(doc, "");
   ServeConfig c;
   std::string& error = result.error;
-  error = f.unknown({"host", "port", "interval", "history", "max_message_size", "api_key",
-                     "log_level", "stdin", "rooms"});
+  error = f.unknown({"host", "port", "interval", "history", "max_message_size", "send_buffer",
+                     "api_key", "log_level", "stdin", "rooms"});
   if (!error.empty()) return result;
   if (!f.string("host", c.host, error) || !f.number("port", c.port, 65535, error) ||
       !f.string("interval", c.interval, error) || !f.number("history", c.history, 1000000, error) ||
       !f.number("max_message_size", c.max_message_size, 1u << 30, error) ||
+      !f.number("send_buffer", c.send_buffer, 1u << 30, error) ||
       !f.string("api_key", c.api_key, error) || !f.string("log_level", c.log_level, error) ||
       !f.string("stdin", c.stdin_room, error)) {
     return result;

@@ -2,8 +2,10 @@
 // is optional; flags given on the command line override the file.
 //
 //   {"host": "0.0.0.0", "port": 5000, "interval": "1s", "history": 100,
-//    "max_message_size": 65536, "api_key": "…", "log_level": "info", "stdin": "/logs",
-//    "rooms": [{"path": "/news", "kind": "feed", "history": 500},
+//    "max_message_size": 65536, "send_buffer": 1048576, "api_key": "…",
+//    "log_level": "info", "stdin": "/logs",
+//    "rooms": [{"path": "/news", "kind": "feed", "history": 500,
+//               "slow_consumer": "disconnect"},
 //              {"path": "/chat/*", "kind": "relay"}]}
 #pragma once
 
@@ -23,6 +25,7 @@ struct ServeConfig {
   std::optional<std::string> interval;
   std::optional<std::size_t> history;
   std::optional<std::size_t> max_message_size;
+  std::optional<std::size_t> send_buffer;
   std::optional<std::string> api_key;
   std::optional<std::string> log_level;
   std::optional<std::string> stdin_room;

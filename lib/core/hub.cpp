@@ -41,7 +41,10 @@ std::string encode_rooms(std::vector<RoomInfo> const& rooms) {
                           {"members", std::uint64_t{r.members}},
                           {"last_seq", r.last_seq},
                           {"history", std::uint64_t{r.history}},
-                          {"history_capacity", std::uint64_t{r.history_capacity}}});
+                          {"history_capacity", std::uint64_t{r.history_capacity}},
+                          {"slow_consumer", to_string(r.slow_consumer)},
+                          {"dropped", r.dropped},
+                          {"disconnected", r.disconnected}});
   }
   return out + "]}";
 }
@@ -152,8 +155,11 @@ void Hub::join(SessionId id, std::string_view resource) {
     // Not a room broadcast, so no seq: the client's seq accounting stays exact.
     send(id, encode_text_event(200, room->tick_event(), iso8601_utc(clock_.now())));
   }
-  if (auto const since = query_param(resource, "since")) {
-    if (auto const seq = parse_seq(*since)) replay(id, *room, *seq);
+  auto const since = query_param(resource, "since");
+  if (auto const seq = since ? parse_seq(*since) : std::nullopt) {
+    replay(id, *room, *seq);
+  } else {
+    outbox_.send_replay(id, {}, room->last_seq());  // the member starts from here
   }
 }
 
@@ -169,7 +175,7 @@ void Hub::replay(SessionId id, Room const& room, std::uint64_t since) {
                                             {"first_seq", first_seq},
                                             {"last_seq", room.last_seq()},
                                             {"replayed", std::uint64_t{r.messages.size()}}})));
-  for (Payload const& message : r.messages) outbox_.send(id, Opcode::text, message);
+  outbox_.send_replay(id, r.messages, room.last_seq());
 }
 
 void Hub::detach(Session& session) {
@@ -293,7 +299,9 @@ void Hub::tick(std::string const& room_path) {
 std::uint64_t Hub::broadcast(Room& room, std::string message) {
   auto const payload = std::make_shared<const std::string>(std::move(message));
   room.history().append(room.last_seq(), payload);  // the same bytes, not a copy
-  outbox_.broadcast(room.members(), payload);
+  auto const outcome =
+      outbox_.broadcast(room.members(), payload, room.last_seq(), room.slow_consumer());
+  room.count_slow(outcome.dropped, outcome.disconnected);
   return room.last_seq();
 }
 
@@ -322,10 +330,13 @@ std::vector<RoomInfo> Hub::rooms() const {
   std::vector<RoomInfo> out;
   rooms_.for_each([&out](Room const& room) {
     out.push_back(RoomInfo{room.path(), room.kind(), false, room.members().size(), room.last_seq(),
-                           room.history().size(), room.history().capacity()});
+                           room.history().size(), room.history().capacity(), room.slow_consumer(),
+                           room.dropped(), room.disconnected()});
   });
   for (auto const& family : rooms_.families()) {
-    out.push_back(RoomInfo{family.pattern, family.kind, true, 0, 0, 0, 0});
+    RoomInfo info{family.pattern, family.kind, true, 0, 0, 0, 0};
+    info.slow_consumer = family.slow_consumer;
+    out.push_back(std::move(info));
   }
   std::sort(out.begin(), out.end(),
             [](RoomInfo const& a, RoomInfo const& b) { return a.path < b.path; });

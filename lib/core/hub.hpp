@@ -44,6 +44,9 @@ struct RoomInfo {
   std::uint64_t last_seq = 0;
   std::size_t history = 0;  // messages held
   std::size_t history_capacity = 0;
+  SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::disconnect;
+  std::uint64_t dropped = 0;       // messages slow members did not get (`latest`)
+  std::uint64_t disconnected = 0;  // slow members cut off (`disconnect`)
 };
 
 // Close codes the Hub uses (RFC 6455 §7.4.1).

@@ -18,10 +18,22 @@ namespace wspush {
 class Outbox {
  public:
   virtual ~Outbox() = default;
-  // One message to one session.
+  // One message to one session. A session whose send queue is full (it sends faster
+  // than it reads) is cut off rather than queued for without bound.
   virtual void send(SessionId to, Opcode opcode, Payload const& message) = 0;
-  // One text message to many sessions: the transport frames it once for all of them.
-  virtual void broadcast(std::vector<SessionId> const& to, Payload const& message) = 0;
+  // A ?since= replay (possibly empty), queued whatever the send queue holds, since the
+  // history bounds it; after it the session is up to `last_seq` of its room.
+  virtual void send_replay(SessionId to, std::vector<Payload> const& messages,
+                           std::uint64_t last_seq) = 0;
+  // One text message (a room broadcast numbered `seq`) to many sessions: the transport
+  // frames it once for all of them. A member whose send queue cannot take it is
+  // handled by `policy`; the outcome counts those.
+  struct BroadcastOutcome {
+    std::uint64_t dropped = 0;       // `latest`: messages a slow member did not get
+    std::uint64_t disconnected = 0;  // `disconnect`: members cut off now
+  };
+  virtual BroadcastOutcome broadcast(std::vector<SessionId> const& to, Payload const& message,
+                                     std::uint64_t seq, SlowConsumerPolicy policy) = 0;
   // Starts the closing handshake with `code` and `reason`, after `linger` unless a
   // second call without linger comes first (messages already sent still go out).
   virtual void close(SessionId id, std::uint16_t code, std::string_view reason,

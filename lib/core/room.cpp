@@ -24,6 +24,20 @@ std::string_view to_string(RoomKind kind) {
   return "unknown";
 }
 
+std::optional<SlowConsumerPolicy> parse_slow_consumer_policy(std::string_view name) {
+  if (name == "disconnect") return SlowConsumerPolicy::disconnect;
+  if (name == "latest") return SlowConsumerPolicy::latest;
+  return std::nullopt;
+}
+
+std::string_view to_string(SlowConsumerPolicy policy) {
+  return policy == SlowConsumerPolicy::latest ? "latest" : "disconnect";
+}
+
+SlowConsumerPolicy default_slow_consumer_policy(RoomKind kind) {
+  return kind == RoomKind::ticker ? SlowConsumerPolicy::latest : SlowConsumerPolicy::disconnect;
+}
+
 std::size_t default_history(RoomKind kind) {
   return kind == RoomKind::feed || kind == RoomKind::relay ? 100 : 0;
 }
@@ -70,8 +84,13 @@ RoomSpecParse parse_room_spec(std::string_view text) {
   return out;
 }
 
-Room::Room(std::string path, RoomKind kind, bool dynamic, std::size_t history)
-    : path_(std::move(path)), kind_(kind), dynamic_(dynamic), history_(history) {
+Room::Room(std::string path, RoomKind kind, bool dynamic, std::size_t history,
+           SlowConsumerPolicy slow_consumer)
+    : path_(std::move(path)),
+      kind_(kind),
+      dynamic_(dynamic),
+      history_(history),
+      slow_consumer_(slow_consumer) {
   auto const slash = path_.rfind('/');
   tick_event_ = slash == std::string::npos ? path_ : path_.substr(slash + 1);
   if (tick_event_.empty()) tick_event_ = "tick";

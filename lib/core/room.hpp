@@ -17,6 +17,15 @@ using SessionId = std::uint64_t;
 
 enum class RoomKind { ticker, relay, echo, feed };
 
+// What happens to a member whose send queue is full (SPEC §6): `disconnect` closes it
+// with 4008 naming the last seq queued to it, so it can resume with ?since=;
+// `latest` drops what it cannot take and keeps only the newest pending message.
+enum class SlowConsumerPolicy { disconnect, latest };
+std::optional<SlowConsumerPolicy> parse_slow_consumer_policy(std::string_view name);
+std::string_view to_string(SlowConsumerPolicy policy);
+// `latest` for ticker rooms (a newer time supersedes an older one), else `disconnect`.
+SlowConsumerPolicy default_slow_consumer_policy(RoomKind kind);
+
 std::optional<RoomKind> parse_room_kind(std::string_view name);
 std::string_view to_string(RoomKind kind);
 
@@ -26,7 +35,8 @@ struct RoomSpec {
   std::string path;  // for a family, the prefix without the trailing '*' ("/chat/")
   RoomKind kind = RoomKind::feed;
   bool family = false;
-  std::optional<std::size_t> history;  // messages kept for ?since=; default by kind
+  std::optional<std::size_t> history;               // messages kept for ?since=; default by kind
+  std::optional<SlowConsumerPolicy> slow_consumer;  // default by kind
 };
 
 // History kept when neither the room nor --history says: 100 for feed and relay
@@ -46,7 +56,8 @@ RoomSpecParse parse_room_spec(std::string_view text);
 
 class Room {
  public:
-  Room(std::string path, RoomKind kind, bool dynamic, std::size_t history);
+  Room(std::string path, RoomKind kind, bool dynamic, std::size_t history,
+       SlowConsumerPolicy slow_consumer);
 
   std::string const& path() const { return path_; }
   RoomKind kind() const { return kind_; }
@@ -63,6 +74,16 @@ class Room {
   History& history() { return history_; }
   History const& history() const { return history_; }
 
+  SlowConsumerPolicy slow_consumer() const { return slow_consumer_; }
+  // Members that could not keep up: messages dropped for them (`latest`) and members
+  // cut off (`disconnect`).
+  std::uint64_t dropped() const { return dropped_; }
+  std::uint64_t disconnected() const { return disconnected_; }
+  void count_slow(std::uint64_t dropped, std::uint64_t disconnected) {
+    dropped_ += dropped;
+    disconnected_ += disconnected;
+  }
+
   // Members are kept in a vector for fast broadcast; the caller remembers each
   // member's index so that removal is O(1) (swap with the last one).
   std::size_t add(SessionId id);
@@ -76,6 +97,9 @@ class Room {
   std::string tick_event_;
   std::uint64_t seq_ = 0;
   History history_;
+  SlowConsumerPolicy slow_consumer_;
+  std::uint64_t dropped_ = 0;
+  std::uint64_t disconnected_ = 0;
   std::vector<SessionId> members_;
 };
 

@@ -8,17 +8,24 @@ std::size_t RoomRegistry::history_for(RoomSpec const& spec) const {
   return default_history(spec.kind);
 }
 
+namespace {
+SlowConsumerPolicy policy_for(RoomSpec const& spec) {
+  return spec.slow_consumer ? *spec.slow_consumer : default_slow_consumer_policy(spec.kind);
+}
+}  // namespace
+
 std::string RoomRegistry::declare(RoomSpec const& spec) {
   if (spec.family) {
     for (Family const& f : families_) {
       if (f.prefix == spec.path) return "room family '" + spec.path + "*' is declared twice";
     }
-    families_.push_back({spec.path, spec.kind, history_for(spec)});
+    families_.push_back({spec.path, spec.kind, history_for(spec), policy_for(spec)});
     return {};
   }
   auto const [it, inserted] = rooms_.try_emplace(spec.path, nullptr);
   if (!inserted) return "room '" + spec.path + "' is declared twice";
-  it->second = std::make_unique<Room>(spec.path, spec.kind, /*dynamic=*/false, history_for(spec));
+  it->second = std::make_unique<Room>(spec.path, spec.kind, /*dynamic=*/false, history_for(spec),
+                                      policy_for(spec));
   return {};
 }
 
@@ -49,8 +56,8 @@ Room* RoomRegistry::get_or_create(std::string_view path, bool* created) {
   if (Room* room = find(path)) return room;
   Family const* family = family_of(path);
   if (!family) return nullptr;
-  auto room =
-      std::make_unique<Room>(std::string(path), family->kind, /*dynamic=*/true, family->history);
+  auto room = std::make_unique<Room>(std::string(path), family->kind, /*dynamic=*/true,
+                                     family->history, family->slow_consumer);
   Room* raw = room.get();
   rooms_.emplace(raw->path(), std::move(room));
   if (created) *created = true;
@@ -73,7 +80,7 @@ void RoomRegistry::for_each(std::function<void(Room const&)> const& fn) const {
 
 std::vector<RoomRegistry::FamilyInfo> RoomRegistry::families() const {
   std::vector<FamilyInfo> out;
-  for (Family const& f : families_) out.push_back({f.prefix + "*", f.kind});
+  for (Family const& f : families_) out.push_back({f.prefix + "*", f.kind, f.slow_consumer});
   return out;
 }
 

@@ -41,6 +41,7 @@ class RoomRegistry {
   struct FamilyInfo {
     std::string pattern;  // "/chat/*"
     RoomKind kind;
+    SlowConsumerPolicy slow_consumer;
   };
   std::vector<FamilyInfo> families() const;
   std::size_t size() const { return rooms_.size(); }
@@ -50,6 +51,7 @@ class RoomRegistry {
     std::string prefix;  // ends with '/'
     RoomKind kind;
     std::size_t history;
+    SlowConsumerPolicy slow_consumer;
   };
   Family const* family_of(std::string_view path) const;
   std::size_t history_for(RoomSpec const& spec) const;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <asio.hpp>
-
 #include <functional>
 #include <memory>
 #include <string>

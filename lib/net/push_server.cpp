@@ -58,9 +58,10 @@ namespace asio = websocketpp::lib::asio;
 
 std::vector<RoomSpec> rooms_or_default(std::vector<RoomSpec> const& rooms) {
   if (!rooms.empty()) return rooms;
-  return {RoomSpec{"/nowtime", RoomKind::ticker, false, std::nullopt}};
+  return {RoomSpec{"/nowtime", RoomKind::ticker, false, std::nullopt, std::nullopt}};
 }
 
+constexpr std::uint16_t kCloseSlowConsumer = 4008;
 constexpr std::string_view kPublishPath = "/api/publish";
 constexpr std::string_view kRoomsPath = "/api/rooms";
 
@@ -139,26 +140,114 @@ class PushServer::Impl final : public Outbox, public Timers {
 
   void send(SessionId to, Opcode opcode, Payload const& message) override {
     ConnectionPtr const* con = connection(to);
-    if (!con) return;
+    if (!con || send_state_[to].cut) return;
+    if ((*con)->get_buffered_amount() + message->size() > options_.send_buffer) {
+      return cut(to, "slow consumer: sends faster than it reads");
+    }
     // A peer that vanished mid-send surfaces here as an error; the close handler
     // cleans up, so there is nothing to do with it now.
     auto const ec = (*con)->send(message->data(), message->size(), to_websocketpp(opcode));
     if (ec) spdlog::debug("session {}: send failed: {}", to, ec.message());
   }
 
-  void broadcast(std::vector<SessionId> const& to, Payload const& message) override {
-    if (to.empty()) return;
-    // Framed once: server frames are unmasked, so every member gets the same bytes.
+  void send_replay(SessionId to, std::vector<Payload> const& messages,
+                   std::uint64_t last_seq) override {
+    ConnectionPtr const* con = connection(to);
+    if (!con) return;
+    send_state_[to].last_seq = last_seq;
+    for (Payload const& message : messages) {
+      if ((*con)->send(frame(message))) return;
+    }
+  }
+
+  // Framed once: server frames are unmasked, so every member gets the same bytes.
+  static Endpoint::message_ptr frame(Payload const& message) {
     auto framed = std::make_shared<Message>(nullptr, websocketpp::frame::opcode::text);
     framed->set_header(frame_header(Opcode::text, message->size()));
     framed->get_raw_payload() = *message;
     framed->set_prepared(true);
+    return framed;
+  }
+
+  // The rest of the room never waits for a member that cannot keep up: its queue is
+  // bounded by --send-buffer, and the room's policy says what happens beyond.
+  BroadcastOutcome broadcast(std::vector<SessionId> const& to, Payload const& message,
+                             std::uint64_t seq, SlowConsumerPolicy policy) override {
+    BroadcastOutcome outcome;
+    if (to.empty()) return outcome;
+    Endpoint::message_ptr const framed = frame(message);
+    std::size_t const size = framed->get_header().size() + framed->get_payload().size();
     for (SessionId const id : to) {
-      if (ConnectionPtr const* con = connection(id)) {
-        auto const ec = (*con)->send(framed);
-        if (ec) spdlog::debug("session {}: broadcast failed: {}", id, ec.message());
+      ConnectionPtr const* con = connection(id);
+      if (!con) continue;
+      SendState& state = send_state_[id];
+      if (state.cut) continue;
+      if ((*con)->get_buffered_amount() + size > options_.send_buffer) {
+        if (policy == SlowConsumerPolicy::disconnect) {
+          cut(id, "slow consumer: last seq " + std::to_string(state.last_seq));
+          ++outcome.disconnected;
+          continue;
+        }
+        if (state.pending) {
+          ++outcome.dropped;  // superseded by this newer one
+        } else {
+          pending_ids_.push_back(id);
+          arm_drain();
+        }
+        state.pending = framed;
+        state.pending_seq = seq;
+        continue;
       }
+      if (state.pending) {
+        ++outcome.dropped;  // this newer message supersedes it
+        state.pending.reset();
+      }
+      auto const ec = (*con)->send(framed);
+      if (ec) {
+        spdlog::debug("session {}: broadcast failed: {}", id, ec.message());
+        continue;
+      }
+      state.last_seq = seq;
     }
+    return outcome;
+  }
+
+  // Closes a slow member with 4008; what is queued still goes out before the close.
+  void cut(SessionId id, std::string const& reason) {
+    ConnectionPtr const* con = connection(id);
+    if (!con) return;
+    send_state_[id].cut = true;
+    send_state_[id].pending.reset();
+    spdlog::info("session {} from {}: {}", id, (*con)->get_remote_endpoint(), reason);
+    asio::error_code ec;
+    (*con)->close(kCloseSlowConsumer, reason, ec);
+  }
+
+  // `latest` members with a pending message get it once their queue has room.
+  void arm_drain() {
+    if (drain_armed_) return;
+    drain_armed_ = true;
+    drain_timer_.expires_after(std::chrono::milliseconds(20));
+    drain_timer_.async_wait([this](asio::error_code const& ec) {
+      drain_armed_ = false;
+      if (ec) return;
+      std::vector<SessionId> still;
+      for (SessionId const id : pending_ids_) {
+        ConnectionPtr const* con = connection(id);
+        if (!con || !send_state_[id].pending) continue;
+        SendState& state = send_state_[id];
+        std::size_t const size =
+            state.pending->get_header().size() + state.pending->get_payload().size();
+        if ((*con)->get_buffered_amount() + size > options_.send_buffer) {
+          still.push_back(id);
+          continue;
+        }
+        if (!(*con)->send(state.pending)) state.last_seq = state.pending_seq;
+        state.pending.reset();
+      }
+      pending_ids_ = std::move(still);
+      if (!pending_ids_.empty()) arm_drain();
+    });
   }
 
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
@@ -216,6 +305,12 @@ class PushServer::Impl final : public Outbox, public Timers {
     });
   }
 
+  // The connection behind a handle, or nullptr (never an exception) if it is gone.
+  static ConnectionPtr connection_of(Endpoint& ep, websocketpp::connection_hdl const& hdl) {
+    asio::error_code ec;
+    return ep.get_con_from_hdl(hdl, ec);
+  }
+
   std::unique_ptr<Endpoint> make_endpoint() {
     auto endpoint = std::make_unique<Endpoint>();
     // websocketpp's own logs would go to stderr unformatted; we log what matters.
@@ -233,16 +328,17 @@ class PushServer::Impl final : public Outbox, public Timers {
 
     Endpoint* ep = endpoint.get();
     endpoint->set_validate_handler([this, ep](websocketpp::connection_hdl hdl) {
-      return on_validate(ep->get_con_from_hdl(hdl));
+      return on_validate(connection_of(*ep, hdl));
     });
     endpoint->set_http_handler(
-        [this, ep](websocketpp::connection_hdl hdl) { on_http(ep->get_con_from_hdl(hdl)); });
+        [this, ep](websocketpp::connection_hdl hdl) { on_http(connection_of(*ep, hdl)); });
     endpoint->set_open_handler(
-        [this, ep](websocketpp::connection_hdl hdl) { on_open(ep->get_con_from_hdl(hdl)); });
+        [this, ep](websocketpp::connection_hdl hdl) { on_open(connection_of(*ep, hdl)); });
     endpoint->set_close_handler(
-        [this, ep](websocketpp::connection_hdl hdl) { on_gone(ep->get_con_from_hdl(hdl)); });
+        [this, ep](websocketpp::connection_hdl hdl) { on_gone(connection_of(*ep, hdl)); });
     endpoint->set_fail_handler([this, ep](websocketpp::connection_hdl hdl) {
-      auto const con = ep->get_con_from_hdl(hdl);
+      auto const con = connection_of(*ep, hdl);
+      if (!con) return;
       spdlog::debug("handshake failed from {}: {}", con->get_remote_endpoint(),
                     con->get_ec().message());
       on_gone(con);
@@ -256,6 +352,7 @@ class PushServer::Impl final : public Outbox, public Timers {
   // below uses the error_code overloads, and the core does not throw.
 
   bool on_validate(ConnectionPtr const& con) {
+    if (!con) return false;
     std::optional<Refusal> refusal;
     std::string const& resource = con->get_resource();
     if (shutting_down_) {
@@ -276,6 +373,7 @@ class PushServer::Impl final : public Outbox, public Timers {
   // Plain HTTP on the WebSocket port: the API, the health check, and a hint for
   // browsers that GET a room.
   void on_http(ConnectionPtr const& con) {
+    if (!con) return;
     std::string const& resource = con->get_resource();
     std::string const path(room_path_of(resource));
     std::string const& method = con->get_request().get_method();
@@ -351,12 +449,20 @@ class PushServer::Impl final : public Outbox, public Timers {
   }
 
   static void respond(ConnectionPtr const& con, int status, std::string const& body) {
-    con->set_status(static_cast<websocketpp::http::status_code::value>(status));
-    con->set_body(body);
-    con->replace_header("Content-Type", "application/json");
+    // websocketpp 0.8 has no error_code overloads of these; they throw only when called
+    // outside a handshake or HTTP handler, which this is not. Catch all the same:
+    // nothing may escape a handler.
+    try {
+      con->set_status(static_cast<websocketpp::http::status_code::value>(status));
+      con->set_body(body);
+      con->replace_header("Content-Type", "application/json");
+    } catch (websocketpp::exception const& e) {
+      spdlog::error("cannot answer {}: {}", con->get_resource(), e.what());
+    }
   }
 
   void on_open(ConnectionPtr const& con) {
+    if (!con) return;
     SessionId id;
     if (!free_ids_.empty()) {
       id = free_ids_.back();
@@ -364,7 +470,9 @@ class PushServer::Impl final : public Outbox, public Timers {
     } else {
       id = slots_.size();
       slots_.emplace_back();
+      send_state_.emplace_back();
     }
+    send_state_[id] = SendState{};
     con->session_id = id + 1;  // 0 stays "no session"
     slots_[id] = con;
     std::string const& resource = con->get_resource();
@@ -403,11 +511,13 @@ class PushServer::Impl final : public Outbox, public Timers {
   }
 
   void on_gone(ConnectionPtr const& con) {
+    if (!con) return;
     if (con->session_id == 0) return;
     SessionId const id = con->session_id - 1;
     con->session_id = 0;
     hub_.leave(id);
     slots_[id].reset();
+    send_state_[id] = SendState{};
     free_ids_.push_back(id);
     if (shutting_down_ && free_ids_.size() == slots_.size()) finish_shutdown();
   }
@@ -482,6 +592,18 @@ class PushServer::Impl final : public Outbox, public Timers {
   // hash lookup. Freed ids are reused.
   std::vector<ConnectionPtr> slots_;
   std::vector<SessionId> free_ids_;
+  // Per session, beside slots_: what the slow-consumer policy needs to know.
+  struct SendState {
+    std::uint64_t last_seq = 0;     // the last room seq queued to it
+    Endpoint::message_ptr pending;  // `latest`: the newest message it could not take yet
+    std::uint64_t pending_seq = 0;
+    bool cut = false;  // closed as a slow consumer: nothing more goes out
+  };
+  std::vector<SendState> send_state_;
+  std::vector<SessionId> pending_ids_;  // sessions with a pending message
+  asio::steady_timer drain_timer_{io_};
+  bool drain_armed_ = false;
+
   std::unordered_map<std::string, std::shared_ptr<Ticker>> tickers_;
   std::unique_ptr<LineReader> stdin_;
   std::uint64_t stdin_lines_ = 0;

@@ -20,6 +20,7 @@ struct ServeOptions {
   std::vector<RoomSpec> rooms;  // empty: the reference's ticker room /nowtime
   Duration interval = std::chrono::seconds(1);
   std::size_t max_message_size = 64 * 1024;
+  std::size_t send_buffer = 1024 * 1024;  // bytes queued per connection before the policy
   Duration handshake_timeout = std::chrono::seconds(5);
   Duration shutdown_timeout = std::chrono::seconds(5);
   std::optional<std::size_t> history;  // per room unless its spec says; nullopt: by kind

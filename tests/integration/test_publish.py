@@ -74,7 +74,10 @@ def test_rooms_api(server):
     assert rooms["/nowtime"]["history_capacity"] == 0
     assert rooms["/news"]["kind"] == "feed" and rooms["/news"]["history_capacity"] == 100
     assert set(rooms["/news"]) == {"path", "kind", "family", "members", "last_seq", "history",
-                                   "history_capacity"}
+                                   "history_capacity", "slow_consumer", "dropped",
+                                   "disconnected"}
+    assert rooms["/news"]["slow_consumer"] == "disconnect"
+    assert rooms["/nowtime"]["slow_consumer"] == "latest"
 
 
 def test_api_key_is_required_when_set():

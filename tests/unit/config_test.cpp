@@ -9,7 +9,8 @@ TEST(Config, ParsesEveryField) {
     // comments and trailing commas are allowed
     "host": "0.0.0.0", "port": 8080, "interval": "250ms", "history": 10,
     "max_message_size": 1024, "api_key": "k", "log_level": "debug", "stdin": "/logs",
-    "rooms": [{"path": "/news", "kind": "feed", "history": 500},
+    "send_buffer": 4096,
+    "rooms": [{"path": "/news", "kind": "feed", "history": 500, "slow_consumer": "latest"},
               {"path": "/chat/*", "kind": "relay"},
               {"path": "/logs"},],
   })");
@@ -25,13 +26,19 @@ TEST(Config, ParsesEveryField) {
   ASSERT_EQ(c.rooms.size(), 3u);
   EXPECT_EQ(c.rooms[0].path, "/news");
   EXPECT_EQ(c.rooms[0].history, std::optional<std::size_t>(500));
+  EXPECT_EQ(c.rooms[0].slow_consumer,
+            std::optional<SlowConsumerPolicy>(SlowConsumerPolicy::latest));
+  EXPECT_FALSE(c.rooms[1].slow_consumer);
+  EXPECT_EQ(c.send_buffer, std::optional<std::size_t>(4096));
   EXPECT_TRUE(c.rooms[1].family);
   EXPECT_EQ(c.rooms[1].kind, RoomKind::relay);
   EXPECT_EQ(c.rooms[2].kind, RoomKind::feed);
   EXPECT_FALSE(c.rooms[2].history);
 }
 
-TEST(Config, EmptyObjectIsValid) { EXPECT_TRUE(parse_serve_config("{}").config); }
+TEST(Config, EmptyObjectIsValid) {
+  EXPECT_TRUE(parse_serve_config("{}").config);
+}
 
 struct BadConfig {
   const char* text;
@@ -49,7 +56,8 @@ TEST_P(ConfigRefuses, WithWhereAndWhy) {
 INSTANTIATE_TEST_SUITE_P(
     Inputs, ConfigRefuses,
     ::testing::Values(
-        BadConfig{"{\n  \"port\": 80,\n  oops\n}", "line 3, column 3: Missing a name for object member."},
+        BadConfig{"{\n  \"port\": 80,\n  oops\n}",
+                  "line 3, column 3: Missing a name for object member."},
         BadConfig{"[]", "expected a JSON object at the top"},
         BadConfig{R"({"prot": 1})", "prot: unknown field"},
         BadConfig{R"({"port": 70000})", "port: expected a whole number from 0 to 65535"},
@@ -60,6 +68,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{R"({"rooms": [{"path": "/a"}, {"path": "/b", "kind": "party"}]})",
                   "rooms[1]: invalid room '/b:party': unknown kind 'party' (use ticker, relay, "
                   "echo or feed)"},
-        BadConfig{R"({"rooms": [{"path": "/a", "histroy": 1}]})", "rooms[0].histroy: unknown field"},
+        BadConfig{R"({"rooms": [{"path": "/a", "histroy": 1}]})",
+                  "rooms[0].histroy: unknown field"},
+        BadConfig{R"({"rooms": [{"path": "/a", "slow_consumer": "wait"}]})",
+                  "rooms[0].slow_consumer: unknown policy 'wait' (use disconnect or latest)"},
         BadConfig{R"({"rooms": [{"path": "/a", "history": -1}]})",
                   "rooms[0].history: expected a whole number from 0 to 1000000"}));

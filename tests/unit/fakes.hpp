@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,27 @@ class FakeOutbox final : public Outbox {
   void send(SessionId to, Opcode opcode, Payload const& message) override {
     inbox[to].push_back({opcode, *message});
   }
-  void broadcast(std::vector<SessionId> const& to, Payload const& message) override {
+  void send_replay(SessionId to, std::vector<Payload> const& messages,
+                   std::uint64_t /*last_seq*/) override {
+    for (auto const& m : messages) inbox[to].push_back({Opcode::text, *m});
+    replayed[to].insert(replayed[to].end(), messages.begin(), messages.end());
+  }
+  BroadcastOutcome broadcast(std::vector<SessionId> const& to, Payload const& message,
+                             std::uint64_t /*seq*/, SlowConsumerPolicy policy) override {
     broadcasts.push_back(message);
-    for (SessionId id : to) inbox[id].push_back({Opcode::text, *message});
+    BroadcastOutcome outcome;
+    for (SessionId id : to) {
+      if (slow.count(id)) {  // a member whose queue is full
+        if (policy == SlowConsumerPolicy::latest) {
+          ++outcome.dropped;
+        } else {
+          ++outcome.disconnected;
+        }
+        continue;
+      }
+      inbox[id].push_back({Opcode::text, *message});
+    }
+    return outcome;
   }
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
     closes[id] = {code, std::string(reason), linger};
@@ -47,6 +66,9 @@ class FakeOutbox final : public Outbox {
   std::map<SessionId, std::vector<Frame>> inbox;
   std::map<SessionId, Close> closes;
   std::vector<Payload> broadcasts;
+  std::set<SessionId> slow;
+  std::map<SessionId, std::vector<Payload>>
+      replayed;  // members the fake treats as unable to keep up
 };
 
 class FakeTimers final : public Timers {

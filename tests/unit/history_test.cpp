@@ -6,7 +6,9 @@ using wspush::History;
 using wspush::Payload;
 
 namespace {
-Payload msg(std::uint64_t seq) { return std::make_shared<const std::string>(std::to_string(seq)); }
+Payload msg(std::uint64_t seq) {
+  return std::make_shared<const std::string>(std::to_string(seq));
+}
 
 std::vector<std::string> texts(History::Replay const& r) {
   std::vector<std::string> out;

@@ -247,8 +247,9 @@ TEST_F(HubTest, ReplayUsesTheBroadcastBytesNotCopies) {
   hub.publish("/news", "message", "1");
   hub.join(1, "/news?since=0");
   // The replayed payload is the very buffer that was broadcast.
-  EXPECT_EQ(outbox.broadcasts.size(), 1u);
-  EXPECT_EQ(outbox.inbox[1].back().data, *outbox.broadcasts[0]);
+  ASSERT_EQ(outbox.broadcasts.size(), 1u);
+  ASSERT_EQ(outbox.replayed[1].size(), 1u);
+  EXPECT_EQ(outbox.replayed[1][0], outbox.broadcasts[0]);
 }
 
 TEST_F(HubTest, SinceOlderThanTheHistoryIsToldRecoveredFalse) {
@@ -378,4 +379,27 @@ TEST(PercentDecode, DecodesAndRefusesMalformedEscapes) {
   EXPECT_EQ(query_param("/x?a=1&room=%2Fr&b", "room"), std::optional<std::string_view>("%2Fr"));
   EXPECT_EQ(query_param("/x?a=1&b", "b"), std::optional<std::string_view>(""));
   EXPECT_EQ(query_param("/x", "b"), std::nullopt);
+}
+
+TEST_F(HubTest, SlowMembersAreCountedPerRoomByPolicy) {
+  declare({"/news:feed", "/nowtime:ticker"});
+  hub.join(1, "/news");
+  hub.join(2, "/news");
+  hub.join(3, "/nowtime");
+  outbox.slow = {2, 3};
+  hub.publish("/news", "message", "1");
+  hub.tick("/nowtime");
+  hub.tick("/nowtime");
+  auto const rooms = hub.rooms();
+  auto const find = [&](const char* path) {
+    return *std::find_if(rooms.begin(), rooms.end(),
+                         [&](RoomInfo const& r) { return r.path == path; });
+  };
+  EXPECT_EQ(find("/news").slow_consumer, SlowConsumerPolicy::disconnect);
+  EXPECT_EQ(find("/news").disconnected, 1u);
+  EXPECT_EQ(find("/news").dropped, 0u);
+  EXPECT_EQ(find("/nowtime").slow_consumer, SlowConsumerPolicy::latest);
+  EXPECT_EQ(find("/nowtime").dropped, 2u);
+  EXPECT_NE(encode_rooms(rooms).find(R"("slow_consumer":"latest","dropped":2,"disconnected":0)"),
+            std::string::npos);
 }

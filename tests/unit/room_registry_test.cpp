@@ -79,7 +79,7 @@ TEST(RoomRegistry, FamilyRoomsComeAndGo) {
 }
 
 TEST(Room, SwapRemoveReportsTheMovedMember) {
-  Room room("/r", RoomKind::relay, false, 0);
+  Room room("/r", RoomKind::relay, false, 0, SlowConsumerPolicy::disconnect);
   room.add(10);
   room.add(11);
   room.add(12);
@@ -90,7 +90,9 @@ TEST(Room, SwapRemoveReportsTheMovedMember) {
 }
 
 TEST(Room, TickEventIsTheLastSegment) {
-  EXPECT_EQ(Room("/nowtime", RoomKind::ticker, false, 0).tick_event(), "nowtime");
-  EXPECT_EQ(Room("/a/b/clock", RoomKind::ticker, false, 0).tick_event(), "clock");
-  EXPECT_EQ(Room("/", RoomKind::ticker, false, 0).tick_event(), "tick");
+  EXPECT_EQ(Room("/nowtime", RoomKind::ticker, false, 0, SlowConsumerPolicy::latest).tick_event(),
+            "nowtime");
+  EXPECT_EQ(Room("/a/b/clock", RoomKind::ticker, false, 0, SlowConsumerPolicy::latest).tick_event(),
+            "clock");
+  EXPECT_EQ(Room("/", RoomKind::ticker, false, 0, SlowConsumerPolicy::latest).tick_event(), "tick");
 }
