@@ -64,7 +64,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"\"close\"", "expected a JSON object"}, BadInput{"{}", "missing field: event"},
         BadInput{"{\"event\":42}", "must be a string"},
         BadInput{"{\"event\":\"dance\"}", "unknown event \"dance\""},
-        BadInput{"{\"event\":\"publish\"}", "missing field: data"}));
+        BadInput{"{\"event\":\"publish\"}", "missing field: data"}),
+    [](auto const& param) { return std::to_string(param.index); });
 
 TEST(Codec, CompactJson) {
   std::string error;
@@ -99,4 +100,17 @@ TEST(Codec, InspectFindsRecovery) {
       R"({"status":200,"event":"recovery","data":{"recovered":false,"since":3}})");
   EXPECT_EQ(t.recovered, std::optional<bool>(false));
   EXPECT_FALSE(wspush::inspect_server_text(R"({"event":"x","data":{"recovered":true}})").recovered);
+}
+
+TEST(Codec, LineToJsonValidatesUtf8Strictly) {
+  for (std::string bad :
+       {std::string("\xc0\xaf"), std::string("\xe0\x80\xaf"), std::string("\xed\xa0\x80"),
+        std::string("\xf4\x90\x80\x80"), std::string("\xf8\x88\x80\x80\x80"), std::string("ok\xc3"),
+        std::string("\xe2\x82"), std::string("\x80")}) {
+    EXPECT_EQ(wspush::line_to_json(bad, false).error, "invalid UTF-8") << bad;
+  }
+  for (std::string good : {std::string("\xc3\xa9"), std::string("\xe2\x82\xac"),
+                           std::string("\xf0\x9f\x98\x80"), std::string("\xef\xbf\xbf")}) {
+    EXPECT_TRUE(wspush::line_to_json(good, false).json) << good;
+  }
 }

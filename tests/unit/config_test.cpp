@@ -73,4 +73,5 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{R"({"rooms": [{"path": "/a", "slow_consumer": "wait"}]})",
                   "rooms[0].slow_consumer: unknown policy 'wait' (use disconnect or latest)"},
         BadConfig{R"({"rooms": [{"path": "/a", "history": -1}]})",
-                  "rooms[0].history: expected a whole number from 0 to 1000000"}));
+                  "rooms[0].history: expected a whole number from 0 to 1000000"}),
+    [](auto const& param) { return std::to_string(param.index); });
