@@ -215,6 +215,20 @@ void Hub::join_publisher(SessionId id, std::string_view resource) {
   sessions_[id] = std::move(session);
 }
 
+Refusal Hub::http_publish(std::string_view resource, std::string_view body) {
+  auto const target = publisher_target(resource);
+  if (auto const* error = std::get_if<std::string>(&target)) {
+    return Refusal{400, encode_text_event(400, "error", *error)};
+  }
+  std::string error;
+  auto const json = compact_json(body, &error);
+  if (!json) return Refusal{400, encode_text_event(400, "error", error)};
+  auto const& t = std::get<PublisherTarget>(target);
+  PublishResult const r = publish(t.room, t.event, *json);
+  if (r.status != 200) return Refusal{r.status, encode_text_event(r.status, "error", r.error)};
+  return Refusal{200, encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}})};
+}
+
 void Hub::on_publisher_text(SessionId id, Session const& session, std::string_view text) {
   std::string error;
   auto const json = compact_json(text, &error);

@@ -22,7 +22,7 @@ struct HubOptions {
   Duration tick_interval = std::chrono::seconds(1);
 };
 
-// Why a handshake is refused: HTTP status and a JSON envelope for the body.
+// An HTTP answer: why a handshake is refused, or what the API says; a JSON body.
 struct Refusal {
   int http_status;
   std::string body;
@@ -88,6 +88,10 @@ class Hub {
 
   // A ticker room's timer fired.
   void tick(std::string const& room_path);
+
+  // POST /api/publish?room=PATH&event=E with `body`: the HTTP status and the JSON
+  // answer, {"delivered":N,"seq":S} or an error envelope.
+  Refusal http_publish(std::string_view resource, std::string_view body);
 
   // Publishes `json` (one compact JSON value) into the room at `path` as `event`.
   // A family room is created for it; ticker and echo rooms refuse (403).

@@ -400,27 +400,8 @@ class PushServer::Impl final : public Outbox, public Timers {
   }
 
   void http_publish(ConnectionPtr const& con) {
-    std::string const& resource = con->get_resource();
-    auto const room = query_param(resource, "room");
-    auto const decoded_room = room ? percent_decode(*room) : std::nullopt;
-    if (!decoded_room || decoded_room->empty()) {
-      return respond(con, 400, encode_text_event(400, "error", "missing query parameter: room"));
-    }
-    std::string event = "message";
-    if (auto const e = query_param(resource, "event"); e && !e->empty()) {
-      auto decoded = percent_decode(*e);
-      if (!decoded) {
-        return respond(con, 400, encode_text_event(400, "error", "malformed parameter: event"));
-      }
-      event = std::move(*decoded);
-    }
-    std::string error;
-    auto const json = compact_json(con->get_request_body(), &error);
-    if (!json) return respond(con, 400, encode_text_event(400, "error", error));
-    PublishResult const r = hub_.publish(*decoded_room, event, *json);
-    if (r.status != 200)
-      return respond(con, r.status, encode_text_event(r.status, "error", r.error));
-    respond(con, 200, encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}}));
+    Refusal const answer = hub_.http_publish(con->get_resource(), con->get_request_body());
+    respond(con, answer.http_status, answer.body);
   }
 
   // Without --api-key the API answers loopback peers only; with it, every call needs

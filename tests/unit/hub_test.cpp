@@ -403,3 +403,18 @@ TEST_F(HubTest, SlowMembersAreCountedPerRoomByPolicy) {
   EXPECT_NE(encode_rooms(rooms).find(R"("slow_consumer":"latest","dropped":2,"disconnected":0)"),
             std::string::npos);
 }
+
+TEST_F(HubTest, HttpPublishAnswers) {
+  declare({"/news:feed", "/nowtime:ticker"});
+  hub.join(1, "/news");
+  auto const ok = hub.http_publish("/api/publish?room=%2Fnews&event=up", R"( {"a": 1} )");
+  EXPECT_EQ(ok.http_status, 200);
+  EXPECT_EQ(ok.body, R"({"delivered":1,"seq":1})");
+  EXPECT_EQ(texts(1).back(), R"({"status":200,"event":"up","data":{"a":1},"seq":1})");
+  EXPECT_EQ(hub.http_publish("/api/publish?room=/news", "{").http_status, 400);
+  EXPECT_EQ(hub.http_publish("/api/publish", "1").http_status, 400);
+  EXPECT_EQ(hub.http_publish("/api/publish?room=/nope", "1").http_status, 404);
+  auto const ticker = hub.http_publish("/api/publish?room=/nowtime", "1");
+  EXPECT_EQ(ticker.http_status, 403);
+  EXPECT_EQ(parse(ticker.body)["status"].GetInt(), 403);
+}
