@@ -1,6 +1,5 @@
 #include "net/push_server.hpp"
 
-#include <openssl/crypto.h>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -9,6 +8,7 @@
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 
+#include "core/api_access.hpp"
 #include "core/codec.hpp"
 #include "core/hub.hpp"
 #include "core/ticker.hpp"
@@ -407,26 +407,17 @@ class PushServer::Impl final : public Outbox, public Timers {
   // Without --api-key the API answers loopback peers only; with it, every call needs
   // "Authorization: Bearer KEY".
   std::optional<Refusal> api_refusal(ConnectionPtr const& con) const {
-    if (options_.api_key.empty()) {
-      asio::error_code ec;
-      auto const address = con->get_raw_socket().remote_endpoint(ec).address();
-      bool const loopback =
-          !ec && (address.is_loopback() ||
-                  (address.is_v6() && address.to_v6().is_v4_mapped() &&
-                   asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback()));
-      if (loopback) return std::nullopt;
-      return Refusal{403, encode_text_event(403, "error",
-                                            "the API answers loopback peers only; start the "
-                                            "server with --api-key to open it")};
+    asio::error_code ec;
+    auto const peer = con->get_raw_socket().remote_endpoint(ec);
+    auto refusal = wspush::api_refusal(options_.api_key, ec ? "" : peer.address().to_string(),
+                                       con->get_request_header("Authorization"));
+    if (refusal && refusal->http_status == 401) {
+      try {
+        con->replace_header("WWW-Authenticate", "Bearer");
+      } catch (websocketpp::exception const&) {
+      }
     }
-    std::string const expected = "Bearer " + options_.api_key;
-    std::string const& given = con->get_request_header("Authorization");
-    if (given.size() == expected.size() &&
-        CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0) {
-      return std::nullopt;
-    }
-    con->replace_header("WWW-Authenticate", "Bearer");
-    return Refusal{401, encode_text_event(401, "error", "missing or wrong API key")};
+    return refusal;
   }
 
   static void respond(ConnectionPtr const& con, int status, std::string const& body) {
