@@ -25,5 +25,6 @@ struct Command {
 Command serve_command();
 Command client_command();
 Command publish_command();
+Command bench_command();
 
 }  // namespace wspush::cmd

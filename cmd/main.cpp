@@ -15,7 +15,7 @@ using wspush::cmd::Command;
 
 std::vector<Command> all_commands() {
   return {wspush::cmd::serve_command(), wspush::cmd::client_command(),
-          wspush::cmd::publish_command()};
+          wspush::cmd::publish_command(), wspush::cmd::bench_command()};
 }
 
 }  // namespace

@@ -5,12 +5,12 @@ _wspush() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="serve client publish help"
+  local commands="serve client publish bench help"
   local sub=""
   local i
   for ((i = 1; i < cword; i++)); do
     case "${words[i]}" in
-      serve|client|publish|help) sub="${words[i]}"; break ;;
+      serve|client|publish|bench|help) sub="${words[i]}"; break ;;
     esac
   done
 
@@ -55,6 +55,11 @@ _wspush() {
         COMPREPLY=($(compgen -W "--help --event --api-key --json --strict --window --max-message-size --timeout --proxy --cacert -k --insecure" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "http://localhost:5000/" -- "$cur"))
+      fi
+      ;;
+    bench)
+      if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "--help --subscribers --publishers --messages --size --window --server-pid --json --timeout --settle" -- "$cur"))
       fi
       ;;
   esac

@@ -1,12 +1,13 @@
 # fish completion for wspush. Install: copy to ~/.config/fish/completions/wspush.fish
 
-set -l commands serve client publish help
+set -l commands serve client publish bench help
 complete -c wspush -f
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -l help -d 'Print help and exit'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print the version and exit'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a serve -d 'Run the WebSocket push server'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a client -d 'Print a room\'s messages as JSON lines'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a publish -d 'Publish events into a room'
+complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a bench -d 'Load-test a relay room'
 complete -c wspush -n "not __fish_seen_subcommand_from $commands" -a help -d 'Show help for wspush or for one subcommand'
 complete -c wspush -n "__fish_seen_subcommand_from help" -a "$commands"
 
@@ -60,3 +61,16 @@ complete -c wspush -n $p -l timeout -r -d 'Give up after'
 complete -c wspush -n $p -l proxy -r -d 'HTTP CONNECT proxy'
 complete -c wspush -n $p -l cacert -r -F -d 'Trusted CA file'
 complete -c wspush -n $p -s k -l insecure -d 'Do not verify the certificate'
+
+# bench
+set -l b "__fish_seen_subcommand_from bench"
+complete -c wspush -n $b -l help -d 'Print help and exit'
+complete -c wspush -n $b -l subscribers -r -d 'Subscribers'
+complete -c wspush -n $b -l publishers -r -d 'Publishers'
+complete -c wspush -n $b -l messages -r -d 'Messages per publisher'
+complete -c wspush -n $b -l size -r -d 'Bytes per message'
+complete -c wspush -n $b -l window -r -d 'Messages in flight per publisher'
+complete -c wspush -n $b -l server-pid -r -d 'Server to measure'
+complete -c wspush -n $b -l json -d 'One JSON line on stdout'
+complete -c wspush -n $b -l timeout -r -d 'Give up after'
+complete -c wspush -n $b -l settle -r -d 'Idle time before measuring RSS'

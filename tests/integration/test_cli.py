@@ -1,5 +1,6 @@
 """Command-line behaviour of `wspush` and `wspush serve`: usage errors, help, defaults."""
 
+import json
 import subprocess
 
 import pytest
@@ -80,3 +81,31 @@ def test_completions_cover_every_subcommand_and_flag(name):
         for flag in long_flags(sub):
             bare = flag[2:]
             assert flag in text or ("-l " + bare) in text, "%s lacks %s %s" % (name, sub, flag)
+
+
+def test_bench_delivers_every_message_once_in_order_and_reports_json():
+    with Server("--room", "/r:relay") as s:
+        r = run("bench", s.url("/r"), "--subscribers", "20", "--publishers", "2", "--messages",
+                "100", "--size", "256", "--window", "8", "--json", "--server-pid",
+                str(s.proc.pid), "--settle", "100ms")
+        assert r.returncode == 0, r.stderr
+        report = json.loads(r.stdout)
+        assert report["deliveries"] == 20 * 2 * 100
+        assert report["lost"] == report["duplicated"] == report["reordered"] == 0
+        assert 0 < report["latency_p50_us"] <= report["latency_p99_us"] <= report["latency_max_us"]
+        assert report["server_cpu_us_per_1000_deliveries"] is not None
+        assert report["server_rss_kib_per_idle_connection"] is not None
+        assert "deliveries" in r.stderr  # progress goes to stderr
+
+
+def test_bench_against_a_non_relay_room_times_out_with_code_7():
+    with Server("--room", "/news:feed") as s:
+        r = run("bench", s.url("/news"), "--subscribers", "2", "--messages", "5",
+                "--timeout", "1s", "--settle", "10ms")
+        assert r.returncode == 7 and "timed out" in r.stderr
+
+
+def test_bench_usage_errors():
+    assert run("bench", "http://x/r").returncode == 2
+    assert run("bench", "ws://x/r", "--subscribers", "0").returncode == 2
+    assert run("bench", "ws://x/r", "--server-pid", "999999999").returncode == 2

@@ -1,0 +1,315 @@
+// `wspush bench`: a load generator. N subscribers join a relay room, P publishers
+// send M probes each (at most --window in flight per publisher: a probe is in
+// flight until the relay echoes it back to its sender), and the report gives the
+// connection ramp, deliveries/s, end-to-end latency, lost/duplicated/reordered
+// probes, its own CPU, and with --server-pid the server's CPU per 1000 deliveries
+// and RSS per idle connection. One event loop on one thread.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "core/bench_ledger.hpp"
+#include "core/client_session.hpp"
+#include "core/codec.hpp"
+#include "net/fleet.hpp"
+#include "options.hpp"
+
+namespace wspush::cmd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchFlags {
+  std::string url;
+  std::size_t subscribers = 100;
+  std::size_t publishers = 1;
+  std::uint64_t messages = 1000;
+  std::size_t size = 64;
+  std::size_t window = 64;
+  int server_pid = 0;
+  bool json = false;
+  std::string timeout = "120s";
+  std::string settle = "1s";
+};
+
+// CPU time (user + system) of a process in microseconds, from /proc.
+std::optional<double> process_cpu_us(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  auto const close = line.rfind(')');  // the command name may hold spaces
+  std::istringstream fields(line.substr(close + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt
+  double utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::optional<double> process_rss_kib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6));
+  }
+  return std::nullopt;
+}
+
+double own_cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+class Bench {
+ public:
+  explicit Bench(BenchFlags const& f, Duration timeout, Duration settle)
+      : f_(f),
+        timeout_(timeout),
+        settle_(settle),
+        fleet_({[this](std::size_t c) { on_open(c); },
+                [this](std::size_t c, std::string const& m) { on_message(c, m); },
+                [this](std::size_t c, std::string const& why) { on_lost(c, why); }}) {
+    ledgers_.reserve(f.subscribers);
+    for (std::size_t i = 0; i < f.subscribers; ++i) ledgers_.emplace_back(f.publishers, f.messages);
+    sent_.assign(f.publishers, 0);
+    echoed_.assign(f.publishers, 0);
+    latencies_.reserve(f.subscribers * f.publishers * f.messages);
+  }
+
+  int run() {
+    if (f_.server_pid) rss_before_ = process_rss_kib(f_.server_pid);
+    start_ = Clock::now();
+    fleet_.open(f_.subscribers, f_.url);
+    fleet_.after(timeout_, [this] {
+      failure_ = "timed out: " + std::to_string(delivered_) + " of " + std::to_string(expected()) +
+                 " deliveries";
+      exit_ = ExitCode::timeout;
+      fleet_.stop();
+    });
+    std::cerr << "wspush bench: opening " << f_.subscribers << " subscribers\n";
+    fleet_.run();
+    return report();
+  }
+
+ private:
+  std::uint64_t expected() const { return f_.subscribers * f_.publishers * f_.messages; }
+  bool is_publisher(std::size_t conn) const { return conn >= f_.subscribers; }
+
+  void on_open(std::size_t conn) {
+    if (is_publisher(conn)) {
+      if (++publishers_open_ == f_.publishers) start_publishing();
+      return;
+    }
+    if (++subscribers_open_ < f_.subscribers) return;
+    connect_s_ = std::chrono::duration<double>(Clock::now() - start_).count();
+    std::cerr << "wspush bench: " << f_.subscribers << " subscribers in " << connect_s_
+              << " s; idle " << format_duration(settle_) << "\n";
+    fleet_.after(settle_, [this] {
+      if (f_.server_pid) rss_idle_ = process_rss_kib(f_.server_pid);
+      fleet_.open(f_.publishers, f_.url);
+    });
+  }
+
+  void start_publishing() {
+    std::cerr << "wspush bench: publishing " << f_.publishers << " x " << f_.messages
+              << " messages of " << f_.size << " bytes\n";
+    if (f_.server_pid) server_cpu_start_ = process_cpu_us(f_.server_pid);
+    own_cpu_start_ = own_cpu_s();
+    publish_start_ = Clock::now();
+    for (std::size_t p = 0; p < f_.publishers; ++p) {
+      for (std::size_t k = 0; k < f_.window; ++k) send_next(p);
+    }
+  }
+
+  void send_next(std::size_t p) {
+    if (sent_[p] >= f_.messages) return;
+    fleet_.send(f_.subscribers + p, make_probe(p, sent_[p]++, now_ns(), f_.size));
+  }
+
+  void on_message(std::size_t conn, std::string const& message) {
+    auto const probe = read_probe(message);
+    if (!probe) return;  // welcome, recovery, …
+    if (is_publisher(conn)) {
+      std::size_t const p = conn - f_.subscribers;
+      if (probe->publisher == p) {
+        ++echoed_[p];
+        send_next(p);
+      }
+      return;
+    }
+    latencies_.push_back(static_cast<double>(now_ns() - probe->sent_ns) / 1e3);
+    ledgers_[conn].observe(*probe);
+    if (++delivered_ % (expected() / 10 + 1) == 0) {
+      std::cerr << "wspush bench: " << delivered_ << " of " << expected() << " deliveries\n";
+    }
+    if (delivered_ >= expected()) finish();
+  }
+
+  void on_lost(std::size_t conn, std::string const& why) {
+    if (finished_) return;
+    failure_ = (is_publisher(conn) ? "publisher " : "subscriber ") + std::to_string(conn) +
+               " lost: " + why;
+    exit_ = ExitCode::protocol;
+    fleet_.stop();
+  }
+
+  void finish() {
+    finished_ = true;
+    publish_s_ = std::chrono::duration<double>(Clock::now() - publish_start_).count();
+    own_cpu_s_ = own_cpu_s() - own_cpu_start_;
+    if (f_.server_pid) server_cpu_end_ = process_cpu_us(f_.server_pid);
+    fleet_.close_all();
+    fleet_.after(std::chrono::milliseconds(200), [this] { fleet_.stop(); });
+  }
+
+  int report() {
+    std::uint64_t lost = 0, duplicated = 0, reordered = 0;
+    for (auto const& l : ledgers_) {
+      lost += l.lost();
+      duplicated += l.duplicated();
+      reordered += l.reordered();
+    }
+    LatencySummary const lat = summarize_latency(latencies_);
+    // The server delivers each probe to every member, publishers included.
+    double const server_deliveries = static_cast<double>(f_.publishers * f_.messages) *
+                                     static_cast<double>(f_.subscribers + f_.publishers);
+    JsonScalar server_cpu = nullptr;
+    if (server_cpu_start_ && server_cpu_end_) {
+      server_cpu = (*server_cpu_end_ - *server_cpu_start_) / server_deliveries * 1000.0;
+    }
+    JsonScalar rss = nullptr;
+    if (rss_before_ && rss_idle_) rss = (*rss_idle_ - *rss_before_) / f_.subscribers;
+    double const rate = publish_s_ > 0 ? static_cast<double>(delivered_) / publish_s_ : 0;
+    std::string const json = encode_object({
+        {"event", std::string_view("bench")},
+        {"subscribers", std::uint64_t{f_.subscribers}},
+        {"publishers", std::uint64_t{f_.publishers}},
+        {"messages", f_.messages},
+        {"size", std::uint64_t{f_.size}},
+        {"connect_s", connect_s_},
+        {"connects_per_s", connect_s_ > 0 ? static_cast<double>(f_.subscribers) / connect_s_ : 0},
+        {"deliveries", delivered_},
+        {"deliveries_per_s", rate},
+        {"latency_p50_us", lat.p50_us},
+        {"latency_p90_us", lat.p90_us},
+        {"latency_p99_us", lat.p99_us},
+        {"latency_max_us", lat.max_us},
+        {"lost", lost},
+        {"duplicated", duplicated},
+        {"reordered", reordered},
+        {"bench_cpu_s", own_cpu_s_},
+        {"bench_cpu_share", publish_s_ > 0 ? own_cpu_s_ / publish_s_ : 0},
+        {"server_cpu_us_per_1000_deliveries", server_cpu},
+        {"server_rss_kib_per_idle_connection", rss},
+    });
+    if (f_.json) {
+      std::cout << json << std::endl;
+    } else {
+      std::cout << "subscribers " << f_.subscribers << ", publishers " << f_.publishers << " x "
+                << f_.messages << " messages of " << f_.size << " B\n"
+                << "connect: " << connect_s_ << " s\n"
+                << "deliveries: " << delivered_ << " (" << rate << "/s)\n"
+                << "latency us: p50 " << lat.p50_us << ", p90 " << lat.p90_us << ", p99 "
+                << lat.p99_us << ", max " << lat.max_us << "\n"
+                << "lost " << lost << ", duplicated " << duplicated << ", reordered " << reordered
+                << "\n"
+                << "bench cpu: " << own_cpu_s_ << " s over " << publish_s_ << " s\n";
+      if (auto const* v = std::get_if<double>(&server_cpu)) {
+        std::cout << "server cpu per 1000 deliveries: " << *v << " us\n";
+      }
+      if (auto const* v = std::get_if<double>(&rss)) {
+        std::cout << "server rss per idle connection: " << *v << " KiB\n";
+      }
+    }
+    if (!failure_.empty()) {
+      std::cerr << "wspush bench: " << failure_ << '\n';
+      return static_cast<int>(exit_);
+    }
+    if (lost || duplicated || reordered) {
+      std::cerr << "wspush bench: " << lost << " lost, " << duplicated << " duplicated, "
+                << reordered << " reordered\n";
+      return kExitFailure;
+    }
+    return kExitOk;
+  }
+
+  BenchFlags const& f_;
+  Duration timeout_;
+  Duration settle_;
+  ConnectionFleet fleet_;
+  std::vector<DeliveryLedger> ledgers_;
+  std::vector<std::uint64_t> sent_;
+  std::vector<std::uint64_t> echoed_;
+  std::vector<double> latencies_;
+  std::size_t subscribers_open_ = 0;
+  std::size_t publishers_open_ = 0;
+  std::uint64_t delivered_ = 0;
+  Clock::time_point start_;
+  Clock::time_point publish_start_;
+  double connect_s_ = 0;
+  double publish_s_ = 0;
+  double own_cpu_start_ = 0;
+  double own_cpu_s_ = 0;
+  std::optional<double> rss_before_, rss_idle_;
+  std::optional<double> server_cpu_start_, server_cpu_end_;
+  bool finished_ = false;
+  std::string failure_;
+  ExitCode exit_ = ExitCode::failure;
+};
+
+int run_bench(BenchFlags& f) {
+  if (f.url.rfind("ws://", 0) != 0) return usage_error("bench: expected a ws:// relay room URL");
+  if (f.subscribers == 0 || f.publishers == 0 || f.messages == 0 || f.window == 0) {
+    return usage_error("bench: --subscribers, --publishers, --messages, --window must be >= 1");
+  }
+  auto const timeout = parse_duration(f.timeout);
+  if (!timeout.value) return usage_error("bench: --timeout: " + timeout.error);
+  auto const settle = parse_duration(f.settle);
+  if (!settle.value) return usage_error("bench: --settle: " + settle.error);
+  if (f.server_pid && !process_cpu_us(f.server_pid)) {
+    return usage_error("bench: --server-pid " + std::to_string(f.server_pid) + ": no such process");
+  }
+  return Bench(f, *timeout.value, *settle.value).run();
+}
+
+}  // namespace
+
+Command bench_command() {
+  return {
+      "bench", "Load-test a relay room: deliveries/s, latency, loss", [](CLI::App& app) {
+        auto f = std::make_shared<BenchFlags>();
+        app.add_option("url", f->url, "A relay room, ws://HOST:PORT/ROOM")->required();
+        app.add_option("--subscribers", f->subscribers, "Subscribers")->capture_default_str();
+        app.add_option("--publishers", f->publishers, "Publishers")->capture_default_str();
+        app.add_option("--messages", f->messages, "Messages per publisher")->capture_default_str();
+        app.add_option("--size", f->size, "Bytes of data per message")->capture_default_str();
+        app.add_option("--window", f->window, "Messages in flight per publisher")
+            ->capture_default_str();
+        app.add_option("--server-pid", f->server_pid,
+                       "Measure this server's CPU per 1000 deliveries and RSS per idle "
+                       "connection");
+        app.add_flag("--json", f->json, "One JSON line on stdout");
+        app.add_option("--timeout", f->timeout, "Give up after this long (exit 7)")
+            ->capture_default_str();
+        app.add_option("--settle", f->settle, "Idle time before measuring RSS")
+            ->capture_default_str();
+        app.footer(
+            "Exit codes: 0 every message delivered once and in order, 1 lost,\n"
+            "duplicated or reordered messages, 2 usage, 6 a connection was lost,\n"
+            "7 timeout.");
+        return [f] { return run_bench(*f); };
+      }};
+}
+
+}  // namespace wspush::cmd
