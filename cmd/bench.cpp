@@ -273,14 +273,10 @@ int run_bench(BenchFlags& f) {
   if (f.subscribers == 0 || f.publishers == 0 || f.messages == 0 || f.window == 0) {
     return usage_error("bench: --subscribers, --publishers, --messages, --window must be >= 1");
   }
-  auto const timeout = parse_duration(f.timeout);
-  if (!timeout.value) return usage_error("bench: --timeout: " + timeout.error);
-  auto const settle = parse_duration(f.settle);
-  if (!settle.value) return usage_error("bench: --settle: " + settle.error);
   if (f.server_pid && !process_cpu_us(f.server_pid)) {
     return usage_error("bench: --server-pid " + std::to_string(f.server_pid) + ": no such process");
   }
-  return Bench(f, *timeout.value, *settle.value).run();
+  return Bench(f, *duration_of(f.timeout), *duration_of(f.settle)).run();
 }
 
 }  // namespace
@@ -301,8 +297,10 @@ Command bench_command() {
                        "connection");
         app.add_flag("--json", f->json, "One JSON line on stdout");
         app.add_option("--timeout", f->timeout, "Give up after this long (exit 7)")
+            ->check(duration_check())
             ->capture_default_str();
         app.add_option("--settle", f->settle, "Idle time before measuring RSS")
+            ->check(duration_check(Duration::zero()))
             ->capture_default_str();
         app.footer(
             "Exit codes: 0 every message delivered once and in order, 1 lost,\n"

@@ -363,30 +363,9 @@ int run_client(ClientFlags& flags) {
   if (flags.sync && flags.async)
     return usage_error("client: --sync and --async exclude each other");
   if (flags.count && *flags.count == 0) return usage_error("client: --count must be at least 1");
-  Deadlines limits;
-  for (auto [text, slot, name] :
-       {std::tuple{&flags.timeout, &limits.overall, "--timeout"},
-        std::tuple{&flags.idle_timeout, &limits.idle, "--idle-timeout"},
-        std::tuple{&flags.handshake_timeout, static_cast<std::optional<Duration>*>(nullptr),
-                   "--handshake-timeout"}}) {
-    if (text->empty()) continue;
-    auto const parsed = parse_duration(*text);
-    if (!parsed.value) return usage_error(std::string("client: ") + name + ": " + parsed.error);
-    if (parsed.value->count() <= 0) {
-      return usage_error(std::string("client: ") + name + ": must be positive");
-    }
-    if (slot) {
-      *slot = *parsed.value;
-    } else {
-      flags.connect.handshake_timeout = *parsed.value;
-    }
-  }
-  auto const reconnect_max = parse_duration(flags.reconnect_max_text);
-  if (!reconnect_max.value || reconnect_max.value->count() <= 0) {
-    return usage_error("client: --reconnect-max: " +
-                       (reconnect_max.error.empty() ? "must be positive" : reconnect_max.error));
-  }
-  flags.reconnect_max = *reconnect_max.value;
+  Deadlines const limits{duration_of(flags.timeout), duration_of(flags.idle_timeout)};
+  flags.connect.handshake_timeout = *duration_of(flags.handshake_timeout);
+  flags.reconnect_max = *duration_of(flags.reconnect_max_text);
   for (std::string const& text : flags.sends) {
     std::string error;
     if (!compact_json(text, &error)) return usage_error("client: --send '" + text + "': " + error);
@@ -413,12 +392,13 @@ Command client_command() {
                 ->type_name("JSON");
             app.add_flag("--send-stdin", f->send_stdin, "Send each line of stdin as a text frame");
             app.add_option("--timeout", f->timeout, "Give up after this long overall (exit 7)")
-                ->type_name("DURATION");
+                ->check(duration_check());
             app.add_option("--idle-timeout", f->idle_timeout,
                            "Give up after this long without a message (exit 7)")
-                ->type_name("DURATION");
+                ->check(duration_check());
             app.add_option("--handshake-timeout", f->handshake_timeout,
                            "Wait this long for the server's handshake answer (exit 7)")
+                ->check(duration_check())
                 ->capture_default_str();
             app.add_flag("--echo", f->echo, "Send every received frame back unchanged");
             app.add_option("-H,--header", f->connect.headers, "Extra request header (repeatable)")
@@ -441,6 +421,7 @@ Command client_command() {
                          "with ?since= from the last seq seen");
             app.add_option("--reconnect-max", f->reconnect_max_text,
                            "Longest wait between reconnection attempts")
+                ->check(duration_check())
                 ->capture_default_str();
             app.footer(
                 "Exit codes: 0 ok, 1 other failure, 2 usage, 3 cannot connect (DNS, TCP, proxy),\n"

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "core/duration.hpp"
 
 namespace wspush::cmd {
 
@@ -12,6 +13,19 @@ namespace wspush::cmd {
 inline int usage_error(std::string const& message) {
   std::cerr << "wspush: " << message << "\nRun 'wspush help' for usage.\n";
   return kExitUsage;
+}
+
+// A duration flag's check (200ms, 1s, 2m…): a bad value is a usage error, with the
+// reason, before the command runs.
+inline CLI::Validator duration_check(Duration minimum = Duration(1)) {
+  return CLI::Validator([minimum](std::string& text) { return check_duration(text, minimum); },
+                        "DURATION");
+}
+
+// A checked duration flag's value; nullopt when the flag was not given.
+inline std::optional<Duration> duration_of(std::string const& text) {
+  if (text.empty()) return std::nullopt;
+  return parse_duration(text).value;
 }
 
 }  // namespace wspush::cmd

@@ -74,10 +74,9 @@ class Publisher {
   int run() {
     AsyncClient client(flags_.connect, [this](ClientEvent& e) { on_event(e); });
     client_ = &client;
-    if (!flags_.timeout.empty()) {
-      auto const d = *parse_duration(flags_.timeout).value;
-      client.arm(AsyncClient::TimerSlot::overall, d, [this, d] {
-        fail({ExitCode::timeout, "not done within " + format_duration(d) + " (--timeout)"});
+    if (auto const d = duration_of(flags_.timeout)) {
+      client.arm(AsyncClient::TimerSlot::overall, *d, [this, d] {
+        fail({ExitCode::timeout, "not done within " + format_duration(*d) + " (--timeout)"});
       });
     }
     client.run();
@@ -116,20 +115,11 @@ class Publisher {
   // One input line (or DATA): converted, checked, sent, and remembered until acked.
   void submit(std::string const& line) {
     ++line_no_;
-    std::string reason;
-    if (line.size() > flags_.max_message_size) {
-      reason = std::to_string(line.size()) + " bytes, over --max-message-size";
-    } else {
-      LineData data = line_to_json(line, flags_.json_only);
-      if (data.json) {
-        client_->send(Opcode::text, *data.json);
-        in_flight_.push_back(line_no_);
-        if (in_flight_.size() >= flags_.window) client_->pause_reading();
-        return;
-      }
-      reason = data.error;
-    }
-    refuse(line_no_, reason);
+    LineData const data = line_to_json(line, flags_.json_only, flags_.max_message_size);
+    if (!data.json) return refuse(line_no_, data.error);
+    client_->send(Opcode::text, *data.json);
+    in_flight_.push_back(line_no_);
+    if (in_flight_.size() >= flags_.window) client_->pause_reading();
   }
 
   void on_answer(std::string const& text) {
@@ -220,10 +210,6 @@ int run_publish(PublishFlags& flags) {
                        "': expected http://HOST:PORT/ROOM (or https://, ws://, wss://)");
   }
   if (flags.window == 0) return usage_error("publish: --window must be at least 1");
-  if (!flags.timeout.empty()) {
-    auto const d = parse_duration(flags.timeout);
-    if (!d.value) return usage_error("publish: --timeout: " + d.error);
-  }
   flags.connect.url = *url;
   flags.connect.token = flags.api_key;
   if (std::string const error = check_connect_options(flags.connect); !error.empty()) {
@@ -251,7 +237,7 @@ Command publish_command() {
                            "Largest event in bytes (the server's limit)")
                 ->capture_default_str();
             app.add_option("--timeout", f->timeout, "Give up after this long (exit 7)")
-                ->type_name("DURATION");
+                ->check(duration_check());
             app.add_option("--proxy", f->connect.proxy, "HTTP CONNECT proxy http://HOST:PORT");
             app.add_option("--cacert", f->connect.cacert, "Trust the CAs in this PEM file")
                 ->check(CLI::ExistingFile);

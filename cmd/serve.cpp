@@ -81,10 +81,12 @@ int run_serve(ServeFlags& flags) {
                              }),
               rooms.end());
   rooms.insert(rooms.end(), from_flags.begin(), from_flags.end());
-  auto const interval = parse_duration(flags.interval);
-  if (!interval.value) return usage_error("--interval: " + interval.error);
-  if (interval.value->count() < 1000) return usage_error("--interval: must be at least 1ms");
-  options.interval = *interval.value;
+  // Checked here, not by a flag validator: the value may come from the config file.
+  if (auto const error = check_duration(flags.interval, std::chrono::milliseconds(1));
+      !error.empty()) {
+    return usage_error("--interval: " + error);
+  }
+  options.interval = *duration_of(flags.interval);
 
   try {
     PushServer server(options);  // std::invalid_argument reaches main: a usage error

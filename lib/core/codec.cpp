@@ -163,6 +163,15 @@ bool valid_utf8(std::string_view text) {
 
 }  // namespace
 
+LineData line_to_json(std::string_view line, bool require_json, std::size_t max_size) {
+  if (line.size() > max_size) {
+    LineData out;
+    out.error = std::to_string(line.size()) + " bytes, over --max-message-size";
+    return out;
+  }
+  return line_to_json(line, require_json);
+}
+
 LineData line_to_json(std::string_view line, bool require_json) {
   LineData out;
   if (!valid_utf8(line)) {

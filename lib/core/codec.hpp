@@ -46,6 +46,8 @@ struct LineData {
   std::string error;
 };
 LineData line_to_json(std::string_view line, bool require_json);
+// The same, after refusing a line longer than `max_size` bytes.
+LineData line_to_json(std::string_view line, bool require_json, std::size_t max_size);
 
 struct ClientMessage {
   enum class Kind { close, ping, publish, invalid };

@@ -51,6 +51,17 @@ DurationParse parse_duration(std::string_view text) {
   return out;
 }
 
+std::string check_duration(std::string_view text, Duration minimum) {
+  DurationParse const parsed = parse_duration(text);
+  if (!parsed.value) return parsed.error;
+  if (*parsed.value < minimum) return "must be at least " + format_duration(minimum);
+  return {};
+}
+
+long whole_millis(Duration d) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
 std::string format_duration(Duration d) {
   auto const us = d.count();
   if (us % 3600000000LL == 0 && us != 0) return std::to_string(us / 3600000000LL) + "h";

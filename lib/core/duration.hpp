@@ -22,4 +22,10 @@ DurationParse parse_duration(std::string_view text);
 // The inverse, for --help defaults and logs: "1s", "250ms", "1500us".
 std::string format_duration(Duration d);
 
+// Why `text` is not a duration of at least `minimum`; empty when it is.
+std::string check_duration(std::string_view text, Duration minimum);
+
+// Whole milliseconds, for APIs that count in them (websocketpp's timeouts).
+long whole_millis(Duration d);
+
 }  // namespace wspush

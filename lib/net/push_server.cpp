@@ -65,10 +65,6 @@ constexpr std::uint16_t kCloseSlowConsumer = 4008;
 constexpr std::string_view kPublishPath = "/api/publish";
 constexpr std::string_view kRoomsPath = "/api/rooms";
 
-long to_millis(Duration d) {
-  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
-}
-
 }  // namespace
 
 class PushServer::Impl final : public Outbox, public Timers {
@@ -259,7 +255,7 @@ class PushServer::Impl final : public Outbox, public Timers {
       return;
     }
     std::weak_ptr<Endpoint::connection_type> weak = *con;
-    (*con)->set_timer(to_millis(linger),
+    (*con)->set_timer(whole_millis(linger),
                       [weak, code, text = std::string(reason)](asio::error_code const& ec) {
                         auto const alive = weak.lock();
                         if (ec || !alive) return;
@@ -323,8 +319,8 @@ class PushServer::Impl final : public Outbox, public Timers {
     endpoint->set_listen_backlog(1024);
     endpoint->set_max_message_size(options_.max_message_size);
     endpoint->set_max_http_body_size(options_.max_message_size);  // larger: 413
-    endpoint->set_open_handshake_timeout(to_millis(options_.handshake_timeout));
-    endpoint->set_close_handshake_timeout(to_millis(options_.shutdown_timeout));
+    endpoint->set_open_handshake_timeout(whole_millis(options_.handshake_timeout));
+    endpoint->set_close_handshake_timeout(whole_millis(options_.shutdown_timeout));
 
     Endpoint* ep = endpoint.get();
     endpoint->set_validate_handler([this, ep](websocketpp::connection_hdl hdl) {
@@ -468,12 +464,7 @@ class PushServer::Impl final : public Outbox, public Timers {
   }
 
   void publish_line(std::string const& line) {
-    if (line.size() > options_.max_message_size) {
-      spdlog::warn("stdin line {}: skipped: {} bytes, over --max-message-size", stdin_lines_,
-                   line.size());
-      return;
-    }
-    LineData const data = line_to_json(line, /*require_json=*/false);
+    LineData const data = line_to_json(line, /*require_json=*/false, options_.max_message_size);
     if (!data.json) {
       spdlog::warn("stdin line {}: skipped: {}", stdin_lines_, data.error);
       return;

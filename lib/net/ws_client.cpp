@@ -17,10 +17,6 @@ namespace asio = websocketpp::lib::asio;
 
 namespace {
 
-long to_millis(Duration d) {
-  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
-}
-
 std::string lowercase(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -161,7 +157,7 @@ class LinkImpl final : public Link {
     client_.init_asio(&io, ec);
     if (ec) throw std::runtime_error("cannot initialise the network: " + ec.message());
     client_.set_max_message_size(options.max_message_size);
-    client_.set_open_handshake_timeout(to_millis(options.handshake_timeout));
+    client_.set_open_handshake_timeout(whole_millis(options.handshake_timeout));
     client_.set_close_handshake_timeout(5000);
     if constexpr (kTls) set_up_tls(options);
 

@@ -102,6 +102,13 @@ TEST(Codec, InspectFindsRecovery) {
   EXPECT_FALSE(wspush::inspect_server_text(R"({"event":"x","data":{"recovered":true}})").recovered);
 }
 
+TEST(Codec, LineToJsonRefusesLinesOverTheSizeLimit) {
+  EXPECT_EQ(wspush::line_to_json("12345", false, 5).json, std::optional<std::string>("12345"));
+  auto const over = wspush::line_to_json("123456", false, 5);
+  EXPECT_FALSE(over.json);
+  EXPECT_EQ(over.error, "6 bytes, over --max-message-size");
+}
+
 TEST(Codec, LineToJsonValidatesUtf8Strictly) {
   for (std::string bad :
        {std::string("\xc0\xaf"), std::string("\xe0\x80\xaf"), std::string("\xed\xa0\x80"),
