@@ -83,7 +83,6 @@ class Bench {
     ledgers_.reserve(f.subscribers);
     for (std::size_t i = 0; i < f.subscribers; ++i) ledgers_.emplace_back(f.publishers, f.messages);
     sent_.assign(f.publishers, 0);
-    echoed_.assign(f.publishers, 0);
     latencies_.reserve(f.subscribers * f.publishers * f.messages);
   }
 
@@ -142,10 +141,7 @@ class Bench {
     if (!probe) return;  // welcome, recovery, …
     if (is_publisher(conn)) {
       std::size_t const p = conn - f_.subscribers;
-      if (probe->publisher == p) {
-        ++echoed_[p];
-        send_next(p);
-      }
+      if (probe->publisher == p) send_next(p);  // its own probe is back: one slot free
       return;
     }
     latencies_.push_back(static_cast<double>(now_ns() - probe->sent_ns) / 1e3);
@@ -250,7 +246,6 @@ class Bench {
   ConnectionFleet fleet_;
   std::vector<DeliveryLedger> ledgers_;
   std::vector<std::uint64_t> sent_;
-  std::vector<std::uint64_t> echoed_;
   std::vector<double> latencies_;
   std::size_t subscribers_open_ = 0;
   std::size_t publishers_open_ = 0;
