@@ -123,8 +123,6 @@ ServerText inspect_server_text(std::string_view text) {
   return out;
 }
 
-namespace {
-
 // RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. Written
 // here because RapidJSON's validating writer reads past the end of a truncated
 // sequence (found by ASan).
@@ -160,8 +158,6 @@ bool valid_utf8(std::string_view text) {
   }
   return true;
 }
-
-}  // namespace
 
 LineData line_to_json(std::string_view line, bool require_json, std::size_t max_size) {
   if (line.size() > max_size) {

@@ -14,12 +14,16 @@
 #include "core/ticker.hpp"
 #include "net/line_reader.hpp"
 #include "net/log.hpp"
+#include "net/ws_session.hpp"
 
 namespace wspush {
 namespace {
 
-// Every connection is touched by the one thread that runs the io_context, so
-// websocketpp's locks are dead weight: concurrency::none removes them.
+// websocketpp carries a connection through its HTTP handshake only; then a WsSession
+// takes the socket over (see net/ws_session.hpp). Every connection is touched by the
+// one thread that runs the io_context, so websocketpp's locks are dead weight:
+// concurrency::none removes them. Its read buffer is sized for handshakes and API
+// calls, not the 16 KiB default.
 struct SessionSlot {
   SessionId session_id = 0;  // 0 until the handshake completes
 };
@@ -38,6 +42,7 @@ struct ServerConfig : websocketpp::config::core {
   using rng_type = base::rng_type;
   using connection_base = SessionSlot;
   static bool const enable_multithreading = false;
+  static const size_t connection_read_buffer_size = 1024;
 
   struct transport_config : public base::transport_config {
     using concurrency_type = type::concurrency_type;
@@ -53,7 +58,6 @@ struct ServerConfig : websocketpp::config::core {
 
 using Endpoint = websocketpp::server<ServerConfig>;
 using ConnectionPtr = Endpoint::connection_ptr;
-using Message = ServerConfig::message_type;
 namespace asio = websocketpp::lib::asio;
 
 std::vector<RoomSpec> rooms_or_default(std::vector<RoomSpec> const& rooms) {
@@ -67,13 +71,14 @@ constexpr std::string_view kRoomsPath = "/api/rooms";
 
 }  // namespace
 
-class PushServer::Impl final : public Outbox, public Timers {
+class PushServer::Impl final : public Outbox, public Timers, public SessionEvents {
  public:
   explicit Impl(ServeOptions const& options)
       : options_(options),
         registry_(options.history),
         hub_(registry_, *this, *this, clock_, HubOptions{options.interval}),
         signals_(io_, SIGINT, SIGTERM),
+        limits_{options.max_message_size, options.shutdown_timeout},
         shutdown_deadline_(io_) {
     for (RoomSpec const& spec : rooms_or_default(options.rooms)) {
       std::string const error = registry_.declare(spec);
@@ -135,34 +140,20 @@ class PushServer::Impl final : public Outbox, public Timers {
   // Outbox ------------------------------------------------------------------
 
   void send(SessionId to, Opcode opcode, Payload const& message) override {
-    ConnectionPtr const* con = connection(to);
-    if (!con || send_state_[to].cut) return;
-    if ((*con)->get_buffered_amount() + message->size() > options_.send_buffer) {
+    WsSession* session = live_session(to);
+    if (!session) return;
+    if (session->queued_bytes() + message->size() > options_.send_buffer) {
       return cut(to, "slow consumer: sends faster than it reads");
     }
-    // A peer that vanished mid-send surfaces here as an error; the close handler
-    // cleans up, so there is nothing to do with it now.
-    auto const ec = (*con)->send(message->data(), message->size(), to_websocketpp(opcode));
-    if (ec) spdlog::debug("session {}: send failed: {}", to, ec.message());
+    session->push(framed_message(opcode == Opcode::binary, *message));
   }
 
   void send_replay(SessionId to, std::vector<Payload> const& messages,
                    std::uint64_t last_seq) override {
-    ConnectionPtr const* con = connection(to);
-    if (!con) return;
+    WsSession* session = live_session(to);
+    if (!session) return;
     send_state_[to].last_seq = last_seq;
-    for (Payload const& message : messages) {
-      if ((*con)->send(frame(message))) return;
-    }
-  }
-
-  // Framed once: server frames are unmasked, so every member gets the same bytes.
-  static Endpoint::message_ptr frame(Payload const& message) {
-    auto framed = std::make_shared<Message>(nullptr, websocketpp::frame::opcode::text);
-    framed->set_header(frame_header(Opcode::text, message->size()));
-    framed->get_raw_payload() = *message;
-    framed->set_prepared(true);
-    return framed;
+    for (Payload const& message : messages) session->push(framed_message(false, *message));
   }
 
   // The rest of the room never waits for a member that cannot keep up: its queue is
@@ -171,14 +162,14 @@ class PushServer::Impl final : public Outbox, public Timers {
                              std::uint64_t seq, SlowConsumerPolicy policy) override {
     BroadcastOutcome outcome;
     if (to.empty()) return outcome;
-    Endpoint::message_ptr const framed = frame(message);
-    std::size_t const size = framed->get_header().size() + framed->get_payload().size();
+    // Framed once: server frames are unmasked, so every member gets the same bytes.
+    Payload const framed = framed_message(false, *message);
+    std::size_t const size = framed->size();
     for (SessionId const id : to) {
-      ConnectionPtr const* con = connection(id);
-      if (!con) continue;
+      WsSession* session = live_session(id);
+      if (!session) continue;
       SendState& state = send_state_[id];
-      if (state.cut) continue;
-      if ((*con)->get_buffered_amount() + size > options_.send_buffer) {
+      if (session->queued_bytes() + size > options_.send_buffer) {
         if (policy == SlowConsumerPolicy::disconnect) {
           cut(id, "slow consumer: last seq " + std::to_string(state.last_seq));
           ++outcome.disconnected;
@@ -198,11 +189,7 @@ class PushServer::Impl final : public Outbox, public Timers {
         ++outcome.dropped;  // this newer message supersedes it
         state.pending.reset();
       }
-      auto const ec = (*con)->send(framed);
-      if (ec) {
-        spdlog::debug("session {}: broadcast failed: {}", id, ec.message());
-        continue;
-      }
+      session->push(framed);
       state.last_seq = seq;
     }
     return outcome;
@@ -210,13 +197,11 @@ class PushServer::Impl final : public Outbox, public Timers {
 
   // Closes a slow member with 4008; what is queued still goes out before the close.
   void cut(SessionId id, std::string const& reason) {
-    ConnectionPtr const* con = connection(id);
-    if (!con) return;
-    send_state_[id].cut = true;
+    WsSession* session = live_session(id);
+    if (!session) return;
     send_state_[id].pending.reset();
-    spdlog::info("session {} from {}: {}", id, (*con)->get_remote_endpoint(), reason);
-    asio::error_code ec;
-    (*con)->close(kCloseSlowConsumer, reason, ec);
+    spdlog::info("session {} from {}: {}", id, session->remote(), reason);
+    session->close(kCloseSlowConsumer, reason);
   }
 
   // `latest` members with a pending message get it once their queue has room.
@@ -229,16 +214,15 @@ class PushServer::Impl final : public Outbox, public Timers {
       if (ec) return;
       std::vector<SessionId> still;
       for (SessionId const id : pending_ids_) {
-        ConnectionPtr const* con = connection(id);
-        if (!con || !send_state_[id].pending) continue;
+        WsSession* session = live_session(id);
+        if (!session || !send_state_[id].pending) continue;
         SendState& state = send_state_[id];
-        std::size_t const size =
-            state.pending->get_header().size() + state.pending->get_payload().size();
-        if ((*con)->get_buffered_amount() + size > options_.send_buffer) {
+        if (session->queued_bytes() + state.pending->size() > options_.send_buffer) {
           still.push_back(id);
           continue;
         }
-        if (!(*con)->send(state.pending)) state.last_seq = state.pending_seq;
+        session->push(state.pending);
+        state.last_seq = state.pending_seq;
         state.pending.reset();
       }
       pending_ids_ = std::move(still);
@@ -247,22 +231,14 @@ class PushServer::Impl final : public Outbox, public Timers {
   }
 
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
-    ConnectionPtr const* con = connection(id);
-    if (!con) return;
-    if (linger == Duration::zero()) {
-      asio::error_code ec;  // already closing is fine
-      (*con)->close(code, std::string(reason), ec);
-      return;
-    }
-    std::weak_ptr<Endpoint::connection_type> weak = *con;
-    (*con)->set_timer(whole_millis(linger),
-                      [weak, code, text = std::string(reason)](asio::error_code const& ec) {
-                        auto const alive = weak.lock();
-                        if (ec || !alive) return;
-                        asio::error_code ignored;
-                        alive->close(code, text, ignored);
-                      });
+    if (WsSession* session = live_session(id)) session->close(code, reason, linger);
   }
+
+  // SessionEvents ---------------------------------------------------------------
+
+  void on_text(std::uint64_t id, std::string_view text) override { hub_.on_text(id, text); }
+  void on_binary(std::uint64_t id, std::string_view data) override { hub_.on_binary(id, data); }
+  void on_closed(std::uint64_t id) override { gone(id); }
 
   // Timers ------------------------------------------------------------------
 
@@ -429,8 +405,24 @@ class PushServer::Impl final : public Outbox, public Timers {
     }
   }
 
+  // The handshake is done: the socket leaves websocketpp for a WsSession. Bytes that
+  // came with the handshake are still parsed by websocketpp right after this handler
+  // and reach on_message under the same session id; its next read fails on the
+  // released socket and it drops the connection, which on_gone then ignores.
   void on_open(ConnectionPtr const& con) {
     if (!con) return;
+    auto& raw = con->get_raw_socket();
+    asio::error_code ec;
+    auto const protocol = raw.local_endpoint(ec).protocol();
+    if (ec) return;  // already gone: websocketpp reports the close
+    int const fd = raw.release(ec);
+    if (ec) return;
+    asio::ip::tcp::socket socket(io_);
+    socket.assign(protocol, fd, ec);
+    if (ec) {
+      ::close(fd);
+      return;
+    }
     SessionId id;
     if (!free_ids_.empty()) {
       id = free_ids_.back();
@@ -442,7 +434,10 @@ class PushServer::Impl final : public Outbox, public Timers {
     }
     send_state_[id] = SendState{};
     con->session_id = id + 1;  // 0 stays "no session"
-    slots_[id] = con;
+    slots_[id] = std::make_shared<WsSession>(loop_, std::move(socket), id, *this, limits_);
+    slots_[id]->start();
+    // After websocketpp's own post-handshake parse, this connection speaks for no one.
+    asio::post(io_, [con] { con->session_id = 0; });
     std::string const& resource = con->get_resource();
     if (room_path_of(resource) == kPublishPath) {
       hub_.join_publisher(id, resource);
@@ -473,11 +468,14 @@ class PushServer::Impl final : public Outbox, public Timers {
     if (r.status != 200) spdlog::warn("stdin line {}: {}", stdin_lines_, r.error);
   }
 
+  // websocketpp's close and fail handlers: a connection that never became a session
+  // (a refused handshake, plain HTTP) or the husk of one that did.
   void on_gone(ConnectionPtr const& con) {
     if (!con) return;
-    if (con->session_id == 0) return;
-    SessionId const id = con->session_id - 1;
     con->session_id = 0;
+  }
+
+  void gone(SessionId id) {
     hub_.leave(id);
     slots_[id].reset();
     send_state_[id] = SendState{};
@@ -496,14 +494,10 @@ class PushServer::Impl final : public Outbox, public Timers {
     }
   }
 
-  ConnectionPtr const* connection(SessionId id) const {
-    if (id >= slots_.size() || !slots_[id]) return nullptr;
-    return &slots_[id];
-  }
-
-  static websocketpp::frame::opcode::value to_websocketpp(Opcode opcode) {
-    return opcode == Opcode::binary ? websocketpp::frame::opcode::binary
-                                    : websocketpp::frame::opcode::text;
+  // The session behind an id if it is open (not closing), or nullptr.
+  WsSession* live_session(SessionId id) const {
+    if (id >= slots_.size() || !slots_[id] || !slots_[id]->open()) return nullptr;
+    return slots_[id].get();
   }
 
   void shutdown(int signo) {
@@ -518,10 +512,8 @@ class PushServer::Impl final : public Outbox, public Timers {
       ticker->timer.cancel();
     }
     tickers_.clear();
-    for (auto const& con : slots_) {
-      if (!con) continue;
-      asio::error_code ec;
-      con->close(websocketpp::close::status::going_away, "server shutting down", ec);
+    for (auto const& session : slots_) {
+      if (session) session->close(kCloseGoingAway, "server shutting down");
     }
     // A second signal, or the deadline, ends the wait for slow peers.
     signals_.async_wait([this](asio::error_code const& ec, int) {
@@ -549,18 +541,19 @@ class PushServer::Impl final : public Outbox, public Timers {
   SystemWallClock clock_;
   Hub hub_;
   asio::signal_set signals_;
+  SessionLimits limits_;
+  SessionLoop loop_{io_};
   asio::steady_timer shutdown_deadline_;
   std::vector<std::unique_ptr<Endpoint>> endpoints_;
   // Open connections indexed by SessionId: an array index on the broadcast path, not a
   // hash lookup. Freed ids are reused.
-  std::vector<ConnectionPtr> slots_;
+  std::vector<std::shared_ptr<WsSession>> slots_;
   std::vector<SessionId> free_ids_;
   // Per session, beside slots_: what the slow-consumer policy needs to know.
   struct SendState {
-    std::uint64_t last_seq = 0;     // the last room seq queued to it
-    Endpoint::message_ptr pending;  // `latest`: the newest message it could not take yet
+    std::uint64_t last_seq = 0;  // the last room seq queued to it
+    Payload pending;             // `latest`: the newest framed message it could not take yet
     std::uint64_t pending_seq = 0;
-    bool cut = false;  // closed as a slow consumer: nothing more goes out
   };
   std::vector<SendState> send_state_;
   std::vector<SessionId> pending_ids_;  // sessions with a pending message

@@ -1,0 +1,131 @@
+#include "core/frame_reader.hpp"
+
+#include "core/codec.hpp"
+
+namespace wspush {
+namespace {
+
+constexpr std::uint8_t kContinuation = 0x0, kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9,
+                       kPong = 0xA;
+
+// Codes a peer may send in a close frame (RFC 6455 §7.4, IANA registry 1012–1014).
+bool sendable_close_code(std::uint16_t code) {
+  if (code >= 3000 && code <= 4999) return true;
+  return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006;
+}
+
+// Appends `n` bytes of `masked` to `out`, unmasked with `key` starting at key index 0.
+void unmask_into(std::string& out, char const* masked, std::size_t n, unsigned char const* key) {
+  std::size_t const start = out.size();
+  out.resize(start + n);
+  char* dst = out.data() + start;
+  for (std::size_t i = 0; i < n; ++i) {
+    dst[i] = static_cast<char>(static_cast<unsigned char>(masked[i]) ^ key[i & 3]);
+  }
+}
+
+}  // namespace
+
+std::size_t FrameReader::fail(std::uint16_t code, std::string reason) {
+  error_ = ReadError{code, std::move(reason)};
+  return 0;
+}
+
+std::size_t FrameReader::consume(std::string_view data, FrameSink& sink) {
+  std::size_t used = 0;
+  while (!error_) {
+    auto const* p = reinterpret_cast<unsigned char const*>(data.data() + used);
+    std::size_t const avail = data.size() - used;
+    if (avail < 2) break;
+    bool const fin = p[0] & 0x80;
+    std::uint8_t const opcode = p[0] & 0x0F;
+    if (p[0] & 0x70) return used + fail(kCloseProtocolError, "reserved bits set");
+    if (!(p[1] & 0x80)) return used + fail(kCloseProtocolError, "client frames must be masked");
+    std::uint64_t length = p[1] & 0x7F;
+    std::size_t header = 2 + 4;
+    if (length == 126) {
+      header += 2;
+      if (avail < header - 4) break;  // the mask key may follow later
+      length = (std::uint64_t{p[2]} << 8) | p[3];
+    } else if (length == 127) {
+      header += 8;
+      if (avail < header - 4) break;
+      length = 0;
+      for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
+      if (length >> 63) return used + fail(kCloseProtocolError, "frame length over 2^63");
+    }
+    bool const control = opcode & 0x8;
+    if (control) {
+      if (!fin) return used + fail(kCloseProtocolError, "fragmented control frame");
+      if (length > 125) return used + fail(kCloseProtocolError, "control frame over 125 bytes");
+      if (opcode != kClose && opcode != kPing && opcode != kPong) {
+        return used + fail(kCloseProtocolError, "unknown opcode");
+      }
+    } else if (opcode == kContinuation) {
+      if (!fragmented_) return used + fail(kCloseProtocolError, "continuation without a start");
+    } else if (opcode == kText || opcode == kBinary) {
+      if (fragmented_)
+        return used + fail(kCloseProtocolError, "new message inside a fragmented one");
+    } else {
+      return used + fail(kCloseProtocolError, "unknown opcode");
+    }
+    // Refused before its bytes arrive: nothing over the limit is ever buffered.
+    if (!control && message_.size() + length > max_message_size_) {
+      return used +
+             fail(kCloseTooBig, "message over " + std::to_string(max_message_size_) + " bytes");
+    }
+    if (avail < header || avail - header < length) break;
+    unsigned char const* key = p + header - 4;
+    char const* body = data.data() + used + header;
+    used += header + static_cast<std::size_t>(length);
+
+    if (control) {
+      char buffer[125];
+      for (std::size_t i = 0; i < length; ++i) {
+        buffer[i] = static_cast<char>(static_cast<unsigned char>(body[i]) ^ key[i & 3]);
+      }
+      InMessage in;
+      in.kind = opcode == kClose ? InKind::close : opcode == kPing ? InKind::ping : InKind::pong;
+      in.payload = std::string_view(buffer, static_cast<std::size_t>(length));
+      if (opcode == kClose) {
+        in.payload = {};
+        if (length == 1) return used + fail(kCloseProtocolError, "close frame of one byte");
+        in.close_code = kCloseNoStatus;
+        if (length >= 2) {
+          in.close_code = static_cast<std::uint16_t>((static_cast<unsigned char>(buffer[0]) << 8) |
+                                                     static_cast<unsigned char>(buffer[1]));
+          if (!sendable_close_code(in.close_code)) {
+            return used + fail(kCloseProtocolError, "invalid close code");
+          }
+          in.close_reason = std::string_view(buffer + 2, length - 2);
+          if (!valid_utf8(in.close_reason)) {
+            return used + fail(kCloseInvalidData, "close reason is not UTF-8");
+          }
+        }
+      }
+      if (!sink.on_frame(in)) return used;
+      continue;
+    }
+
+    if (opcode != kContinuation) fragmented_ = opcode == kText ? InKind::text : InKind::binary;
+    unmask_into(message_, body, static_cast<std::size_t>(length), key);
+    if (!fin) continue;
+    InKind const kind = *fragmented_;
+    fragmented_.reset();
+    if (kind == InKind::text && !valid_utf8(message_)) {
+      message_.clear();
+      return used + fail(kCloseInvalidData, "text message is not UTF-8");
+    }
+    InMessage in;
+    in.kind = kind;
+    in.payload = message_;
+    bool const go_on = sink.on_frame(in);
+    message_.clear();
+    // A large message's buffer is not kept for the connection's lifetime.
+    if (message_.capacity() > 4096) message_.shrink_to_fit();
+    if (!go_on) return used;
+  }
+  return used;
+}
+
+}  // namespace wspush

@@ -1,0 +1,68 @@
+// RFC 6455 framing of client-to-server traffic: frame headers, unmasking, message
+// assembly from fragments, control frames, and the checks whose failure closes the
+// connection (1002 protocol error, 1007 invalid UTF-8, 1009 too big). No sockets: the
+// network layer feeds it bytes as they arrive.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wspush {
+
+// Close codes of RFC 6455 §7.4.1 that the server sends itself.
+inline constexpr std::uint16_t kCloseGoingAway = 1001;
+inline constexpr std::uint16_t kCloseProtocolError = 1002;
+inline constexpr std::uint16_t kCloseInvalidData = 1007;
+inline constexpr std::uint16_t kCloseTooBig = 1009;
+inline constexpr std::uint16_t kCloseNoStatus = 1005;  // only reported, never sent
+
+enum class InKind : std::uint8_t { text, binary, close, ping, pong };
+
+// One complete message or control frame from the client. `payload` is valid only
+// during the callback.
+struct InMessage {
+  InKind kind = InKind::text;
+  std::string_view payload;       // text/binary data; ping/pong application data
+  std::uint16_t close_code = 0;   // close: the code sent, or kCloseNoStatus
+  std::string_view close_reason;  // close: the UTF-8 reason
+};
+
+struct ReadError {
+  std::uint16_t close_code;
+  std::string reason;
+};
+
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  // Returns false to stop reading (the connection was closed in the callback).
+  virtual bool on_frame(InMessage const& message) = 0;
+};
+
+class FrameReader {
+ public:
+  explicit FrameReader(std::size_t max_message_size) : max_message_size_(max_message_size) {}
+
+  // Handles the complete frames at the front of `data` and returns how many bytes they
+  // took; the caller keeps the rest and offers it again with more. Stops early when
+  // the sink says so or at a protocol violation (then error() says which).
+  std::size_t consume(std::string_view data, FrameSink& sink);
+
+  std::optional<ReadError> const& error() const { return error_; }
+
+  // Bytes held for a message that arrives in several frames (0 between messages).
+  std::size_t pending_message_bytes() const { return message_.size(); }
+
+ private:
+  std::size_t fail(std::uint16_t code, std::string reason);
+
+  std::size_t max_message_size_;
+  std::string message_;               // fragments of a text or binary message so far
+  std::optional<InKind> fragmented_;  // the kind of the message in fragments, if any
+  std::optional<ReadError> error_;
+};
+
+}  // namespace wspush
