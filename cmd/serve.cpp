@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "commands.hpp"
 #include "core/codec.hpp"
@@ -132,6 +133,12 @@ Command serve_command() {
                            "Bytes queued per connection before its room's slow-consumer "
                            "policy applies (disconnect: close 4008; latest: keep the newest)")
                 ->capture_default_str();
+            flags->server.threads = std::max(1u, std::thread::hardware_concurrency());
+            app.add_option("--threads", flags->server.threads,
+                           "Event loops carrying the WebSocket sessions (default: one per "
+                           "core)")
+                ->check(CLI::Range(1, 256))
+                ->type_name("N");
             app.add_option("--api-key", flags->server.api_key,
                            "Require 'Authorization: Bearer KEY' on the API (default: the API "
                            "answers loopback peers only)")

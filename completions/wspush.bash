@@ -29,9 +29,9 @@ _wspush() {
           return ;;
         --interval) COMPREPLY=($(compgen -W "200ms 1s 1.5s 2m" -- "$cur")); return ;;
         --config) _filedir json; return ;;
-        --host|--port|--max-message-size|--send-buffer|--history|--api-key|--stdin) return ;;
+        --host|--port|--max-message-size|--send-buffer|--threads|--history|--api-key|--stdin) return ;;
       esac
-      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --send-buffer --api-key --stdin --log-level" -- "$cur"))
+      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --send-buffer --threads --api-key --stdin --log-level" -- "$cur"))
       ;;
     client)
       case "$prev" in

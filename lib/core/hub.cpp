@@ -313,10 +313,15 @@ void Hub::tick(std::string const& room_path) {
 std::uint64_t Hub::broadcast(Room& room, std::string message) {
   auto const payload = std::make_shared<const std::string>(std::move(message));
   room.history().append(room.last_seq(), payload);  // the same bytes, not a copy
-  auto const outcome =
-      outbox_.broadcast(room.members(), payload, room.last_seq(), room.slow_consumer());
+  auto const outcome = outbox_.broadcast(room.path(), room.members(), payload, room.last_seq(),
+                                         room.slow_consumer());
   room.count_slow(outcome.dropped, outcome.disconnected);
   return room.last_seq();
+}
+
+void Hub::count_slow(std::string_view room_path, std::uint64_t dropped,
+                     std::uint64_t disconnected) {
+  if (Room* room = rooms_.find(room_path)) room->count_slow(dropped, disconnected);
 }
 
 PublishResult Hub::publish(std::string_view path, std::string_view event, std::string_view json) {

@@ -1,8 +1,8 @@
 // The protocol of SPEC §2–§3 without sockets: admits handshakes, joins sessions
 // to rooms, answers client events, broadcasts ticks and relayed messages.
 //
-// Threading: a Hub and everything it owns is used by one thread only (the event
-// loop that owns the connections); it holds no locks. Delivery goes through the
+// Threading: a Hub holds no locks; its user serialises every call (the server holds
+// one mutex around each). Delivery goes through the
 // injected Outbox and Timers, so tests drive it with fakes.
 #pragma once
 
@@ -96,6 +96,9 @@ class Hub {
   // Publishes `json` (one compact JSON value) into the room at `path` as `event`.
   // A family room is created for it; ticker and echo rooms refuse (403).
   PublishResult publish(std::string_view path, std::string_view event, std::string_view json);
+
+  // Slow members of `room` the transport dealt with after Outbox::broadcast returned.
+  void count_slow(std::string_view room_path, std::uint64_t dropped, std::uint64_t disconnected);
 
   std::vector<RoomInfo> rooms() const;
 

@@ -32,8 +32,11 @@ class Outbox {
     std::uint64_t dropped = 0;       // `latest`: messages a slow member did not get
     std::uint64_t disconnected = 0;  // `disconnect`: members cut off now
   };
-  virtual BroadcastOutcome broadcast(std::vector<SessionId> const& to, Payload const& message,
-                                     std::uint64_t seq, SlowConsumerPolicy policy) = 0;
+  // A transport that delivers later returns nothing here and reports the counts of
+  // `room` through Hub::count_slow once it knows them.
+  virtual BroadcastOutcome broadcast(std::string const& room, std::vector<SessionId> const& to,
+                                     Payload const& message, std::uint64_t seq,
+                                     SlowConsumerPolicy policy) = 0;
   // Starts the closing handshake with `code` and `reason`, after `linger` unless a
   // second call without linger comes first (messages already sent still go out).
   virtual void close(SessionId id, std::uint16_t code, std::string_view reason,

@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
@@ -71,14 +74,35 @@ constexpr std::string_view kRoomsPath = "/api/rooms";
 
 }  // namespace
 
-class PushServer::Impl final : public Outbox, public Timers, public SessionEvents {
+// What the Hub asked for one shard's sessions, queued in Hub order (under the Hub
+// lock) and carried out on the shard's own thread.
+struct Delivery {
+  enum class Kind : std::uint8_t { adopt, send, replay, broadcast, close };
+  Kind kind = Kind::send;
+  SessionId id = 0;                // adopt, send, replay, close
+  int fd = -1;                     // adopt: the socket websocketpp let go of
+  bool v6 = false;                 // adopt: its address family
+  std::vector<SessionId> members;  // broadcast: the room's members on this shard
+  Payload framed;                  // send, broadcast: header and payload
+  std::vector<Payload> replay;     // replay: framed messages
+  std::uint64_t seq = 0;           // broadcast: its seq; replay: the last one replayed
+  SlowConsumerPolicy policy = SlowConsumerPolicy::disconnect;
+  std::string room;  // broadcast: where slow members are counted
+  std::uint16_t code = 0;
+  std::string reason;
+  Duration linger{};
+};
+
+class PushServer::Impl final : public Outbox, public Timers {
  public:
   explicit Impl(ServeOptions const& options)
       : options_(options),
         registry_(options.history),
         hub_(registry_, *this, *this, clock_, HubOptions{options.interval}),
-        signals_(io_, SIGINT, SIGTERM),
         limits_{options.max_message_size, options.shutdown_timeout},
+        shards_(make_shards(*this, options.threads)),
+        io_(shards_.front()->io),
+        signals_(io_, SIGINT, SIGTERM),
         shutdown_deadline_(io_) {
     for (RoomSpec const& spec : rooms_or_default(options.rooms)) {
       std::string const error = registry_.declare(spec);
@@ -91,7 +115,7 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
 
   ~Impl() override {
     // Connections hold handlers that point here; drop them before the endpoints go.
-    slots_.clear();
+    for (auto& shard : shards_) shard->slots.clear();
   }
 
   std::uint16_t bind() {
@@ -132,128 +156,99 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
     signals_.async_wait([this](asio::error_code const& ec, int signo) {
       if (!ec) shutdown(signo);
     });
-    hub_.start();
+    {
+      std::lock_guard<std::mutex> lock(hub_mutex_);
+      hub_.start();
+    }
     if (!options_.stdin_room.empty()) read_stdin();
-    io_.run();
+    std::vector<std::thread> threads;
+    for (std::size_t k = 1; k < shards_.size(); ++k) {
+      threads.emplace_back([shard = shards_[k].get()] { shard->run(); });
+    }
+    shards_.front()->run();
+    stop_all();
+    for (auto& thread : threads) thread.join();
   }
 
-  // Outbox ------------------------------------------------------------------
+  // Outbox: called by the Hub with hub_mutex_ held; each call only queues work for the
+  // shard that owns the session, in Hub order.
 
   void send(SessionId to, Opcode opcode, Payload const& message) override {
-    WsSession* session = live_session(to);
-    if (!session) return;
-    if (session->queued_bytes() + message->size() > options_.send_buffer) {
-      return cut(to, "slow consumer: sends faster than it reads");
-    }
-    session->push(framed_message(opcode == Opcode::binary, *message));
+    Delivery d;
+    d.kind = Delivery::Kind::send;
+    d.id = to;
+    d.framed = framed_message(opcode == Opcode::binary, *message);
+    shard_of(to).enqueue(std::move(d));
   }
 
   void send_replay(SessionId to, std::vector<Payload> const& messages,
                    std::uint64_t last_seq) override {
-    WsSession* session = live_session(to);
-    if (!session) return;
-    send_state_[to].last_seq = last_seq;
-    for (Payload const& message : messages) session->push(framed_message(false, *message));
+    Delivery d;
+    d.kind = Delivery::Kind::replay;
+    d.id = to;
+    d.seq = last_seq;
+    d.replay.reserve(messages.size());
+    for (Payload const& message : messages) d.replay.push_back(framed_message(false, *message));
+    shard_of(to).enqueue(std::move(d));
   }
 
-  // The rest of the room never waits for a member that cannot keep up: its queue is
-  // bounded by --send-buffer, and the room's policy says what happens beyond.
-  BroadcastOutcome broadcast(std::vector<SessionId> const& to, Payload const& message,
-                             std::uint64_t seq, SlowConsumerPolicy policy) override {
-    BroadcastOutcome outcome;
-    if (to.empty()) return outcome;
-    // Framed once: server frames are unmasked, so every member gets the same bytes.
+  // Framed once: server frames are unmasked, so every member on every shard gets the
+  // same bytes. What slow members cost is counted later by the shards (count_slow).
+  BroadcastOutcome broadcast(std::string const& room, std::vector<SessionId> const& to,
+                             Payload const& message, std::uint64_t seq,
+                             SlowConsumerPolicy policy) override {
+    if (to.empty()) return {};
     Payload const framed = framed_message(false, *message);
-    std::size_t const size = framed->size();
-    for (SessionId const id : to) {
-      WsSession* session = live_session(id);
-      if (!session) continue;
-      SendState& state = send_state_[id];
-      if (session->queued_bytes() + size > options_.send_buffer) {
-        if (policy == SlowConsumerPolicy::disconnect) {
-          cut(id, "slow consumer: last seq " + std::to_string(state.last_seq));
-          ++outcome.disconnected;
-          continue;
-        }
-        if (state.pending) {
-          ++outcome.dropped;  // superseded by this newer one
-        } else {
-          pending_ids_.push_back(id);
-          arm_drain();
-        }
-        state.pending = framed;
-        state.pending_seq = seq;
-        continue;
-      }
-      if (state.pending) {
-        ++outcome.dropped;  // this newer message supersedes it
-        state.pending.reset();
-      }
-      session->push(framed);
-      state.last_seq = seq;
+    std::size_t const n = shards_.size();
+    std::vector<std::vector<SessionId>> split(n);
+    if (n == 1) {
+      split[0] = to;
+    } else {
+      for (SessionId const id : to) split[id % n].push_back(id);
     }
-    return outcome;
-  }
-
-  // Closes a slow member with 4008; what is queued still goes out before the close.
-  void cut(SessionId id, std::string const& reason) {
-    WsSession* session = live_session(id);
-    if (!session) return;
-    send_state_[id].pending.reset();
-    spdlog::info("session {} from {}: {}", id, session->remote(), reason);
-    session->close(kCloseSlowConsumer, reason);
-  }
-
-  // `latest` members with a pending message get it once their queue has room.
-  void arm_drain() {
-    if (drain_armed_) return;
-    drain_armed_ = true;
-    drain_timer_.expires_after(std::chrono::milliseconds(20));
-    drain_timer_.async_wait([this](asio::error_code const& ec) {
-      drain_armed_ = false;
-      if (ec) return;
-      std::vector<SessionId> still;
-      for (SessionId const id : pending_ids_) {
-        WsSession* session = live_session(id);
-        if (!session || !send_state_[id].pending) continue;
-        SendState& state = send_state_[id];
-        if (session->queued_bytes() + state.pending->size() > options_.send_buffer) {
-          still.push_back(id);
-          continue;
-        }
-        session->push(state.pending);
-        state.last_seq = state.pending_seq;
-        state.pending.reset();
-      }
-      pending_ids_ = std::move(still);
-      if (!pending_ids_.empty()) arm_drain();
-    });
+    for (std::size_t k = 0; k < n; ++k) {
+      if (split[k].empty()) continue;
+      Delivery d;
+      d.kind = Delivery::Kind::broadcast;
+      d.members = std::move(split[k]);
+      d.framed = framed;
+      d.seq = seq;
+      d.policy = policy;
+      d.room = room;
+      shards_[k]->enqueue(std::move(d));
+    }
+    return {};
   }
 
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
-    if (WsSession* session = live_session(id)) session->close(code, reason, linger);
+    Delivery d;
+    d.kind = Delivery::Kind::close;
+    d.id = id;
+    d.code = code;
+    d.reason = std::string(reason);
+    d.linger = linger;
+    shard_of(id).enqueue(std::move(d));
   }
-
-  // SessionEvents ---------------------------------------------------------------
-
-  void on_text(std::uint64_t id, std::string_view text) override { hub_.on_text(id, text); }
-  void on_binary(std::uint64_t id, std::string_view data) override { hub_.on_binary(id, data); }
-  void on_closed(std::uint64_t id) override { gone(id); }
 
   // Timers ------------------------------------------------------------------
 
+  // Called under the Hub lock from any shard; tickers live on shard 0's thread.
   void start_ticker(std::string const& room_path, Duration interval) override {
-    auto ticker = std::make_shared<Ticker>(io_, interval);
-    tickers_[room_path] = ticker;
-    arm(room_path, ticker);
+    asio::post(io_, [this, room_path, interval] {
+      auto ticker = std::make_shared<Ticker>(io_, interval);
+      tickers_[room_path] = ticker;
+      arm(room_path, ticker);
+    });
   }
 
   void stop_ticker(std::string const& room_path) override {
-    auto const it = tickers_.find(room_path);
-    if (it == tickers_.end()) return;
-    it->second->stopped = true;
-    it->second->timer.cancel();
-    tickers_.erase(it);
+    asio::post(io_, [this, room_path] {
+      auto const it = tickers_.find(room_path);
+      if (it == tickers_.end()) return;
+      it->second->stopped = true;
+      it->second->timer.cancel();
+      tickers_.erase(it);
+    });
   }
 
  private:
@@ -272,6 +267,7 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
     // The handler owns the ticker, so a stop while it is queued cannot dangle.
     ticker->timer.async_wait([this, room_path, ticker](asio::error_code const& ec) {
       if (ec || ticker->stopped) return;
+      std::lock_guard<std::mutex> lock(hub_mutex_);
       hub_.tick(room_path);
       arm(room_path, ticker);
     });
@@ -327,6 +323,7 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
     if (!con) return false;
     std::optional<Refusal> refusal;
     std::string const& resource = con->get_resource();
+    std::lock_guard<std::mutex> lock(hub_mutex_);
     if (shutting_down_) {
       refusal = Refusal{503, encode_text_event(503, "error", "server is shutting down")};
     } else if (room_path_of(resource) == kPublishPath) {
@@ -360,10 +357,14 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
       if (auto const refusal = api_refusal(con)) {
         return respond(con, refusal->http_status, refusal->body);
       }
+      std::lock_guard<std::mutex> lock(hub_mutex_);
       if (path == kRoomsPath) return respond(con, 200, encode_rooms(hub_.rooms()));
       return http_publish(con);
     }
-    if (auto const refusal = hub_.admit(path)) {
+    std::unique_lock<std::mutex> lock(hub_mutex_);
+    auto const refusal = hub_.admit(path);
+    lock.unlock();
+    if (refusal) {
       return respond(con, refusal->http_status, refusal->body);
     }
     respond(con, 426,
@@ -371,7 +372,7 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
     con->append_header("Upgrade", "websocket");
   }
 
-  void http_publish(ConnectionPtr const& con) {
+  void http_publish(ConnectionPtr const& con) {  // hub_mutex_ held
     Refusal const answer = hub_.http_publish(con->get_resource(), con->get_request_body());
     respond(con, answer.http_status, answer.body);
   }
@@ -405,10 +406,11 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
     }
   }
 
-  // The handshake is done: the socket leaves websocketpp for a WsSession. Bytes that
-  // came with the handshake are still parsed by websocketpp right after this handler
-  // and reach on_message under the same session id; its next read fails on the
-  // released socket and it drops the connection, which on_gone then ignores.
+  // The handshake is done: the socket leaves websocketpp for a WsSession on the
+  // next shard in turn. Bytes that came with the handshake are still parsed by
+  // websocketpp right after this handler and reach on_message under the same session
+  // id; its next read fails on the released socket and it drops the connection,
+  // which on_gone then ignores.
   void on_open(ConnectionPtr const& con) {
     if (!con) return;
     auto& raw = con->get_raw_socket();
@@ -417,28 +419,22 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
     if (ec) return;  // already gone: websocketpp reports the close
     int const fd = raw.release(ec);
     if (ec) return;
-    asio::ip::tcp::socket socket(io_);
-    socket.assign(protocol, fd, ec);
-    if (ec) {
-      ::close(fd);
-      return;
-    }
-    SessionId id;
-    if (!free_ids_.empty()) {
-      id = free_ids_.back();
-      free_ids_.pop_back();
-    } else {
-      id = slots_.size();
-      slots_.emplace_back();
-      send_state_.emplace_back();
-    }
-    send_state_[id] = SendState{};
+    Shard& shard = *shards_[next_shard_++ % shards_.size()];
+    std::string const& resource = con->get_resource();
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    SessionId const id = shard.allocate_id();
+    ++sessions_open_;
+    // Queued before the join: the session exists on its shard before anything the
+    // join queues for it is carried out there.
+    Delivery adopt;
+    adopt.kind = Delivery::Kind::adopt;
+    adopt.id = id;
+    adopt.fd = fd;
+    adopt.v6 = protocol == asio::ip::tcp::v6();
+    shard.enqueue(std::move(adopt));
     con->session_id = id + 1;  // 0 stays "no session"
-    slots_[id] = std::make_shared<WsSession>(loop_, std::move(socket), id, *this, limits_);
-    slots_[id]->start();
     // After websocketpp's own post-handshake parse, this connection speaks for no one.
     asio::post(io_, [con] { con->session_id = 0; });
-    std::string const& resource = con->get_resource();
     if (room_path_of(resource) == kPublishPath) {
       hub_.join_publisher(id, resource);
     } else {
@@ -464,29 +460,22 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
       spdlog::warn("stdin line {}: skipped: {}", stdin_lines_, data.error);
       return;
     }
+    std::lock_guard<std::mutex> lock(hub_mutex_);
     PublishResult const r = hub_.publish(options_.stdin_room, "message", *data.json);
     if (r.status != 200) spdlog::warn("stdin line {}: {}", stdin_lines_, r.error);
   }
 
   // websocketpp's close and fail handlers: a connection that never became a session
   // (a refused handshake, plain HTTP) or the husk of one that did.
-  void on_gone(ConnectionPtr const& con) {
-    if (!con) return;
-    con->session_id = 0;
-  }
-
-  void gone(SessionId id) {
-    hub_.leave(id);
-    slots_[id].reset();
-    send_state_[id] = SendState{};
-    free_ids_.push_back(id);
-    if (shutting_down_ && free_ids_.size() == slots_.size()) finish_shutdown();
+  static void on_gone(ConnectionPtr const& con) {
+    if (con) con->session_id = 0;
   }
 
   void on_message(websocketpp::connection_hdl const& hdl, Endpoint::message_ptr const& msg) {
     auto const con = std::static_pointer_cast<Endpoint::connection_type>(hdl.lock());
     if (!con || con->session_id == 0) return;
     SessionId const id = con->session_id - 1;
+    std::lock_guard<std::mutex> lock(hub_mutex_);
     if (msg->get_opcode() == websocketpp::frame::opcode::text) {
       hub_.on_text(id, msg->get_payload());
     } else {
@@ -494,14 +483,10 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
     }
   }
 
-  // The session behind an id if it is open (not closing), or nullptr.
-  WsSession* live_session(SessionId id) const {
-    if (id >= slots_.size() || !slots_[id] || !slots_[id]->open()) return nullptr;
-    return slots_[id].get();
-  }
-
+  // SIGINT/SIGTERM, on shard 0: stop accepting, close every session with 1001, and
+  // stop once they are gone (or at the deadline, or at a second signal).
   void shutdown(int signo) {
-    spdlog::info("signal {}: closing {} client(s)", signo, slots_.size() - free_ids_.size());
+    spdlog::info("signal {}: closing {} client(s)", signo, sessions_open_.load());
     shutting_down_ = true;
     for (auto& endpoint : endpoints_) {
       asio::error_code ec;
@@ -512,58 +497,292 @@ class PushServer::Impl final : public Outbox, public Timers, public SessionEvent
       ticker->timer.cancel();
     }
     tickers_.clear();
-    for (auto const& session : slots_) {
-      if (session) session->close(kCloseGoingAway, "server shutting down");
+    for (auto& shard : shards_) {
+      asio::post(shard->io, [s = shard.get()] { s->close_all(); });
     }
-    // A second signal, or the deadline, ends the wait for slow peers.
     signals_.async_wait([this](asio::error_code const& ec, int) {
-      if (!ec) io_.stop();
+      if (!ec) stop_all();
     });
     shutdown_deadline_.expires_after(options_.shutdown_timeout);
     shutdown_deadline_.async_wait([this](asio::error_code const& ec) {
       if (ec) return;
-      spdlog::warn("shutdown deadline passed with {} client(s) still open",
-                   slots_.size() - free_ids_.size());
-      io_.stop();
+      spdlog::warn("shutdown deadline passed with {} client(s) still open", sessions_open_.load());
+      stop_all();
     });
-    if (free_ids_.size() == slots_.size()) finish_shutdown();
+    if (sessions_open_ == 0) stop_all();
   }
 
-  void finish_shutdown() {
-    // Connections still in their opening handshake would otherwise keep the loop
-    // alive until their own timeout.
-    io_.stop();
+  // Connections still in their opening handshake would otherwise keep shard 0
+  // alive until their own timeout.
+  void stop_all() {
+    for (auto& shard : shards_) shard->io.stop();
   }
+
+  // One event loop on one thread with the sessions it owns: SessionId k lives on
+  // shard k % shards. Everything here runs on that thread, but enqueue().
+  struct Shard final : SessionEvents {
+    Shard(Impl& owner, std::size_t k, std::size_t n) : server(owner), index(k), count(n) {}
+
+    Impl& server;
+    std::size_t const index;
+    std::size_t const count;
+    asio::io_context io;
+    SessionLoop loop{io};
+    // Open sessions indexed by id / count: an array index on the broadcast path, not
+    // a hash lookup. Ids are allocated under the Hub lock (allocate_id, free_ids).
+    std::vector<std::shared_ptr<WsSession>> slots;
+    std::vector<SessionId> free_ids;  // guarded by hub_mutex_
+    std::size_t next_slot = 0;        // guarded by hub_mutex_
+    // Per slot, beside `slots`: what the slow-consumer policy needs to know.
+    struct SendState {
+      std::uint64_t last_seq = 0;  // the last room seq queued to it
+      Payload pending;             // `latest`: the newest framed message it could not take yet
+      std::uint64_t pending_seq = 0;
+    };
+    std::vector<SendState> send_state;
+    std::vector<SessionId> pending_ids;  // sessions with a pending message
+    asio::steady_timer drain_timer{io};
+    bool drain_armed = false;
+    // The inbox: Deliveries queued by the Hub (under its lock) from any thread.
+    std::mutex inbox_mutex;
+    std::vector<Delivery> inbox, draining;
+    bool drain_posted = false;
+    bool in_drain = false;
+    std::unordered_map<std::string, std::pair<std::uint64_t, std::uint64_t>> slow_counts;
+
+    void run() {
+      auto work = asio::make_work_guard(io);
+      io.run();
+    }
+
+    SessionId allocate_id() {
+      if (!free_ids.empty()) {
+        SessionId const id = free_ids.back();
+        free_ids.pop_back();
+        return id;
+      }
+      return next_slot++ * count + index;
+    }
+
+    void adopt(SessionId id, bool v6, int fd) {
+      asio::ip::tcp::socket socket(io);
+      asio::error_code ec;
+      socket.assign(v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), fd, ec);
+      std::size_t const slot = id / count;
+      if (slot >= slots.size()) {
+        slots.resize(slot + 1);
+        send_state.resize(slot + 1);
+      }
+      send_state[slot] = SendState{};
+      slots[slot] = std::make_shared<WsSession>(loop, std::move(socket), id, *this, server.limits_);
+      if (ec) {
+        ::close(fd);
+        // Not from inside a drain: its on_closed would drain again.
+        asio::post(io, [session = slots[slot]] { session->abort(); });
+        return;
+      }
+      slots[slot]->start();
+    }
+
+    void enqueue(Delivery delivery) {
+      std::lock_guard<std::mutex> lock(inbox_mutex);
+      inbox.push_back(std::move(delivery));
+      if (drain_posted) return;
+      drain_posted = true;
+      asio::post(io, [this] { drain(); });
+    }
+
+    void drain() {
+      if (in_drain) return;  // a session closed by what is being carried out
+      in_drain = true;
+      {
+        std::lock_guard<std::mutex> lock(inbox_mutex);
+        draining.swap(inbox);
+        drain_posted = false;
+      }
+      for (Delivery& d : draining) carry_out(d);
+      draining.clear();
+      in_drain = false;
+      if (slow_counts.empty()) return;
+      std::lock_guard<std::mutex> lock(server.hub_mutex_);
+      for (auto const& [room, counts] : slow_counts) {
+        server.hub_.count_slow(room, counts.first, counts.second);
+      }
+      slow_counts.clear();
+    }
+
+    void carry_out(Delivery& d) {
+      switch (d.kind) {
+        case Delivery::Kind::adopt:
+          return adopt(d.id, d.v6, d.fd);
+        case Delivery::Kind::send:
+          if (WsSession* session = live(d.id)) {
+            if (session->queued_bytes() + d.framed->size() > server.options_.send_buffer) {
+              return cut(d.id, "slow consumer: sends faster than it reads");
+            }
+            session->push(d.framed);
+          }
+          return;
+        case Delivery::Kind::replay:
+          if (WsSession* session = live(d.id)) {
+            send_state[d.id / count].last_seq = d.seq;
+            for (Payload const& framed : d.replay) session->push(framed);
+          }
+          return;
+        case Delivery::Kind::broadcast:
+          return broadcast(d);
+        case Delivery::Kind::close:
+          if (WsSession* session = live(d.id)) session->close(d.code, d.reason, d.linger);
+          return;
+      }
+    }
+
+    // The rest of the room never waits for a member that cannot keep up: its queue
+    // is bounded by --send-buffer, and the room's policy says what happens beyond.
+    void broadcast(Delivery const& d) {
+      std::uint64_t dropped = 0, disconnected = 0;
+      std::size_t const size = d.framed->size();
+      std::size_t const limit = server.options_.send_buffer;
+      for (SessionId const id : d.members) {
+        WsSession* session = live(id);
+        if (!session) continue;
+        SendState& state = send_state[id / count];
+        if (session->queued_bytes() + size > limit) {
+          if (d.policy == SlowConsumerPolicy::disconnect) {
+            cut(id, "slow consumer: last seq " + std::to_string(state.last_seq));
+            ++disconnected;
+            continue;
+          }
+          if (state.pending) {
+            ++dropped;  // superseded by this newer one
+          } else {
+            pending_ids.push_back(id);
+            arm_drain();
+          }
+          state.pending = d.framed;
+          state.pending_seq = d.seq;
+          continue;
+        }
+        if (state.pending) {
+          ++dropped;  // this newer message supersedes it
+          state.pending.reset();
+        }
+        session->push(d.framed);
+        state.last_seq = d.seq;
+      }
+      if (dropped || disconnected) {
+        auto& counts = slow_counts[d.room];
+        counts.first += dropped;
+        counts.second += disconnected;
+      }
+    }
+
+    // Closes a slow member with 4008; what is queued still goes out before the close.
+    void cut(SessionId id, std::string const& reason) {
+      WsSession* session = live(id);
+      if (!session) return;
+      send_state[id / count].pending.reset();
+      spdlog::info("session {} from {}: {}", id, session->remote(), reason);
+      session->close(kCloseSlowConsumer, reason);
+    }
+
+    // `latest` members with a pending message get it once their queue has room.
+    void arm_drain() {
+      if (drain_armed) return;
+      drain_armed = true;
+      drain_timer.expires_after(std::chrono::milliseconds(20));
+      drain_timer.async_wait([this](asio::error_code const& ec) {
+        drain_armed = false;
+        if (ec) return;
+        std::vector<SessionId> still;
+        for (SessionId const id : pending_ids) {
+          WsSession* session = live(id);
+          SendState& state = send_state[id / count];
+          if (!session || !state.pending) continue;
+          if (session->queued_bytes() + state.pending->size() > server.options_.send_buffer) {
+            still.push_back(id);
+            continue;
+          }
+          session->push(state.pending);
+          state.last_seq = state.pending_seq;
+          state.pending.reset();
+        }
+        pending_ids = std::move(still);
+        if (!pending_ids.empty()) arm_drain();
+      });
+    }
+
+    void close_all() {
+      for (auto const& session : slots) {
+        if (session) session->close(kCloseGoingAway, "server shutting down");
+      }
+    }
+
+    // The session behind an id if it is open (not closing), or nullptr.
+    WsSession* live(SessionId id) const {
+      std::size_t const slot = id / count;
+      if (slot >= slots.size() || !slots[slot] || !slots[slot]->open()) return nullptr;
+      return slots[slot].get();
+    }
+
+    // SessionEvents: the Hub is shared by the shards, so each call takes its lock.
+    void on_text(std::uint64_t id, std::string_view text) override {
+      std::lock_guard<std::mutex> lock(server.hub_mutex_);
+      server.hub_.on_text(id, text);
+    }
+    void on_binary(std::uint64_t id, std::string_view data) override {
+      std::lock_guard<std::mutex> lock(server.hub_mutex_);
+      server.hub_.on_binary(id, data);
+    }
+    void on_closed(std::uint64_t id) override {
+      {
+        std::lock_guard<std::mutex> lock(server.hub_mutex_);
+        server.hub_.leave(id);
+      }
+      // What was queued for it before it left goes nowhere; only then may the id
+      // (and so the slot) serve a new session.
+      drain();
+      std::size_t const slot = id / count;
+      slots[slot].reset();
+      send_state[slot] = SendState{};
+      {
+        std::lock_guard<std::mutex> lock(server.hub_mutex_);
+        free_ids.push_back(id);
+      }
+      if (--server.sessions_open_ == 0 && server.shutting_down_) server.stop_all();
+    }
+  };
+
+  static std::vector<std::unique_ptr<Shard>> make_shards(Impl& server, std::size_t threads) {
+    std::vector<std::unique_ptr<Shard>> shards;
+    std::size_t const n = std::max<std::size_t>(1, threads);
+    for (std::size_t k = 0; k < n; ++k) shards.push_back(std::make_unique<Shard>(server, k, n));
+    return shards;
+  }
+
+  Shard& shard_of(SessionId id) { return *shards_[id % shards_.size()]; }
 
   ServeOptions options_;
-  asio::io_context io_;
   RoomRegistry registry_;
   SystemWallClock clock_;
   Hub hub_;
-  asio::signal_set signals_;
+  // Guards registry_ and hub_ (and the shards' id lists): every call into the Hub, from
+  // any shard, holds it. The Hub only queues work while it is held; no socket is
+  // written under it.
+  std::mutex hub_mutex_;
   SessionLimits limits_;
-  SessionLoop loop_{io_};
+  std::vector<std::unique_ptr<Shard>> shards_;
+  asio::io_context& io_;  // shard 0's: HTTP, handshakes, tickers, stdin, signals
+  asio::signal_set signals_;
   asio::steady_timer shutdown_deadline_;
   std::vector<std::unique_ptr<Endpoint>> endpoints_;
-  // Open connections indexed by SessionId: an array index on the broadcast path, not a
-  // hash lookup. Freed ids are reused.
-  std::vector<std::shared_ptr<WsSession>> slots_;
-  std::vector<SessionId> free_ids_;
-  // Per session, beside slots_: what the slow-consumer policy needs to know.
-  struct SendState {
-    std::uint64_t last_seq = 0;  // the last room seq queued to it
-    Payload pending;             // `latest`: the newest framed message it could not take yet
-    std::uint64_t pending_seq = 0;
-  };
-  std::vector<SendState> send_state_;
-  std::vector<SessionId> pending_ids_;  // sessions with a pending message
-  asio::steady_timer drain_timer_{io_};
-  bool drain_armed_ = false;
+  std::size_t next_shard_ = 0;
+  std::atomic<std::size_t> sessions_open_{0};
+  std::atomic<bool> shutting_down_{false};
 
   std::unordered_map<std::string, std::shared_ptr<Ticker>> tickers_;
   std::unique_ptr<LineReader> stdin_;
   std::uint64_t stdin_lines_ = 0;
-  bool shutting_down_ = false;
 };
 
 PushServer::PushServer(ServeOptions const& options) : impl_(std::make_unique<Impl>(options)) {}

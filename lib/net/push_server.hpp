@@ -26,6 +26,7 @@ struct ServeOptions {
   std::optional<std::size_t> history;  // per room unless its spec says; nullopt: by kind
   std::string api_key;                 // empty: the API answers loopback peers only
   std::string stdin_room;              // publish each stdin line here (serve --stdin)
+  std::size_t threads = 1;             // event loops (shards) for the sessions
 };
 
 class PushServer {

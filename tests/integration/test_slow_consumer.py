@@ -7,57 +7,11 @@ import subprocess
 import tempfile
 import time
 
-from wspush_harness import DEADLINE, Server, raw_http, run_wspush, wspush_binary
+from wspush_harness import (DEADLINE, Server, frames, never_reading_member, raw_http,
+                            run_wspush, wspush_binary)
 
 N = 3000
 BODY = "y" * 2000  # 3000 x 2 KB: far more than the 1 MiB send buffer and the kernel's
-
-
-def never_reading_member(port, path):
-    """A member that completes the handshake and then never reads."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect(("127.0.0.1", port))
-    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-               % path).encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += s.recv(1)
-    assert head.startswith(b"HTTP/1.1 101")
-    return s
-
-
-def frames(sock, until):
-    """Reads server frames (unmasked) until `until(opcode, payload)` is true."""
-    sock.settimeout(DEADLINE)
-    buf = b""
-    out = []
-
-    def need(n):
-        nonlocal buf
-        while len(buf) < n:
-            chunk = sock.recv(1 << 20)
-            if not chunk:
-                raise AssertionError("connection ended after %d frames" % len(out))
-            buf += chunk
-
-    end = time.monotonic() + DEADLINE * 3
-    while time.monotonic() < end:
-        need(2)
-        opcode, length, at = buf[0] & 0x0F, buf[1] & 0x7F, 2
-        if length == 126:
-            need(4)
-            length, at = int.from_bytes(buf[2:4], "big"), 4
-        elif length == 127:
-            need(10)
-            length, at = int.from_bytes(buf[2:10], "big"), 10
-        need(at + length)
-        payload, buf = buf[at:at + length], buf[at + length:]
-        out.append((opcode, payload))
-        if until(opcode, payload):
-            return out
-    raise AssertionError("deadline passed")
 
 
 def publish_all(server, path):
@@ -71,14 +25,14 @@ def publish_all(server, path):
 class FastMember:
     """A `wspush client` writing to a file (a pipe nobody reads would make it slow)."""
 
-    def __init__(self, server, path):
+    def __init__(self, server, path, members=2):
         self.out = tempfile.TemporaryFile()
         self.err = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([wspush_binary(), "client", server.url(path), "--count",
                                       str(N + 1)], stdout=self.out, stderr=self.err,
                                      stdin=subprocess.DEVNULL)
         end = time.monotonic() + DEADLINE
-        while room(server, path)["members"] < 2:  # joined: bounded poll of the rooms API
+        while room(server, path)["members"] < members:  # joined: bounded poll of the rooms API
             assert time.monotonic() < end, "the member did not join"
             time.sleep(0.01)
 
@@ -96,23 +50,25 @@ def room(server, path):
 
 
 def test_disconnect_policy_cuts_the_slow_member_and_spares_the_others():
-    with Server("--room", "/news:feed", "--history", "10") as s:
-        slow = never_reading_member(s.port, "/news")
-        fast = FastMember(s, "/news")
+    # Two event loops: sessions go to them in turn, so each loop has a slow member.
+    with Server("--room", "/news:feed", "--history", "10", "--threads", "2") as s:
+        slow = [never_reading_member(s.port, "/news") for _ in range(2)]
+        fast = FastMember(s, "/news", members=3)
         publish_all(s, "/news")
         code, got, err = fast.result()
         assert code == 0, err
         assert [m["data"]["n"] for m in got] == list(range(N))
-        assert room(s, "/news")["disconnected"] == 1
-        got = frames(slow, lambda op, _: op == 0x8)
-        close = got[-1][1]
-        assert int.from_bytes(close[:2], "big") == 4008
-        reason = close[2:].decode()
-        seqs = [json.loads(p)["seq"] for op, p in got if op == 0x1 and b'"seq"' in p]
-        # The reason names the last seq delivered, so the client can resume from it.
-        assert reason == "slow consumer: last seq %d" % seqs[-1]
-        assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) < N
-        slow.close()
+        assert room(s, "/news")["disconnected"] == 2
+        for sock in slow:
+            got = frames(sock, lambda op, _: op == 0x8)
+            close = got[-1][1]
+            assert int.from_bytes(close[:2], "big") == 4008
+            reason = close[2:].decode()
+            seqs = [json.loads(p)["seq"] for op, p in got if op == 0x1 and b'"seq"' in p]
+            # The reason names the last seq delivered, so the client can resume from it.
+            assert reason == "slow consumer: last seq %d" % seqs[-1]
+            assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) < N
+            sock.close()
 
 
 def test_latest_policy_keeps_only_the_newest_for_the_slow_member(tmp_path):

@@ -269,3 +269,51 @@ class Stream:
     def stderr(self):
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
+
+
+def never_reading_member(port, path, first_frames=b""):
+    """A raw-socket member that completes the handshake and then reads only when told
+    (frames()); `first_frames` go out in the same packet as the upgrade request."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+               % path).encode() + first_frames)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101")
+    return s
+
+
+def frames(sock, until):
+    """Reads server frames (unmasked) until `until(opcode, payload)` is true."""
+    sock.settimeout(DEADLINE)
+    buf = b""
+    out = []
+
+    def need(n):
+        nonlocal buf
+        while len(buf) < n:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                raise AssertionError("connection ended after %d frames" % len(out))
+            buf += chunk
+
+    end = time.monotonic() + DEADLINE * 3
+    while time.monotonic() < end:
+        need(2)
+        opcode, length, at = buf[0] & 0x0F, buf[1] & 0x7F, 2
+        if length == 126:
+            need(4)
+            length, at = int.from_bytes(buf[2:4], "big"), 4
+        elif length == 127:
+            need(10)
+            length, at = int.from_bytes(buf[2:10], "big"), 10
+        need(at + length)
+        payload, buf = buf[at:at + length], buf[at + length:]
+        out.append((opcode, payload))
+        if until(opcode, payload):
+            return out
+    raise AssertionError("deadline passed")

@@ -35,8 +35,9 @@ class FakeOutbox final : public Outbox {
     for (auto const& m : messages) inbox[to].push_back({Opcode::text, *m});
     replayed[to].insert(replayed[to].end(), messages.begin(), messages.end());
   }
-  BroadcastOutcome broadcast(std::vector<SessionId> const& to, Payload const& message,
-                             std::uint64_t /*seq*/, SlowConsumerPolicy policy) override {
+  BroadcastOutcome broadcast(std::string const& /*room*/, std::vector<SessionId> const& to,
+                             Payload const& message, std::uint64_t /*seq*/,
+                             SlowConsumerPolicy policy) override {
     broadcasts.push_back(message);
     BroadcastOutcome outcome;
     for (SessionId id : to) {
