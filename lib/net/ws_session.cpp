@@ -136,15 +136,7 @@ bool WsSession::on_frame(InMessage const& message) {
       }
       return state_ != State::closed;
     case InKind::ping:
-      if (state_ == State::open) {
-        auto pong = control_frame(kOpPong, message.payload);
-        queue_.push_back(pong);
-        queued_bytes_ += pong->size();
-        if (!dirty_ && !waiting_writable_) {
-          dirty_ = true;
-          loop_.mark_dirty(shared_from_this());
-        }
-      }
+      if (state_ == State::open) enqueue(control_frame(kOpPong, message.payload));
       return true;
     case InKind::pong:
       return true;
@@ -172,10 +164,13 @@ void WsSession::fail(ReadError const& error) {
 // Writing ---------------------------------------------------------------------
 
 void WsSession::push(Payload const& framed) {
-  if (state_ != State::open) return;
-  queue_.push_back(framed);
-  queued_bytes_ += framed->size();
-  if (dirty_ || waiting_writable_) return;
+  if (state_ == State::open) enqueue(framed);
+}
+
+void WsSession::enqueue(Payload const& frame) {
+  queue_.push_back(frame);
+  queued_bytes_ += frame->size();
+  if (dirty_ || waiting_writable_) return;  // a flush or a writable wait is coming
   dirty_ = true;
   loop_.mark_dirty(shared_from_this());
 }
@@ -260,15 +255,10 @@ void WsSession::send_close(std::uint16_t code, std::string_view reason) {
     payload.push_back(static_cast<char>(code & 0xFF));
     payload.append(reason.substr(0, 123));
   }
-  auto frame = control_frame(kOpClose, payload);
-  queue_.push_back(frame);
-  queued_bytes_ += frame->size();
-  if (!dirty_ && !waiting_writable_) {
-    dirty_ = true;
-    loop_.mark_dirty(shared_from_this());
-  }
-  // Theirs may never come: the connection ends anyway after the close timeout.
-  if (!close_received_) arm_timer(limits_.close_timeout, [this] { finish(); });
+  enqueue(control_frame(kOpClose, payload));
+  // Their close frame may never come, or they may never read ours: either way the
+  // connection ends after the close timeout.
+  arm_timer(limits_.close_timeout, [this] { finish(); });
 }
 
 void WsSession::abort() {

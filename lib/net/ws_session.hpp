@@ -89,7 +89,7 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   WsSession(SessionLoop& loop, asio::ip::tcp::socket socket, std::uint64_t id,
             SessionEvents& events, SessionLimits const& limits);
 
-  // Starts reading. `already_read`: bytes the handshake layer read past the request.
+  // Starts reading.
   void start();
 
   // Queues one framed message (header and payload, as framed_text() makes it); it goes
@@ -116,6 +116,7 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   void on_readable();
   void handle(std::string_view data);
   void fail(ReadError const& error);
+  void enqueue(Payload const& frame);
   void send_close(std::uint16_t code, std::string_view reason);
   void write_some();
   void wait_writable();
