@@ -68,7 +68,6 @@ std::vector<RoomSpec> rooms_or_default(std::vector<RoomSpec> const& rooms) {
   return {RoomSpec{"/nowtime", RoomKind::ticker, false, std::nullopt, std::nullopt}};
 }
 
-constexpr std::uint16_t kCloseSlowConsumer = 4008;
 constexpr std::string_view kPublishPath = "/api/publish";
 constexpr std::string_view kRoomsPath = "/api/rooms";
 
@@ -99,7 +98,7 @@ class PushServer::Impl final : public Outbox, public Timers {
       : options_(options),
         registry_(options.history),
         hub_(registry_, *this, *this, clock_, HubOptions{options.interval}),
-        limits_{options.max_message_size, options.shutdown_timeout},
+        limits_{options.max_message_size, options.send_buffer, options.shutdown_timeout},
         shards_(make_shards(*this, options.threads)),
         io_(shards_.front()->io),
         signals_(io_, SIGINT, SIGTERM),

@@ -109,6 +109,9 @@ void WsSession::on_readable() {
 }
 
 void WsSession::handle(std::string_view data) {
+  // After a protocol error or their close frame, nothing they send matters (and none
+  // of it is kept).
+  if (reader_.error() || close_received_) return;
   auto self = shared_from_this();  // a handler may close and drop us mid-way
   if (!partial_.empty()) {
     partial_.append(data);
@@ -136,7 +139,14 @@ bool WsSession::on_frame(InMessage const& message) {
       }
       return state_ != State::closed;
     case InKind::ping:
-      if (state_ == State::open) enqueue(control_frame(kOpPong, message.payload));
+      if (state_ != State::open) return true;
+      // Pongs are bounded like everything else we send: a peer that pings without
+      // reading is cut off, not queued for.
+      if (queued_bytes_ + 2 + message.payload.size() > limits_.send_buffer) {
+        send_close(kCloseSlowConsumer, "slow consumer: sends faster than it reads");
+        return true;
+      }
+      enqueue(control_frame(kOpPong, message.payload));
       return true;
     case InKind::pong:
       return true;

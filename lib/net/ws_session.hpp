@@ -79,8 +79,12 @@ class SessionLoop {
   bool flush_posted_ = false;
 };
 
+// The close code of a member cut off for not reading fast enough (SPEC §6).
+inline constexpr std::uint16_t kCloseSlowConsumer = 4008;
+
 struct SessionLimits {
   std::size_t max_message_size = 64 * 1024;
+  std::size_t send_buffer = 1024 * 1024;             // bytes queued before a pong cuts it off
   Duration close_timeout = std::chrono::seconds(5);  // wait for the client's close frame
 };
 

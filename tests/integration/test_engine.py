@@ -2,6 +2,7 @@
 across several event loops (serve --threads), on the real binary."""
 
 import json
+import socket
 
 import pytest
 
@@ -68,6 +69,23 @@ def test_ping_is_answered_with_a_pong_carrying_its_data(server):
     got = frames(sock, lambda op, _: op == 0xA)
     assert got[-1] == (0xA, b"are you there")
     sock.close()
+
+
+def test_control_pings_without_reading_are_cut_off_with_4008():
+    with Server("--room", "/r:relay", "--send-buffer", "65536") as s:
+        sock = never_reading_member(s.port, "/r")
+        ping = client_frame(0x9, b"p" * 125)
+        sock.settimeout(DEADLINE)
+        try:
+            for _ in range(20000):  # 2.6 MB of pongs owed: bounded, and far past 64 KiB
+                sock.sendall(ping)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            pass
+        got = frames(sock, lambda op, _: op == 0x8)
+        assert int.from_bytes(got[-1][1][:2], "big") == 4008
+        sock.close()
+        r = run_wspush("client", s.url("/r"), "--count", "1")
+        assert r.returncode == 0, r.stderr  # the server is unharmed
 
 
 def test_client_close_is_echoed_then_the_server_closes_tcp(server):
