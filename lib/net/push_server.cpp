@@ -78,13 +78,14 @@ constexpr std::string_view kRoomsPath = "/api/rooms";
 struct Delivery {
   enum class Kind : std::uint8_t { adopt, send, replay, broadcast, close };
   Kind kind = Kind::send;
-  SessionId id = 0;                // adopt, send, replay, close
-  int fd = -1;                     // adopt: the socket websocketpp let go of
-  bool v6 = false;                 // adopt: its address family
-  std::vector<SessionId> members;  // broadcast: the room's members on this shard
-  Payload framed;                  // send, broadcast: header and payload
-  std::vector<Payload> replay;     // replay: framed messages
-  std::uint64_t seq = 0;           // broadcast: its seq; replay: the last one replayed
+  SessionId id = 0;  // adopt, send, replay, close
+  int fd = -1;       // adopt: the socket websocketpp let go of
+  bool v6 = false;   // adopt: its address family
+  // broadcast: the room's members at the time (on every shard; each takes its own)
+  std::shared_ptr<std::vector<SessionId> const> members;
+  Payload framed;               // send, broadcast: header and payload
+  std::vector<Payload> replay;  // replay: framed messages
+  std::uint64_t seq = 0;        // broadcast: its seq; replay: the last one replayed
   SlowConsumerPolicy policy = SlowConsumerPolicy::disconnect;
   std::string room;  // broadcast: where slow members are counted
   std::uint16_t code = 0;
@@ -198,23 +199,18 @@ class PushServer::Impl final : public Outbox, public Timers {
                              SlowConsumerPolicy policy) override {
     if (to.empty()) return {};
     Payload const framed = framed_message(false, *message);
-    std::size_t const n = shards_.size();
-    std::vector<std::vector<SessionId>> split(n);
-    if (n == 1) {
-      split[0] = to;
-    } else {
-      for (SessionId const id : to) split[id % n].push_back(id);
-    }
-    for (std::size_t k = 0; k < n; ++k) {
-      if (split[k].empty()) continue;
+    // One snapshot of the member list for all shards: copied once per broadcast, not
+    // per shard or per member.
+    auto const members = std::make_shared<std::vector<SessionId> const>(to);
+    for (auto& shard : shards_) {
       Delivery d;
       d.kind = Delivery::Kind::broadcast;
-      d.members = std::move(split[k]);
+      d.members = members;
       d.framed = framed;
       d.seq = seq;
       d.policy = policy;
       d.room = room;
-      shards_[k]->enqueue(std::move(d));
+      shard->enqueue(std::move(d));
     }
     return {};
   }
@@ -642,7 +638,8 @@ class PushServer::Impl final : public Outbox, public Timers {
       std::uint64_t dropped = 0, disconnected = 0;
       std::size_t const size = d.framed->size();
       std::size_t const limit = server.options_.send_buffer;
-      for (SessionId const id : d.members) {
+      for (SessionId const id : *d.members) {
+        if (id % count != index) continue;  // another shard's member
         WsSession* session = live(id);
         if (!session) continue;
         SendState& state = send_state[id / count];
