@@ -77,7 +77,9 @@ def test_control_pings_without_reading_are_cut_off_with_4008():
         ping = client_frame(0x9, b"p" * 125)
         sock.settimeout(DEADLINE)
         try:
-            for _ in range(20000):  # 2.6 MB of pongs owed: bounded, and far past 64 KiB
+            # Bounded, and far past what the kernel's socket buffers (several MB on
+            # loopback) and the 64 KiB queue can hold: 26 MB of pongs owed.
+            for _ in range(200000):
                 sock.sendall(ping)
         except (BrokenPipeError, ConnectionResetError, socket.timeout):
             pass
