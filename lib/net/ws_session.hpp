@@ -27,9 +27,10 @@
 //   a strand hop and websocketpp's locks on every send; (c) is unnecessary because
 //   the handshake layer hands over the socket anyway, and would let a second wspush
 //   on the same port silently take half the connections. Measured on this 2-core
-//   machine with the load generator on the same cores: 1 loop ~750 µs CPU per 1000
-//   deliveries, 2 loops ~1,100 µs (the loops and the generator compete for the two
-//   cores); with cores to spare, the loops carry the fan-out side by side.
+//   machine with the load generator on the same cores (1000 subscribers, 64 B):
+//   1 loop ~700-800 µs CPU per 1000 deliveries, 2 loops ~950-1,100 µs (the loops and
+//   the generator compete for the two cores); with cores to spare, the loops carry
+//   the fan-out side by side.
 // - Every session belongs to one loop and is touched by that loop's thread only.
 #pragma once
 
