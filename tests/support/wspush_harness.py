@@ -317,3 +317,18 @@ def frames(sock, until):
         if until(opcode, payload):
             return out
     raise AssertionError("deadline passed")
+
+
+def flood_until_closed(sock, frame, count=200000):
+    """Sends `frame` `count` times without reading (or until the server gives up on the
+    connection), then reads up to the server's close frame and returns its code.
+    200 000 small frames are far past what loopback's socket buffers (several MB) and
+    a 64 KiB send queue can hold."""
+    sock.settimeout(DEADLINE)
+    try:
+        for _ in range(count):
+            sock.sendall(frame)
+    except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        pass
+    got = frames(sock, lambda op, _: op == 0x8)
+    return int.from_bytes(got[-1][1][:2], "big")
