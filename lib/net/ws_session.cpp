@@ -192,6 +192,12 @@ void WsSession::flush() {
 }
 
 void WsSession::write_some() {
+  // A member that never quite catches up never empties its queue: drop the sent front
+  // once it is half the vector, so the vector stays bounded by what is unsent.
+  if (head_ >= kMaxIov && head_ * 2 >= queue_.size()) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
   asio::const_buffer buffers[kMaxIov];
   while (head_ < queue_.size()) {
     std::size_t count = 0;
