@@ -1,6 +1,7 @@
 // `wspush bench`: a load generator. N subscribers join a relay room, P publishers
 // send M probes each (at most --window in flight per publisher: a probe is in
-// flight until the relay echoes it back to its sender), and the report gives the
+// flight until the relay echoes it back to its sender; with --rate, also at most R
+// a second per publisher), and the report gives the
 // connection ramp, deliveries/s, end-to-end latency, lost/duplicated/reordered
 // probes, its own CPU, and with --server-pid the server's CPU per 1000 deliveries
 // and RSS per idle connection. One event loop on one thread.
@@ -31,6 +32,7 @@ struct BenchFlags {
   std::uint64_t messages = 1000;
   std::size_t size = 64;
   std::size_t window = 64;
+  double rate = 0;  // probes per second per publisher; 0: as fast as the window allows
   int server_pid = 0;
   bool json = false;
   std::string timeout = "120s";
@@ -83,6 +85,7 @@ class Bench {
     ledgers_.reserve(f.subscribers);
     for (std::size_t i = 0; i < f.subscribers; ++i) ledgers_.emplace_back(f.publishers, f.messages);
     sent_.assign(f.publishers, 0);
+    echoed_.assign(f.publishers, 0);
     latencies_.reserve(f.subscribers * f.publishers * f.messages);
   }
 
@@ -126,14 +129,38 @@ class Bench {
     if (f_.server_pid) server_cpu_start_ = process_cpu_us(f_.server_pid);
     own_cpu_start_ = own_cpu_s();
     publish_start_ = Clock::now();
-    for (std::size_t p = 0; p < f_.publishers; ++p) {
-      for (std::size_t k = 0; k < f_.window; ++k) send_next(p);
+    for (std::size_t p = 0; p < f_.publishers; ++p) pump(p);
+    if (f_.rate > 0) tick();
+  }
+
+  // Sends what publisher p may send now: below --messages, fewer than --window in
+  // flight, and with --rate no more than the rate allows since publishing began.
+  void pump(std::size_t p) {
+    while (sent_[p] < f_.messages && sent_[p] - echoed_[p] < f_.window &&
+           (f_.rate <= 0 || sent_[p] < due())) {
+      fleet_.send(f_.subscribers + p, make_probe(p, sent_[p]++, now_ns(), f_.size));
     }
   }
 
-  void send_next(std::size_t p) {
-    if (sent_[p] >= f_.messages) return;
-    fleet_.send(f_.subscribers + p, make_probe(p, sent_[p]++, now_ns(), f_.size));
+  // Probes due per publisher at --rate: one at once, then one every 1/rate seconds.
+  std::uint64_t due() const {
+    double const elapsed = std::chrono::duration<double>(Clock::now() - publish_start_).count();
+    return 1 + static_cast<std::uint64_t>(elapsed * f_.rate);
+  }
+
+  // At --rate, the clock (not only the echoes) lets probes out; ticks stop once every
+  // probe is out, so their number is bounded by --messages.
+  void tick() {
+    bool more = false;
+    for (std::size_t p = 0; p < f_.publishers; ++p) {
+      pump(p);
+      more = more || sent_[p] < f_.messages;
+    }
+    if (!more || finished_) return;
+    auto const period = std::chrono::duration<double>(1.0 / f_.rate);
+    fleet_.after(std::max<Duration>(std::chrono::milliseconds(1),
+                                    std::chrono::duration_cast<Duration>(period)),
+                 [this] { tick(); });
   }
 
   void on_message(std::size_t conn, std::string const& message) {
@@ -141,7 +168,10 @@ class Bench {
     if (!probe) return;  // welcome, recovery, …
     if (is_publisher(conn)) {
       std::size_t const p = conn - f_.subscribers;
-      if (probe->publisher == p) send_next(p);  // its own probe is back: one slot free
+      if (probe->publisher == p) {  // its own probe is back: one slot free
+        ++echoed_[p];
+        pump(p);
+      }
       return;
     }
     latencies_.push_back(static_cast<double>(now_ns() - probe->sent_ns) / 1e3);
@@ -193,6 +223,8 @@ class Bench {
         {"publishers", std::uint64_t{f_.publishers}},
         {"messages", f_.messages},
         {"size", std::uint64_t{f_.size}},
+        {"rate", f_.rate},
+        {"publish_s", publish_s_},
         {"connect_s", connect_s_},
         {"connects_per_s", connect_s_ > 0 ? static_cast<double>(f_.subscribers) / connect_s_ : 0},
         {"deliveries", delivered_},
@@ -246,6 +278,7 @@ class Bench {
   ConnectionFleet fleet_;
   std::vector<DeliveryLedger> ledgers_;
   std::vector<std::uint64_t> sent_;
+  std::vector<std::uint64_t> echoed_;  // own probes back: sent_ - echoed_ are in flight
   std::vector<double> latencies_;
   std::size_t subscribers_open_ = 0;
   std::size_t publishers_open_ = 0;
@@ -287,6 +320,11 @@ Command bench_command() {
         app.add_option("--size", f->size, "Bytes of data per message")->capture_default_str();
         app.add_option("--window", f->window, "Messages in flight per publisher")
             ->capture_default_str();
+        app.add_option("--rate", f->rate,
+                       "Probes per second per publisher, still within --window (default 0: "
+                       "as fast as the window allows)")
+            ->check(CLI::Range(0.0, 1e6))
+            ->type_name("R");
         app.add_option("--server-pid", f->server_pid,
                        "Measure this server's CPU per 1000 deliveries and RSS per idle "
                        "connection");

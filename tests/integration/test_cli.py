@@ -98,6 +98,19 @@ def test_bench_delivers_every_message_once_in_order_and_reports_json():
         assert "deliveries" in r.stderr  # progress goes to stderr
 
 
+def test_bench_rate_paces_the_publishers():
+    with Server("--room", "/r:relay") as s:
+        r = run("bench", s.url("/r"), "--subscribers", "5", "--publishers", "2", "--messages",
+                "40", "--rate", "200", "--json", "--settle", "10ms")
+        assert r.returncode == 0, r.stderr
+        report = json.loads(r.stdout)
+        assert report["rate"] == 200 and report["deliveries"] == 5 * 2 * 40
+        assert report["lost"] == report["duplicated"] == report["reordered"] == 0
+        # 40 probes at 200/s cannot all be out in less than 39/200 s (a lower bound
+        # only: a slow machine just takes longer).
+        assert report["publish_s"] >= 39 / 200
+
+
 def test_bench_against_a_non_relay_room_times_out_with_code_7():
     with Server("--room", "/news:feed") as s:
         r = run("bench", s.url("/news"), "--subscribers", "2", "--messages", "5",
@@ -108,4 +121,5 @@ def test_bench_against_a_non_relay_room_times_out_with_code_7():
 def test_bench_usage_errors():
     assert run("bench", "http://x/r").returncode == 2
     assert run("bench", "ws://x/r", "--subscribers", "0").returncode == 2
+    assert run("bench", "ws://x/r", "--rate", "-1").returncode == 2
     assert run("bench", "ws://x/r", "--server-pid", "999999999").returncode == 2
