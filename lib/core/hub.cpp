@@ -313,9 +313,7 @@ void Hub::tick(std::string const& room_path) {
 std::uint64_t Hub::broadcast(Room& room, std::string message) {
   auto const payload = std::make_shared<const std::string>(std::move(message));
   room.history().append(room.last_seq(), payload);  // the same bytes, not a copy
-  auto const outcome = outbox_.broadcast(room.path(), room.members(), payload, room.last_seq(),
-                                         room.slow_consumer());
-  room.count_slow(outcome.dropped, outcome.disconnected);
+  outbox_.broadcast(room.path(), room.members(), payload, room.last_seq(), room.slow_consumer());
   return room.last_seq();
 }
 

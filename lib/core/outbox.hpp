@@ -27,16 +27,10 @@ class Outbox {
                            std::uint64_t last_seq) = 0;
   // One text message (a room broadcast numbered `seq`) to many sessions: the transport
   // frames it once for all of them. A member whose send queue cannot take it is
-  // handled by `policy`; the outcome counts those.
-  struct BroadcastOutcome {
-    std::uint64_t dropped = 0;       // `latest`: messages a slow member did not get
-    std::uint64_t disconnected = 0;  // `disconnect`: members cut off now
-  };
-  // A transport that delivers later returns nothing here and reports the counts of
-  // `room` through Hub::count_slow once it knows them.
-  virtual BroadcastOutcome broadcast(std::string const& room, std::vector<SessionId> const& to,
-                                     Payload const& message, std::uint64_t seq,
-                                     SlowConsumerPolicy policy) = 0;
+  // handled by `policy`; the transport reports those members (messages dropped,
+  // members cut off) through Hub::count_slow(room, ...) once it has delivered.
+  virtual void broadcast(std::string const& room, std::vector<SessionId> const& to,
+                         Payload const& message, std::uint64_t seq, SlowConsumerPolicy policy) = 0;
   // Starts the closing handshake with `code` and `reason`, after `linger` unless a
   // second call without linger comes first (messages already sent still go out).
   virtual void close(SessionId id, std::uint16_t code, std::string_view reason,

@@ -194,10 +194,9 @@ class PushServer::Impl final : public Outbox, public Timers {
 
   // Framed once: server frames are unmasked, so every member on every shard gets the
   // same bytes. What slow members cost is counted later by the shards (count_slow).
-  BroadcastOutcome broadcast(std::string const& room, std::vector<SessionId> const& to,
-                             Payload const& message, std::uint64_t seq,
-                             SlowConsumerPolicy policy) override {
-    if (to.empty()) return {};
+  void broadcast(std::string const& room, std::vector<SessionId> const& to, Payload const& message,
+                 std::uint64_t seq, SlowConsumerPolicy policy) override {
+    if (to.empty()) return;
     Payload const framed = framed_message(false, *message);
     // One snapshot of the member list for all shards: copied once per broadcast, not
     // per shard or per member.
@@ -212,7 +211,6 @@ class PushServer::Impl final : public Outbox, public Timers {
       d.room = room;
       shard->enqueue(std::move(d));
     }
-    return {};
   }
 
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {

@@ -3,6 +3,7 @@
 
 #include <rapidjson/document.h>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -35,24 +36,21 @@ class FakeOutbox final : public Outbox {
     for (auto const& m : messages) inbox[to].push_back({Opcode::text, *m});
     replayed[to].insert(replayed[to].end(), messages.begin(), messages.end());
   }
-  BroadcastOutcome broadcast(std::string const& /*room*/, std::vector<SessionId> const& to,
-                             Payload const& message, std::uint64_t /*seq*/,
-                             SlowConsumerPolicy policy) override {
+  void broadcast(std::string const& room, std::vector<SessionId> const& to, Payload const& message,
+                 std::uint64_t /*seq*/, SlowConsumerPolicy policy) override {
     broadcasts.push_back(message);
-    BroadcastOutcome outcome;
+    std::uint64_t dropped = 0, disconnected = 0;
     for (SessionId id : to) {
       if (slow.count(id)) {  // a member whose queue is full
-        if (policy == SlowConsumerPolicy::latest) {
-          ++outcome.dropped;
-        } else {
-          ++outcome.disconnected;
-        }
+        ++(policy == SlowConsumerPolicy::latest ? dropped : disconnected);
         continue;
       }
       inbox[id].push_back({Opcode::text, *message});
     }
-    return outcome;
+    // As the real transport does: slow members are reported back to the Hub.
+    if ((dropped || disconnected) && on_slow) on_slow(room, dropped, disconnected);
   }
+  std::function<void(std::string const&, std::uint64_t, std::uint64_t)> on_slow;
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
     closes[id] = {code, std::string(reason), linger};
   }

@@ -16,6 +16,13 @@ constexpr const char* kTime = "2026-11-27T01:02:06.227639Z";
 
 class HubTest : public ::testing::Test {
  protected:
+  HubTest() {
+    outbox.on_slow = [this](std::string const& room, std::uint64_t dropped,
+                            std::uint64_t disconnected) {
+      hub.count_slow(room, dropped, disconnected);
+    };
+  }
+
   void declare(std::initializer_list<const char*> specs) {
     for (auto text : specs) ASSERT_EQ(registry.declare(*parse_room_spec(text).spec), "");
   }
