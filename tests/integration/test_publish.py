@@ -242,6 +242,16 @@ def open_log(server):
     return server.log.read().decode(errors="replace")
 
 
+def publish_while_cut(server, fwd, values):
+    """Cuts the client's forwarded connection (refusing reconnects), publishes each
+    value into /news, then lets the client back in."""
+    fwd.proc.send_signal(signal.SIGUSR1)
+    assert fwd.next_line() == {"cut": 1}
+    for i in values:
+        http(server, "POST", "/api/publish?room=/news", json.dumps(i))
+    fwd.proc.send_signal(signal.SIGUSR2)
+
+
 @pytest.mark.parametrize("mode", ["--async", "--sync"])
 def test_reconnect_after_a_cut_misses_nothing_within_the_history(mode):
     with Server("--room", "/news") as s, tcp_forwarder(s.port) as fwd:
@@ -251,11 +261,7 @@ def test_reconnect_after_a_cut_misses_nothing_within_the_history(mode):
             for i in range(50):
                 http(s, "POST", "/api/publish?room=/news", json.dumps(i))
             assert [m["seq"] for m in sub.read(50)] == list(range(1, 51))
-            fwd.proc.send_signal(signal.SIGUSR1)  # cut, and refuse until released
-            assert fwd.next_line() == {"cut": 1}
-            for i in range(50, 100):
-                http(s, "POST", "/api/publish?room=/news", json.dumps(i))
-            fwd.proc.send_signal(signal.SIGUSR2)
+            publish_while_cut(s, fwd, range(50, 100))
             code, rest = sub.wait()
             assert code == 0, sub.stderr()
             assert rest[0] == WELCOME
@@ -273,11 +279,7 @@ def test_reconnect_beyond_the_history_exits_with_the_gap_code(mode):
             sub.read(1)
             http(s, "POST", "/api/publish?room=/news", "0")
             sub.read(1)
-            fwd.proc.send_signal(signal.SIGUSR1)
-            assert fwd.next_line() == {"cut": 1}
-            for i in range(1, 20):
-                http(s, "POST", "/api/publish?room=/news", json.dumps(i))
-            fwd.proc.send_signal(signal.SIGUSR2)
+            publish_while_cut(s, fwd, range(1, 20))
             code, rest = sub.wait()
             assert code == 8, sub.stderr()
             assert rest[1]["data"]["recovered"] is False
