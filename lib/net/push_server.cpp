@@ -610,7 +610,7 @@ class PushServer::Impl final : public Outbox, public Timers {
           return adopt(d.id, d.v6, d.fd);
         case Delivery::Kind::send:
           if (WsSession* session = live(d.id)) {
-            if (session->queued_bytes() + d.framed->size() > server.options_.send_buffer) {
+            if (!session->has_room_for(d.framed->size())) {
               return cut(d.id, "slow consumer: sends faster than it reads");
             }
             session->push(d.framed);
@@ -635,13 +635,12 @@ class PushServer::Impl final : public Outbox, public Timers {
     void broadcast(Delivery const& d) {
       std::uint64_t dropped = 0, disconnected = 0;
       std::size_t const size = d.framed->size();
-      std::size_t const limit = server.options_.send_buffer;
       for (SessionId const id : *d.members) {
         if (id % count != index) continue;  // another shard's member
         WsSession* session = live(id);
         if (!session) continue;
         SendState& state = send_state[id / count];
-        if (session->queued_bytes() + size > limit) {
+        if (!session->has_room_for(size)) {
           if (d.policy == SlowConsumerPolicy::disconnect) {
             cut(id, "slow consumer: last seq " + std::to_string(state.last_seq));
             ++disconnected;
@@ -693,7 +692,7 @@ class PushServer::Impl final : public Outbox, public Timers {
           WsSession* session = live(id);
           SendState& state = send_state[id / count];
           if (!session || !state.pending) continue;
-          if (session->queued_bytes() + state.pending->size() > server.options_.send_buffer) {
+          if (!session->has_room_for(state.pending->size())) {
             still.push_back(id);
             continue;
           }

@@ -142,7 +142,7 @@ bool WsSession::on_frame(InMessage const& message) {
       if (state_ != State::open) return true;
       // Pongs are bounded like everything else we send: a peer that pings without
       // reading is cut off, not queued for.
-      if (queued_bytes_ + 2 + message.payload.size() > limits_.send_buffer) {
+      if (!has_room_for(2 + message.payload.size())) {
         send_close(kCloseSlowConsumer, "slow consumer: sends faster than it reads");
         return true;
       }

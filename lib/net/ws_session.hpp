@@ -106,8 +106,11 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   // Closes the TCP connection at once, without a closing handshake.
   void abort();
 
-  // Bytes queued here and not yet handed to the kernel.
-  std::size_t queued_bytes() const { return queued_bytes_; }
+  // Whether `bytes` more fit in the send queue (--send-buffer: bytes queued here and
+  // not yet handed to the kernel).
+  bool has_room_for(std::size_t bytes) const {
+    return queued_bytes_ + bytes <= limits_.send_buffer;
+  }
   bool open() const { return state_ == State::open; }
   std::string remote() const;
 
