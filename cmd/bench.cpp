@@ -13,10 +13,10 @@
 #include <iostream>
 #include <sstream>
 
+#include "client/bench_ledger.hpp"
+#include "client/client_session.hpp"
 #include "commands.hpp"
-#include "core/bench_ledger.hpp"
-#include "core/client_session.hpp"
-#include "core/codec.hpp"
+#include "common/codec.hpp"
 #include "net/fleet.hpp"
 #include "options.hpp"
 

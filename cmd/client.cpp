@@ -10,9 +10,9 @@
 #include <random>
 #include <thread>
 
+#include "client/client_session.hpp"
 #include "commands.hpp"
-#include "core/client_session.hpp"
-#include "core/codec.hpp"
+#include "common/codec.hpp"
 #include "net/ws_client.hpp"
 #include "options.hpp"
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "commands.hpp"
-#include "core/duration.hpp"
+#include "common/duration.hpp"
 
 namespace wspush::cmd {
 

@@ -7,10 +7,10 @@
 #include <deque>
 #include <iostream>
 
+#include "client/client_session.hpp"
 #include "commands.hpp"
-#include "core/client_session.hpp"
-#include "core/codec.hpp"
-#include "core/hub.hpp"
+#include "common/codec.hpp"
+#include "common/url.hpp"
 #include "net/ws_client.hpp"
 #include "options.hpp"
 

@@ -6,11 +6,11 @@
 #include <thread>
 
 #include "commands.hpp"
-#include "core/codec.hpp"
+#include "common/codec.hpp"
 #include "core/config.hpp"
 #include "net/log.hpp"
-#include "net/push_server.hpp"
 #include "options.hpp"
+#include "server/push_server.hpp"
 
 namespace wspush::cmd {
 namespace {

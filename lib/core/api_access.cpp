@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "core/codec.hpp"
+#include "common/codec.hpp"
 
 namespace wspush {
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "core/payload.hpp"
+#include "common/payload.hpp"
 
 namespace wspush {
 

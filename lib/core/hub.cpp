@@ -5,31 +5,12 @@
 #include <cstdint>
 #include <variant>
 
-#include "core/codec.hpp"
+#include "common/codec.hpp"
+#include "common/frame.hpp"
+#include "common/url.hpp"
+#include "core/client_protocol.hpp"
 
 namespace wspush {
-
-std::string_view room_path_of(std::string_view resource) {
-  return resource.substr(0, resource.find_first_of("?#"));
-}
-
-std::optional<std::string_view> query_param(std::string_view resource, std::string_view name) {
-  auto const q = resource.find('?');
-  if (q == std::string_view::npos) return std::nullopt;
-  std::string_view query = resource.substr(q + 1);
-  query = query.substr(0, query.find('#'));
-  while (!query.empty()) {
-    auto const amp = query.find('&');
-    std::string_view const pair = query.substr(0, amp);
-    auto const eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
 
 std::string encode_rooms(std::vector<RoomInfo> const& rooms) {
   std::string out = R"({"rooms":[)";
@@ -47,31 +28,6 @@ std::string encode_rooms(std::vector<RoomInfo> const& rooms) {
                           {"disconnected", r.disconnected}});
   }
   return out + "]}";
-}
-
-std::optional<std::string> percent_decode(std::string_view text) {
-  auto const hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out.push_back(' ');
-    } else if (text[i] != '%') {
-      out.push_back(text[i]);
-    } else {
-      int const hi = i + 1 < text.size() ? hex(text[i + 1]) : -1;
-      int const lo = i + 2 < text.size() ? hex(text[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    }
-  }
-  return out;
 }
 
 namespace {
@@ -98,24 +54,20 @@ std::variant<PublisherTarget, std::string> publisher_target(std::string_view res
 
 }  // namespace
 
-std::optional<std::uint64_t> parse_seq(std::string_view text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char const c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    std::uint64_t const digit = static_cast<std::uint64_t>(c - '0');
-    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
+Hub::Hub(RoomRegistry& rooms, Broker& broker, Outbox& outbox, Timers& timers,
+         WallClock const& clock, HubOptions options)
+    : rooms_(rooms),
+      broker_(broker),
+      outbox_(outbox),
+      timers_(timers),
+      clock_(clock),
+      options_(options) {
+  broker_.set_sink(*this);
 }
-
-Hub::Hub(RoomRegistry& rooms, Outbox& outbox, Timers& timers, WallClock const& clock,
-         HubOptions options)
-    : rooms_(rooms), outbox_(outbox), timers_(timers), clock_(clock), options_(options) {}
 
 void Hub::start() {
   rooms_.for_each([this](Room& room) {
+    broker_.open_stream(room.path(), room.history_capacity());
     if (room.kind() == RoomKind::ticker) timers_.start_ticker(room.path(), options_.tick_interval);
   });
 }
@@ -133,59 +85,76 @@ std::optional<Refusal> Hub::admit(std::string_view resource) const {
   return std::nullopt;
 }
 
-void Hub::join(SessionId id, std::string_view resource) {
+// The room at `path`, created from its family if need be (with its ticker), its
+// stream open.
+Room* Hub::room_for(std::string_view path) {
   bool created = false;
-  Room* room = rooms_.get_or_create(room_path_of(resource), &created);
+  Room* room = rooms_.get_or_create(path, &created);
+  if (!room) return nullptr;
+  broker_.open_stream(room->path(), room->history_capacity());  // idempotent
+  if (created && room->kind() == RoomKind::ticker) {
+    timers_.start_ticker(room->path(), options_.tick_interval);
+  }
+  return room;
+}
+
+void Hub::join(SessionId id, std::string_view resource) {
+  Room* room = room_for(room_path_of(resource));
   if (!room) {  // admit() was bypassed: refuse politely rather than crash
     reply_error(id, 404, "unknown room: " + std::string(room_path_of(resource)));
     outbox_.close(id, 1008, "unknown room");
     return;
   }
-  if (created && room->kind() == RoomKind::ticker) {
-    timers_.start_ticker(room->path(), options_.tick_interval);
-  }
   Session& session = sessions_[id];
   session.room = room;
-  session.index = room->add(id);
+  room->add_member();
+  RoomJoin join{room->id(), room->kind(), room->path(), room->slow_consumer(), room->counters(), {},
+                0};
+  StreamState const stream = broker_.state(room->path());
+  join.last_seq = stream.last_seq;
   // Echo rooms speak no protocol of their own: conformance suites and proxies see
   // exactly the frames they sent, nothing else.
-  if (room->kind() == RoomKind::echo) return;
-  send(id, encode_text_event(200, "notification", "Welcome"));
-  if (room->kind() == RoomKind::ticker) {
-    // Not a room broadcast, so no seq: the client's seq accounting stays exact.
-    send(id, encode_text_event(200, room->tick_event(), iso8601_utc(clock_.now())));
+  if (room->kind() != RoomKind::echo) {
+    send(id, encode_text_event(200, "notification", "Welcome"));
+    if (room->kind() == RoomKind::ticker) {
+      // Not a room broadcast, so no seq: the client's seq accounting stays exact.
+      send(id, encode_text_event(200, room->tick_event(), iso8601_utc(clock_.now())));
+    }
+    auto const since = query_param(resource, "since");
+    if (auto const seq = since ? parse_seq(*since) : std::nullopt) {
+      History::Replay r = broker_.replay_after(room->path(), *seq);
+      JsonScalar first_seq = nullptr;
+      if (stream.first_seq) first_seq = *stream.first_seq;
+      // Told before the replay, so a client knows at once whether it missed anything.
+      send(id, encode_json_event(200, "recovery",
+                                 encode_object({{"recovered", r.complete},
+                                                {"since", *seq},
+                                                {"first_seq", first_seq},
+                                                {"last_seq", stream.last_seq},
+                                                {"replayed", std::uint64_t{r.messages.size()}}})));
+      join.replay = std::move(r.messages);
+    }
   }
-  auto const since = query_param(resource, "since");
-  if (auto const seq = since ? parse_seq(*since) : std::nullopt) {
-    replay(id, *room, *seq);
-  } else {
-    outbox_.send_replay(id, {}, room->last_seq());  // the member starts from here
-  }
+  outbox_.join(id, std::move(join));
 }
 
-void Hub::replay(SessionId id, Room const& room, std::uint64_t since) {
-  History::Replay const r = room.history().after(since, room.last_seq());
-  auto const first = room.history().first_seq();
-  JsonScalar first_seq = nullptr;
-  if (first) first_seq = *first;
-  // Told before the replay, so a client knows at once whether it missed anything.
-  send(id, encode_json_event(200, "recovery",
-                             encode_object({{"recovered", r.complete},
-                                            {"since", since},
-                                            {"first_seq", first_seq},
-                                            {"last_seq", room.last_seq()},
-                                            {"replayed", std::uint64_t{r.messages.size()}}})));
-  outbox_.send_replay(id, r.messages, room.last_seq());
-}
-
-void Hub::detach(Session& session) {
+void Hub::detach(SessionId id, Session& session) {
   Room* room = session.room;
   if (!room) return;
-  if (auto moved = room->remove_at(session.index)) sessions_[*moved].index = session.index;
   session.room = nullptr;
-  bool const ticker = room->kind() == RoomKind::ticker;
-  std::string const path = room->path();
-  if (rooms_.drop_if_unused(*room) && ticker) timers_.stop_ticker(path);
+  room->remove_member();
+  outbox_.leave(id, room->id());
+  drop_if_unused(*room);
+}
+
+// A family room with no members and no history goes, with its stream and ticker.
+void Hub::drop_if_unused(Room const& room) {
+  bool const ticker = room.kind() == RoomKind::ticker;
+  std::string const path = room.path();
+  if (rooms_.drop_if_unused(room, broker_.state(path).size > 0)) {
+    broker_.drop_stream(path);
+    if (ticker) timers_.stop_ticker(path);
+  }
 }
 
 std::optional<Refusal> Hub::admit_publisher(std::string_view resource) const {
@@ -215,36 +184,41 @@ void Hub::join_publisher(SessionId id, std::string_view resource) {
   sessions_[id] = std::move(session);
 }
 
-Refusal Hub::http_publish(std::string_view resource, std::string_view body) {
+void Hub::http_publish(std::string_view resource, std::string_view body,
+                       std::function<void(Refusal const&)> done) {
   auto const target = publisher_target(resource);
   if (auto const* error = std::get_if<std::string>(&target)) {
-    return Refusal{400, encode_text_event(400, "error", *error)};
+    return done(Refusal{400, encode_text_event(400, "error", *error)});
   }
   std::string error;
   auto const json = compact_json(body, &error);
-  if (!json) return Refusal{400, encode_text_event(400, "error", error)};
+  if (!json) return done(Refusal{400, encode_text_event(400, "error", error)});
   auto const& t = std::get<PublisherTarget>(target);
-  PublishResult const r = publish(t.room, t.event, *json);
-  if (r.status != 200) return Refusal{r.status, encode_text_event(r.status, "error", r.error)};
-  return Refusal{200, encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}})};
+  publish(t.room, t.event, *json, [done = std::move(done)](PublishResult const& r) {
+    if (r.status != 200)
+      return done(Refusal{r.status, encode_text_event(r.status, "error", r.error)});
+    done(Refusal{200, encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}})});
+  });
 }
 
 void Hub::on_publisher_text(SessionId id, Session const& session, std::string_view text) {
   std::string error;
   auto const json = compact_json(text, &error);
   if (!json) return reply_error(id, 400, error);
-  PublishResult const r = publish(session.publish_room, session.publish_event, *json);
-  if (r.status != 200) return reply_error(id, r.status, r.error);
-  send(id, encode_json_event(
-               200, "published",
-               encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}})));
+  publish(session.publish_room, session.publish_event, *json, [this, id](PublishResult const& r) {
+    if (sessions_.find(id) == sessions_.end()) return;  // gone before the broker answered
+    if (r.status != 200) return reply_error(id, r.status, r.error);
+    send(id, encode_json_event(
+                 200, "published",
+                 encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}})));
+  });
 }
 
 void Hub::leave(SessionId id) {
   auto const it = sessions_.find(id);
   if (it == sessions_.end()) return;
-  detach(it->second);
-  sessions_.erase(id);
+  detach(id, it->second);
+  sessions_.erase(it);
 }
 
 void Hub::on_text(SessionId id, std::string_view text) {
@@ -253,34 +227,35 @@ void Hub::on_text(SessionId id, std::string_view text) {
   if (!it->second.publish_room.empty()) return on_publisher_text(id, it->second, text);
   if (!it->second.room) return end_linger(id, it->second);  // closing: ignore the rest
   Room& room = *it->second.room;
-  if (room.kind() == RoomKind::echo) {
-    outbox_.send(id, Opcode::text, std::make_shared<const std::string>(text));
-    return;
+  if (room.kind() == RoomKind::echo) return outbox_.send(id, framed_message(Opcode::text, text));
+  ClientAction const action = decide_client_text(room.kind(), room.path(), text, clock_);
+  switch (action.kind) {
+    case ClientAction::Kind::reply:
+      return send(id, action.text);
+    case ClientAction::Kind::publish:
+      return on_client_publish(id, action.text);
+    case ClientAction::Kind::close:
+      return on_client_close(id);
   }
-  ClientMessage const msg = decode_client_message(text);
-  switch (msg.kind) {
-    case ClientMessage::Kind::invalid:
-      reply_error(id, 400, msg.error);
-      return;
-    case ClientMessage::Kind::ping:
-      send(id, encode_text_event(200, "pong", iso8601_utc(clock_.now())));
-      return;
-    case ClientMessage::Kind::close:
-      detach(it->second);
-      send(id, encode_text_event(200, "bye", "bye"));
-      it->second.bye_sent = true;
-      outbox_.close(id, kCloseNormal, "bye", kByeLinger);
-      return;
-    case ClientMessage::Kind::publish:
-      if (room.kind() != RoomKind::relay) {
-        reply_error(id, 403,
-                    "room " + room.path() + " is a " + std::string(to_string(room.kind())) +
-                        " room: clients may publish only in relay rooms");
-        return;
-      }
-      broadcast(room, encode_json_event(200, "message", msg.data, room.next_seq()));
-      return;
-  }
+}
+
+void Hub::on_client_publish(SessionId id, std::string_view data_json) {
+  auto const it = sessions_.find(id);
+  if (it == sessions_.end() || !it->second.room) return;
+  Room const& room = *it->second.room;
+  if (room.kind() != RoomKind::relay) return;  // the loop decided on a stale view
+  broker_.publish(room.path(), "message", data_json, [this, id](PublishAck const& ack) {
+    if (ack.status != 200) reply_error(id, ack.status, ack.error);
+  });
+}
+
+void Hub::on_client_close(SessionId id) {
+  auto const it = sessions_.find(id);
+  if (it == sessions_.end() || !it->second.room) return;
+  detach(id, it->second);
+  send(id, encode_text_event(200, "bye", "bye"));
+  it->second.bye_sent = true;
+  outbox_.close(id, kCloseNormal, "bye", kByeLinger);
 }
 
 void Hub::on_binary(SessionId id, std::string_view data) {
@@ -291,10 +266,9 @@ void Hub::on_binary(SessionId id, std::string_view data) {
   }
   if (!it->second.room) return end_linger(id, it->second);
   if (it->second.room->kind() == RoomKind::echo) {
-    outbox_.send(id, Opcode::binary, std::make_shared<const std::string>(data));
-    return;
+    return outbox_.send(id, framed_message(Opcode::binary, data));
   }
-  reply_error(id, 400, "binary frames are not accepted here: send JSON text frames");
+  send(id, binary_refusal());
 }
 
 void Hub::end_linger(SessionId id, Session& session) {
@@ -306,49 +280,41 @@ void Hub::end_linger(SessionId id, Session& session) {
 void Hub::tick(std::string const& room_path) {
   Room* room = rooms_.find(room_path);
   if (!room || room->empty()) return;  // nobody listens: no encoding, no seq consumed
-  broadcast(*room, encode_text_event(200, room->tick_event(), iso8601_utc(clock_.now()),
-                                     room->next_seq()));
+  broker_.publish(room->path(), room->tick_event(), encode_json_string(iso8601_utc(clock_.now())),
+                  nullptr);
 }
 
-std::uint64_t Hub::broadcast(Room& room, std::string message) {
-  auto const payload = std::make_shared<const std::string>(std::move(message));
-  room.history().append(room.last_seq(), payload);  // the same bytes, not a copy
-  outbox_.broadcast(room.path(), room.members(), payload, room.last_seq(), room.slow_consumer());
-  return room.last_seq();
+// What the broker numbered: to this node's members of the room (if it has the room).
+void Hub::on_published(std::string const& room_path, std::uint64_t seq, Payload const& framed) {
+  if (Room* room = rooms_.find(room_path)) outbox_.broadcast(room->id(), framed, seq);
 }
 
-void Hub::count_slow(std::string_view room_path, std::uint64_t dropped,
-                     std::uint64_t disconnected) {
-  if (Room* room = rooms_.find(room_path)) room->count_slow(dropped, disconnected);
-}
-
-PublishResult Hub::publish(std::string_view path, std::string_view event, std::string_view json) {
-  PublishResult result;
-  bool created = false;
-  Room* room = rooms_.get_or_create(path, &created);
-  if (!room) {
-    result.status = 404;
-    result.error = "unknown room: " + std::string(path);
-    return result;
-  }
+void Hub::publish(std::string_view path, std::string_view event, std::string_view json,
+                  PublishDone done) {
+  Room* room = room_for(path);
+  if (!room) return done(PublishResult{404, "unknown room: " + std::string(path), 0, 0});
   if (room->kind() == RoomKind::ticker || room->kind() == RoomKind::echo) {
-    result.status = 403;
-    result.error = "room " + room->path() + " is a " + std::string(to_string(room->kind())) +
-                   " room: publish into feed or relay rooms";
-    if (created) rooms_.drop_if_unused(*room);
-    return result;
+    PublishResult r{403,
+                    "room " + room->path() + " is a " + std::string(to_string(room->kind())) +
+                        " room: publish into feed or relay rooms",
+                    0, 0};
+    drop_if_unused(*room);
+    return done(r);
   }
-  result.delivered = room->members().size();
-  result.seq = broadcast(*room, encode_json_event(200, event, json, room->next_seq()));
-  return result;
+  std::size_t const delivered = room->members();
+  broker_.publish(room->path(), event, json,
+                  [delivered, done = std::move(done)](PublishAck const& ack) {
+                    done(PublishResult{ack.status, ack.error, delivered, ack.seq});
+                  });
 }
 
 std::vector<RoomInfo> Hub::rooms() const {
   std::vector<RoomInfo> out;
-  rooms_.for_each([&out](Room const& room) {
-    out.push_back(RoomInfo{room.path(), room.kind(), false, room.members().size(), room.last_seq(),
-                           room.history().size(), room.history().capacity(), room.slow_consumer(),
-                           room.dropped(), room.disconnected()});
+  rooms_.for_each([this, &out](Room const& room) {
+    StreamState const st = broker_.state(room.path());
+    out.push_back(RoomInfo{room.path(), room.kind(), false, room.members(), st.last_seq, st.size,
+                           st.capacity, room.slow_consumer(), room.counters()->dropped(),
+                           room.counters()->disconnected()});
   });
   for (auto const& family : rooms_.families()) {
     RoomInfo info{family.pattern, family.kind, true, 0, 0, 0, 0};
@@ -364,8 +330,8 @@ void Hub::reply_error(SessionId id, int status, std::string_view reason) {
   send(id, encode_text_event(status, "error", reason));
 }
 
-void Hub::send(SessionId id, std::string message) {
-  outbox_.send(id, Opcode::text, std::make_shared<const std::string>(std::move(message)));
+void Hub::send(SessionId id, std::string const& message) {
+  outbox_.send(id, framed_message(Opcode::text, message));
 }
 
 }  // namespace wspush

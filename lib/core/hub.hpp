@@ -1,20 +1,24 @@
-// The protocol of SPEC §2–§3 without sockets: admits handshakes, joins sessions
-// to rooms, answers client events, broadcasts ticks and relayed messages.
+// The protocol of SPEC §2–§3 without sockets: admits handshakes, joins sessions to
+// rooms, answers client events, publishes ticks and relayed messages through the
+// broker and hands what the broker numbered to the transport.
 //
 // Threading: a Hub holds no locks; its user serialises every call (the server holds
-// one mutex around each). Delivery goes through the
-// injected Outbox and Timers, so tests drive it with fakes.
+// one mutex around each). Delivery goes through the injected Broker, Outbox and
+// Timers, so tests drive it with an in-memory broker and fakes.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "common/timefmt.hpp"
+#include "common/url.hpp"
+#include "core/broker.hpp"
 #include "core/outbox.hpp"
 #include "core/room_registry.hpp"
-#include "core/timefmt.hpp"
 
 namespace wspush {
 
@@ -30,11 +34,12 @@ struct Refusal {
 
 // The answer to a publish from outside the room (HTTP API, `wspush publish`, stdin).
 struct PublishResult {
-  int status = 200;  // 200, or 403/404 with `error`
+  int status = 200;  // 200, or 403/404/503 with `error`
   std::string error;
   std::size_t delivered = 0;  // members it was queued for
   std::uint64_t seq = 0;
 };
+using PublishDone = std::function<void(PublishResult const&)>;
 
 struct RoomInfo {
   std::string path;  // "/chat/*" for a family
@@ -57,12 +62,12 @@ inline constexpr std::uint16_t kCloseNormal = 1000;
 // {"event":"close"}; closing at once made that send fail and the client exit 1.
 inline constexpr Duration kByeLinger = std::chrono::milliseconds(250);
 
-class Hub {
+class Hub final : private BrokerSink {
  public:
-  Hub(RoomRegistry& rooms, Outbox& outbox, Timers& timers, WallClock const& clock,
+  Hub(RoomRegistry& rooms, Broker& broker, Outbox& outbox, Timers& timers, WallClock const& clock,
       HubOptions options);
 
-  // Starts the tickers of the declared ticker rooms.
+  // Opens the declared rooms' streams and starts their tickers.
   void start();
 
   // At the handshake: nullopt to accept `resource` (path and query), or a refusal
@@ -70,9 +75,8 @@ class Hub {
   std::optional<Refusal> admit(std::string_view resource) const;
   // After the handshake: joins the room (admit() must have accepted), sends the
   // welcome and, in a ticker room, the current time. With ?since=SEQ it then sends a
-  // `recovery` event and replays the retained messages after SEQ, before any live
-  // message: join, replay and membership happen in one step on the Hub's thread, so
-  // no publish can slip between them.
+  // `recovery` event and hands the retained messages after SEQ to the transport with
+  // the join, before any live message: no publish can slip between them.
   void join(SessionId id, std::string_view resource);
   // A publisher stream, "/api/publish?room=PATH&event=E" over WebSocket: every text
   // frame is one event's JSON data, answered in order by one "published" (or error)
@@ -83,22 +87,26 @@ class Hub {
   // The connection is gone; idempotent.
   void leave(SessionId id);
 
+  // A frame from a session, decided here in full (a publisher stream, a member
+  // saying bye, or a caller that does not decide on its loop).
   void on_text(SessionId id, std::string_view text);
   void on_binary(SessionId id, std::string_view data);
+  // What a member's loop decided with decide_client_text and could not do itself.
+  void on_client_publish(SessionId id, std::string_view data_json);
+  void on_client_close(SessionId id);
 
   // A ticker room's timer fired.
   void tick(std::string const& room_path);
 
   // POST /api/publish?room=PATH&event=E with `body`: the HTTP status and the JSON
-  // answer, {"delivered":N,"seq":S} or an error envelope.
-  Refusal http_publish(std::string_view resource, std::string_view body);
+  // answer, {"delivered":N,"seq":S} or an error envelope, given to `done`.
+  void http_publish(std::string_view resource, std::string_view body,
+                    std::function<void(Refusal const&)> done);
 
   // Publishes `json` (one compact JSON value) into the room at `path` as `event`.
   // A family room is created for it; ticker and echo rooms refuse (403).
-  PublishResult publish(std::string_view path, std::string_view event, std::string_view json);
-
-  // Slow members of `room` the transport dealt with after Outbox::broadcast returned.
-  void count_slow(std::string_view room_path, std::uint64_t dropped, std::uint64_t disconnected);
+  void publish(std::string_view path, std::string_view event, std::string_view json,
+               PublishDone done);
 
   std::vector<RoomInfo> rooms() const;
 
@@ -107,21 +115,22 @@ class Hub {
  private:
   struct Session {
     Room* room = nullptr;      // nullptr once it stopped receiving room traffic
-    std::size_t index = 0;     // position in room->members()
     bool bye_sent = false;     // said bye; the next frame from the client ends the linger
     std::string publish_room;  // a publisher stream: where its frames go
     std::string publish_event;
   };
+  void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) override;
   void on_publisher_text(SessionId id, Session const& session, std::string_view text);
 
+  Room* room_for(std::string_view path);
   void reply_error(SessionId id, int status, std::string_view reason);
-  void detach(Session& session);
+  void detach(SessionId id, Session& session);
+  void drop_if_unused(Room const& room);
   void end_linger(SessionId id, Session& session);
-  std::uint64_t broadcast(Room& room, std::string message);
-  void replay(SessionId id, Room const& room, std::uint64_t since);
-  void send(SessionId id, std::string message);
+  void send(SessionId id, std::string const& message);
 
   RoomRegistry& rooms_;
+  Broker& broker_;
   Outbox& outbox_;
   Timers& timers_;
   WallClock const& clock_;
@@ -132,17 +141,5 @@ class Hub {
 // GET /api/rooms: {"rooms":[{"path","kind","family","members","last_seq","history",
 // "history_capacity"},...]}.
 std::string encode_rooms(std::vector<RoomInfo> const& rooms);
-
-// The room part of a request target: "/chat?since=3" -> "/chat".
-std::string_view room_path_of(std::string_view resource);
-
-// The raw value of query parameter `name` in a request target, if present.
-std::optional<std::string_view> query_param(std::string_view resource, std::string_view name);
-
-// %XX and '+' decoded; nullopt when an escape is malformed.
-std::optional<std::string> percent_decode(std::string_view text);
-
-// A decimal seq ("0".."18446744073709551615"), or nullopt.
-std::optional<std::uint64_t> parse_seq(std::string_view text);
 
 }  // namespace wspush

@@ -1,5 +1,10 @@
 // What the core asks of a transport. The Hub decides; the transport delivers.
-// Implementations: the websocketpp server (lib/net) and fakes in tests/unit.
+// Implementations: the server's shards (lib/server) and a fake in tests/unit.
+//
+// Every message handed over is already framed (common/frame.hpp): server frames are
+// unmasked, so one buffer serves every member and the history. Room membership for
+// fan-out lives with the transport (join/leave), so that each event loop walks only
+// its own members of a room.
 #pragma once
 
 #include <cstdint>
@@ -8,29 +13,37 @@
 #include <string_view>
 #include <vector>
 
-#include "core/duration.hpp"
-#include "core/frame.hpp"
-#include "core/payload.hpp"
+#include "common/duration.hpp"
+#include "common/payload.hpp"
+#include "core/metrics.hpp"
 #include "core/room.hpp"
 
 namespace wspush {
 
+// A session starts receiving a room's traffic.
+struct RoomJoin {
+  RoomId room = 0;
+  RoomKind kind = RoomKind::feed;
+  std::string path;
+  SlowConsumerPolicy policy = SlowConsumerPolicy::disconnect;
+  std::shared_ptr<RoomCounters> counters;  // where its slow-consumer events are counted
+  std::vector<Payload> replay;             // ?since=: framed, oldest first, before live traffic
+  std::uint64_t last_seq = 0;              // after the replay, the member is up to here
+};
+
 class Outbox {
  public:
   virtual ~Outbox() = default;
-  // One message to one session. A session whose send queue is full (it sends faster
-  // than it reads) is cut off rather than queued for without bound.
-  virtual void send(SessionId to, Opcode opcode, Payload const& message) = 0;
-  // A ?since= replay (possibly empty), queued whatever the send queue holds, since the
-  // history bounds it; after it the session is up to `last_seq` of its room.
-  virtual void send_replay(SessionId to, std::vector<Payload> const& messages,
-                           std::uint64_t last_seq) = 0;
-  // One text message (a room broadcast numbered `seq`) to many sessions: the transport
-  // frames it once for all of them. A member whose send queue cannot take it is
-  // handled by `policy`; the transport reports those members (messages dropped,
-  // members cut off) through Hub::count_slow(room, ...) once it has delivered.
-  virtual void broadcast(std::string const& room, std::vector<SessionId> const& to,
-                         Payload const& message, std::uint64_t seq, SlowConsumerPolicy policy) = 0;
+  // One message to one session. Counts against its send queue like everything else.
+  virtual void send(SessionId to, Payload const& framed) = 0;
+  // `to` receives `join.room`'s broadcasts from now on, after the replay (which counts
+  // against its send queue: the room's policy applies to it as to a broadcast).
+  virtual void join(SessionId to, RoomJoin join) = 0;
+  // `id` receives no more of `room`'s traffic.
+  virtual void leave(SessionId id, RoomId room) = 0;
+  // One room broadcast numbered `seq` to the room's members: a member whose send queue
+  // cannot take it is handled by the room's policy and counted in its RoomCounters.
+  virtual void broadcast(RoomId room, Payload const& framed, std::uint64_t seq) = 0;
   // Starts the closing handshake with `code` and `reason`, after `linger` unless a
   // second call without linger comes first (messages already sent still go out).
   virtual void close(SessionId id, std::uint16_t code, std::string_view reason,

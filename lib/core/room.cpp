@@ -84,32 +84,18 @@ RoomSpecParse parse_room_spec(std::string_view text) {
   return out;
 }
 
-Room::Room(std::string path, RoomKind kind, bool dynamic, std::size_t history,
-           SlowConsumerPolicy slow_consumer)
-    : path_(std::move(path)),
+Room::Room(RoomId id, std::string path, RoomKind kind, bool dynamic, std::size_t history,
+           SlowConsumerPolicy slow_consumer, std::size_t loops)
+    : id_(id),
+      path_(std::move(path)),
       kind_(kind),
       dynamic_(dynamic),
       history_(history),
-      slow_consumer_(slow_consumer) {
+      slow_consumer_(slow_consumer),
+      counters_(std::make_shared<RoomCounters>(loops)) {
   auto const slash = path_.rfind('/');
   tick_event_ = slash == std::string::npos ? path_ : path_.substr(slash + 1);
   if (tick_event_.empty()) tick_event_ = "tick";
-}
-
-std::size_t Room::add(SessionId id) {
-  members_.push_back(id);
-  return members_.size() - 1;
-}
-
-std::optional<SessionId> Room::remove_at(std::size_t index) {
-  std::size_t const last = members_.size() - 1;
-  std::optional<SessionId> moved;
-  if (index != last) {
-    members_[index] = members_[last];
-    moved = members_[index];
-  }
-  members_.pop_back();
-  return moved;
 }
 
 }  // namespace wspush

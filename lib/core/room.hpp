@@ -1,19 +1,23 @@
-// A room: a URL path, its kind, its members and its broadcast sequence.
-// Owned by RoomRegistry; touched only by the thread that owns the Hub.
+// A room: a URL path, its kind, its slow-consumer policy and how many members it has.
+// Its messages (seq, history) live in the broker; who its members are, for fan-out,
+// lives with the transport. Owned by RoomRegistry; touched only under the Hub's lock.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "core/history.hpp"
+#include "core/metrics.hpp"
 
 namespace wspush {
 
 using SessionId = std::uint64_t;
+// A room instance; never reused, so a dropped room's id cannot reach a new one.
+using RoomId = std::uint64_t;
 
 enum class RoomKind { ticker, relay, echo, feed };
 
@@ -56,51 +60,37 @@ RoomSpecParse parse_room_spec(std::string_view text);
 
 class Room {
  public:
-  Room(std::string path, RoomKind kind, bool dynamic, std::size_t history,
-       SlowConsumerPolicy slow_consumer);
+  Room(RoomId id, std::string path, RoomKind kind, bool dynamic, std::size_t history,
+       SlowConsumerPolicy slow_consumer, std::size_t loops);
 
+  RoomId id() const { return id_; }
   std::string const& path() const { return path_; }
   RoomKind kind() const { return kind_; }
   bool dynamic() const { return dynamic_; }  // created from a family, dropped when empty
-  std::vector<SessionId> const& members() const { return members_; }
-  bool empty() const { return members_.empty(); }
+  std::size_t history_capacity() const { return history_; }
+  SlowConsumerPolicy slow_consumer() const { return slow_consumer_; }
 
   // The event name of ticks: the path's last segment ("/nowtime" -> "nowtime").
   std::string const& tick_event() const { return tick_event_; }
 
-  std::uint64_t last_seq() const { return seq_; }
-  std::uint64_t next_seq() { return ++seq_; }
+  std::size_t members() const { return members_; }
+  bool empty() const { return members_ == 0; }
+  void add_member() { ++members_; }
+  void remove_member() { --members_; }
 
-  History& history() { return history_; }
-  History const& history() const { return history_; }
-
-  SlowConsumerPolicy slow_consumer() const { return slow_consumer_; }
-  // Members that could not keep up: messages dropped for them (`latest`) and members
-  // cut off (`disconnect`).
-  std::uint64_t dropped() const { return dropped_; }
-  std::uint64_t disconnected() const { return disconnected_; }
-  void count_slow(std::uint64_t dropped, std::uint64_t disconnected) {
-    dropped_ += dropped;
-    disconnected_ += disconnected;
-  }
-
-  // Members are kept in a vector for fast broadcast; the caller remembers each
-  // member's index so that removal is O(1) (swap with the last one).
-  std::size_t add(SessionId id);
-  // Removes the member at `index`; returns the member that moved into `index`, if any.
-  std::optional<SessionId> remove_at(std::size_t index);
+  // Members that could not keep up, counted by the loops that deliver to them.
+  std::shared_ptr<RoomCounters> const& counters() const { return counters_; }
 
  private:
+  RoomId id_;
   std::string path_;
   RoomKind kind_;
   bool dynamic_;
-  std::string tick_event_;
-  std::uint64_t seq_ = 0;
-  History history_;
+  std::size_t history_;
   SlowConsumerPolicy slow_consumer_;
-  std::uint64_t dropped_ = 0;
-  std::uint64_t disconnected_ = 0;
-  std::vector<SessionId> members_;
+  std::string tick_event_;
+  std::size_t members_ = 0;
+  std::shared_ptr<RoomCounters> counters_;
 };
 
 }  // namespace wspush

@@ -24,8 +24,8 @@ std::string RoomRegistry::declare(RoomSpec const& spec) {
   }
   auto const [it, inserted] = rooms_.try_emplace(spec.path, nullptr);
   if (!inserted) return "room '" + spec.path + "' is declared twice";
-  it->second = std::make_unique<Room>(spec.path, spec.kind, /*dynamic=*/false, history_for(spec),
-                                      policy_for(spec));
+  it->second = std::make_unique<Room>(next_id_++, spec.path, spec.kind, /*dynamic=*/false,
+                                      history_for(spec), policy_for(spec), loops_);
   return {};
 }
 
@@ -56,16 +56,17 @@ Room* RoomRegistry::get_or_create(std::string_view path, bool* created) {
   if (Room* room = find(path)) return room;
   Family const* family = family_of(path);
   if (!family) return nullptr;
-  auto room = std::make_unique<Room>(std::string(path), family->kind, /*dynamic=*/true,
-                                     family->history, family->slow_consumer);
+  auto room =
+      std::make_unique<Room>(next_id_++, std::string(path), family->kind,
+                             /*dynamic=*/true, family->history, family->slow_consumer, loops_);
   Room* raw = room.get();
   rooms_.emplace(raw->path(), std::move(room));
   if (created) *created = true;
   return raw;
 }
 
-bool RoomRegistry::drop_if_unused(Room const& room) {
-  if (!room.dynamic() || !room.empty() || room.history().size() > 0) return false;
+bool RoomRegistry::drop_if_unused(Room const& room, bool holds_history) {
+  if (!room.dynamic() || !room.empty() || holds_history) return false;
   rooms_.erase(room.path());
   return true;
 }

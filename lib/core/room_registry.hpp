@@ -18,7 +18,9 @@ namespace wspush {
 class RoomRegistry {
  public:
   // `history`: messages kept per room when its spec does not say; nullopt: by kind.
-  explicit RoomRegistry(std::optional<std::size_t> history = std::nullopt) : history_(history) {}
+  // `loops`: the event loops that count each room's slow members (RoomCounters).
+  explicit RoomRegistry(std::optional<std::size_t> history = std::nullopt, std::size_t loops = 1)
+      : history_(history), loops_(loops) {}
 
   // Returns an error message when the spec clashes with one declared before.
   std::string declare(RoomSpec const& spec);
@@ -31,9 +33,9 @@ class RoomRegistry {
   // Finds the room or creates it from its family. nullptr when resolve() fails.
   // `created` tells the caller to start what a new room needs (its ticker).
   Room* get_or_create(std::string_view path, bool* created);
-  // Drops a family room with no members; returns whether it was dropped.
-  // A room that still holds history stays, so that ?since= works after a lull.
-  bool drop_if_unused(Room const& room);
+  // Drops a family room with no members; returns whether it was dropped. A room that
+  // still holds history (`holds_history`) stays, so that ?since= works after a lull.
+  bool drop_if_unused(Room const& room, bool holds_history);
 
   void for_each(std::function<void(Room&)> const& fn);
   void for_each(std::function<void(Room const&)> const& fn) const;
@@ -57,6 +59,8 @@ class RoomRegistry {
   std::size_t history_for(RoomSpec const& spec) const;
 
   std::optional<std::size_t> history_;
+  std::size_t loops_;
+  RoomId next_id_ = 1;
 
   std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
   std::vector<Family> families_;

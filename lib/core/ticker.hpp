@@ -3,11 +3,9 @@
 
 #include <chrono>
 
-#include "core/duration.hpp"
+#include "common/duration.hpp"
 
 namespace wspush {
-
-using SteadyTime = std::chrono::steady_clock::time_point;
 
 // Ticks stay on the grid start + k·interval, so they do not drift with timer latency.
 // If the loop fell behind by more than one interval, the missed ticks are skipped

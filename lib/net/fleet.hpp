@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/duration.hpp"
+#include "common/duration.hpp"
 
 namespace wspush {
 

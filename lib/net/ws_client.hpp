@@ -13,10 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/client_session.hpp"
-#include "core/duration.hpp"
-#include "core/frame.hpp"
-#include "core/ticker.hpp"
+#include "client/client_session.hpp"
+#include "common/duration.hpp"
+#include "common/frame.hpp"
 
 namespace wspush {
 

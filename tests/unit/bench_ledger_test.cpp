@@ -1,4 +1,4 @@
-#include "core/bench_ledger.hpp"
+#include "client/bench_ledger.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
-#include "core/client_session.hpp"
+#include "client/client_session.hpp"
 
 #include <gtest/gtest.h>
 
-#include "core/base64.hpp"
-#include "core/codec.hpp"
+#include "common/base64.hpp"
+#include "common/codec.hpp"
 #include "fakes.hpp"
 
 using namespace wspush;

@@ -9,13 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "common/frame.hpp"
+#include "common/timefmt.hpp"
 #include "core/outbox.hpp"
-#include "core/timefmt.hpp"
 
 namespace wspush::test {
 
-// Records every delivery per session, in order. A broadcast is recorded once
-// (to check one encoding per broadcast) and fanned out to each member's inbox.
+// Records every delivery per session, in order, unframed. A broadcast is recorded once
+// (to check one encoding per broadcast) and fanned out to the room's members as the
+// transport would, slow members (`slow`) handled by the room's policy and counted.
 class FakeOutbox final : public Outbox {
  public:
   struct Frame {
@@ -28,31 +30,34 @@ class FakeOutbox final : public Outbox {
     Duration linger;
   };
 
-  void send(SessionId to, Opcode opcode, Payload const& message) override {
-    inbox[to].push_back({opcode, *message});
+  void send(SessionId to, Payload const& framed) override { inbox[to].push_back(unframe(framed)); }
+  void join(SessionId to, RoomJoin join) override {
+    for (auto const& m : join.replay) inbox[to].push_back(unframe(m));
+    replayed[to].insert(replayed[to].end(), join.replay.begin(), join.replay.end());
+    join.replay.clear();
+    members[join.room].insert(to);
+    joins[to] = std::move(join);
   }
-  void send_replay(SessionId to, std::vector<Payload> const& messages,
-                   std::uint64_t /*last_seq*/) override {
-    for (auto const& m : messages) inbox[to].push_back({Opcode::text, *m});
-    replayed[to].insert(replayed[to].end(), messages.begin(), messages.end());
-  }
-  void broadcast(std::string const& room, std::vector<SessionId> const& to, Payload const& message,
-                 std::uint64_t /*seq*/, SlowConsumerPolicy policy) override {
-    broadcasts.push_back(message);
-    std::uint64_t dropped = 0, disconnected = 0;
-    for (SessionId id : to) {
+  void leave(SessionId id, RoomId room) override { members[room].erase(id); }
+  void broadcast(RoomId room, Payload const& framed, std::uint64_t /*seq*/) override {
+    broadcasts.push_back(framed);
+    for (SessionId id : members[room]) {
       if (slow.count(id)) {  // a member whose queue is full
-        ++(policy == SlowConsumerPolicy::latest ? dropped : disconnected);
+        RoomJoin const& j = joins[id];
+        auto& slot = j.counters->loop(0);
+        (j.policy == SlowConsumerPolicy::latest ? slot.dropped : slot.disconnected).add();
         continue;
       }
-      inbox[id].push_back({Opcode::text, *message});
+      inbox[id].push_back(unframe(framed));
     }
-    // As the real transport does: slow members are reported back to the Hub.
-    if ((dropped || disconnected) && on_slow) on_slow(room, dropped, disconnected);
   }
-  std::function<void(std::string const&, std::uint64_t, std::uint64_t)> on_slow;
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
     closes[id] = {code, std::string(reason), linger};
+  }
+
+  static Frame unframe(Payload const& framed) {
+    return {static_cast<Opcode>(static_cast<unsigned char>((*framed)[0]) & 0x0F),
+            std::string(frame_payload(*framed))};
   }
 
   // Messages for `id` received since the last call.
@@ -65,9 +70,10 @@ class FakeOutbox final : public Outbox {
   std::map<SessionId, std::vector<Frame>> inbox;
   std::map<SessionId, Close> closes;
   std::vector<Payload> broadcasts;
-  std::set<SessionId> slow;
-  std::map<SessionId, std::vector<Payload>>
-      replayed;  // members the fake treats as unable to keep up
+  std::set<SessionId> slow;  // members the fake treats as unable to keep up
+  std::map<SessionId, std::vector<Payload>> replayed;
+  std::map<RoomId, std::set<SessionId>> members;
+  std::map<SessionId, RoomJoin> joins;
 };
 
 class FakeTimers final : public Timers {

@@ -1,4 +1,4 @@
-#include "core/frame_reader.hpp"
+#include "common/frame_reader.hpp"
 
 #include <gtest/gtest.h>
 

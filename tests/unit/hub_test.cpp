@@ -16,13 +16,6 @@ constexpr const char* kTime = "2026-11-27T01:02:06.227639Z";
 
 class HubTest : public ::testing::Test {
  protected:
-  HubTest() {
-    outbox.on_slow = [this](std::string const& room, std::uint64_t dropped,
-                            std::uint64_t disconnected) {
-      hub.count_slow(room, dropped, disconnected);
-    };
-  }
-
   void declare(std::initializer_list<const char*> specs) {
     for (auto text : specs) ASSERT_EQ(registry.declare(*parse_room_spec(text).spec), "");
   }
@@ -36,11 +29,24 @@ class HubTest : public ::testing::Test {
     return out;
   }
 
+  // The in-memory broker answers at once; these give its answers back as values.
+  PublishResult publish(std::string_view path, std::string_view event, std::string_view json) {
+    PublishResult out{0, "no answer", 0, 0};
+    hub.publish(path, event, json, [&out](PublishResult const& r) { out = r; });
+    return out;
+  }
+  Refusal http_publish(std::string_view resource, std::string_view body) {
+    Refusal out{0, "no answer"};
+    hub.http_publish(resource, body, [&out](Refusal const& r) { out = r; });
+    return out;
+  }
+
   RoomRegistry registry;
+  InMemoryBroker broker{7};
   FakeOutbox outbox;
   FakeTimers timers;
   FixedClock clock;
-  Hub hub{registry, outbox, timers, clock, HubOptions{250ms}};
+  Hub hub{registry, broker, outbox, timers, clock, HubOptions{250ms}};
 };
 
 }  // namespace
@@ -232,12 +238,12 @@ TEST_F(HubTest, LeavingInAnyOrderKeepsMembershipConsistent) {
   EXPECT_EQ(texts(3).size(), 1u);
   EXPECT_EQ(texts(5).size(), 1u);
   for (SessionId id : {1, 2, 4}) EXPECT_TRUE(texts(id).empty());
-  EXPECT_EQ(registry.find("/r")->members().size(), 2u);
+  EXPECT_EQ(registry.find("/r")->members(), 2u);
 }
 
 TEST_F(HubTest, SinceReplaysRetainedMessagesAfterARecoveryEvent) {
   declare({"/news:feed"});
-  for (int i = 1; i <= 5; ++i) hub.publish("/news", "message", std::to_string(i));
+  for (int i = 1; i <= 5; ++i) publish("/news", "message", std::to_string(i));
   hub.join(1, "/news?since=3");
   auto const got = texts(1);
   ASSERT_EQ(got.size(), 4u);
@@ -251,7 +257,7 @@ TEST_F(HubTest, SinceReplaysRetainedMessagesAfterARecoveryEvent) {
 TEST_F(HubTest, ReplayUsesTheBroadcastBytesNotCopies) {
   declare({"/news:feed"});
   hub.join(9, "/news");
-  hub.publish("/news", "message", "1");
+  publish("/news", "message", "1");
   hub.join(1, "/news?since=0");
   // The replayed payload is the very buffer that was broadcast.
   ASSERT_EQ(outbox.broadcasts.size(), 1u);
@@ -263,7 +269,7 @@ TEST_F(HubTest, SinceOlderThanTheHistoryIsToldRecoveredFalse) {
   RoomSpec spec = *parse_room_spec("/news:feed").spec;
   spec.history = 2;
   ASSERT_EQ(registry.declare(spec), "");
-  for (int i = 1; i <= 5; ++i) hub.publish("/news", "message", std::to_string(i));
+  for (int i = 1; i <= 5; ++i) publish("/news", "message", std::to_string(i));
   hub.join(1, "/news?since=1");
   auto const got = texts(1);
   ASSERT_EQ(got.size(), 4u);
@@ -282,7 +288,7 @@ TEST_F(HubTest, JoinPointHasNoGapNoDuplicateWhilePublishesInterleave) {
   SessionId next = 1;
   std::vector<std::pair<SessionId, std::uint64_t>> joiners;
   for (int round = 0; round < 50; ++round) {
-    hub.publish("/news", "message", std::to_string(round));
+    publish("/news", "message", std::to_string(round));
     if (round % 3 == 0) {
       std::uint64_t const since = round / 2;
       hub.join(next, "/news?since=" + std::to_string(since));
@@ -316,16 +322,16 @@ TEST_F(HubTest, PublishFromOutsideReportsDeliveredAndSeq) {
   declare({"/news:feed", "/nowtime:ticker", "/e:echo", "/chat/*:relay"});
   hub.join(1, "/news");
   hub.join(2, "/news");
-  auto const r = hub.publish("/news", "alert", R"({"x":1})");
+  auto const r = publish("/news", "alert", R"({"x":1})");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.delivered, 2u);
   EXPECT_EQ(r.seq, 1u);
   EXPECT_EQ(texts(1).back(), R"({"status":200,"event":"alert","data":{"x":1},"seq":1})");
-  EXPECT_EQ(hub.publish("/nope", "message", "1").status, 404);
-  EXPECT_EQ(hub.publish("/nowtime", "message", "1").status, 403);
-  EXPECT_EQ(hub.publish("/e", "message", "1").status, 403);
+  EXPECT_EQ(publish("/nope", "message", "1").status, 404);
+  EXPECT_EQ(publish("/nowtime", "message", "1").status, 403);
+  EXPECT_EQ(publish("/e", "message", "1").status, 403);
   // A family room is created by a publish and kept for its history.
-  auto const fam = hub.publish("/chat/new", "message", "1");
+  auto const fam = publish("/chat/new", "message", "1");
   EXPECT_EQ(fam.status, 200);
   EXPECT_EQ(fam.delivered, 0u);
   ASSERT_NE(registry.find("/chat/new"), nullptr);
@@ -338,7 +344,7 @@ TEST_F(HubTest, PublishFromOutsideReportsDeliveredAndSeq) {
 TEST_F(HubTest, RoomsListsRoomsAndFamilies) {
   declare({"/news:feed", "/chat/*:relay"});
   hub.join(1, "/news");
-  hub.publish("/news", "message", "1");
+  publish("/news", "message", "1");
   auto const rooms = hub.rooms();
   ASSERT_EQ(rooms.size(), 2u);
   EXPECT_EQ(rooms[0].path, "/chat/*");
@@ -394,7 +400,7 @@ TEST_F(HubTest, SlowMembersAreCountedPerRoomByPolicy) {
   hub.join(2, "/news");
   hub.join(3, "/nowtime");
   outbox.slow = {2, 3};
-  hub.publish("/news", "message", "1");
+  publish("/news", "message", "1");
   hub.tick("/nowtime");
   hub.tick("/nowtime");
   auto const rooms = hub.rooms();
@@ -414,14 +420,14 @@ TEST_F(HubTest, SlowMembersAreCountedPerRoomByPolicy) {
 TEST_F(HubTest, HttpPublishAnswers) {
   declare({"/news:feed", "/nowtime:ticker"});
   hub.join(1, "/news");
-  auto const ok = hub.http_publish("/api/publish?room=%2Fnews&event=up", R"( {"a": 1} )");
+  auto const ok = http_publish("/api/publish?room=%2Fnews&event=up", R"( {"a": 1} )");
   EXPECT_EQ(ok.http_status, 200);
   EXPECT_EQ(ok.body, R"({"delivered":1,"seq":1})");
   EXPECT_EQ(texts(1).back(), R"({"status":200,"event":"up","data":{"a":1},"seq":1})");
-  EXPECT_EQ(hub.http_publish("/api/publish?room=/news", "{").http_status, 400);
-  EXPECT_EQ(hub.http_publish("/api/publish", "1").http_status, 400);
-  EXPECT_EQ(hub.http_publish("/api/publish?room=/nope", "1").http_status, 404);
-  auto const ticker = hub.http_publish("/api/publish?room=/nowtime", "1");
+  EXPECT_EQ(http_publish("/api/publish?room=/news", "{").http_status, 400);
+  EXPECT_EQ(http_publish("/api/publish", "1").http_status, 400);
+  EXPECT_EQ(http_publish("/api/publish?room=/nope", "1").http_status, 404);
+  auto const ticker = http_publish("/api/publish?room=/nowtime", "1");
   EXPECT_EQ(ticker.http_status, 403);
   EXPECT_EQ(parse(ticker.body)["status"].GetInt(), 403);
 }

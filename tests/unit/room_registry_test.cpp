@@ -67,32 +67,37 @@ TEST(RoomRegistry, FamilyRoomsComeAndGo) {
   EXPECT_FALSE(created);
   EXPECT_EQ(reg.get_or_create("/other", &created), nullptr);
 
-  room->add(1);
-  EXPECT_FALSE(reg.drop_if_unused(*room));
-  room->remove_at(0);
-  EXPECT_TRUE(reg.drop_if_unused(*room));
+  room->add_member();
+  EXPECT_FALSE(reg.drop_if_unused(*room, false));
+  room->remove_member();
+  EXPECT_FALSE(reg.drop_if_unused(*room, true));  // it still holds history
+  EXPECT_TRUE(reg.drop_if_unused(*room, false));
   EXPECT_EQ(reg.find("/chat/a"), nullptr);
 
   Room* fixed = reg.find("/fixed");
   ASSERT_NE(fixed, nullptr);
-  EXPECT_FALSE(reg.drop_if_unused(*fixed));  // declared rooms stay
+  EXPECT_FALSE(reg.drop_if_unused(*fixed, false));  // declared rooms stay
 }
 
-TEST(Room, SwapRemoveReportsTheMovedMember) {
-  Room room("/r", RoomKind::relay, false, 0, SlowConsumerPolicy::disconnect);
-  room.add(10);
-  room.add(11);
-  room.add(12);
-  EXPECT_EQ(room.remove_at(0), std::optional<SessionId>(12));
-  EXPECT_EQ(room.members(), (std::vector<SessionId>{12, 11}));
-  EXPECT_EQ(room.remove_at(1), std::nullopt);
-  EXPECT_EQ(room.members(), (std::vector<SessionId>{12}));
+TEST(RoomRegistry, EveryRoomInstanceHasItsOwnId) {
+  RoomRegistry reg;
+  reg.declare(spec("/chat/*:relay"));
+  reg.declare(spec("/fixed"));
+  Room* a = reg.get_or_create("/chat/a", nullptr);
+  RoomId const first = a->id();
+  EXPECT_NE(first, reg.find("/fixed")->id());
+  EXPECT_TRUE(reg.drop_if_unused(*a, false));
+  // The same path again is a new room: deliveries queued for the old one cannot reach it.
+  EXPECT_NE(reg.get_or_create("/chat/a", nullptr)->id(), first);
 }
 
 TEST(Room, TickEventIsTheLastSegment) {
-  EXPECT_EQ(Room("/nowtime", RoomKind::ticker, false, 0, SlowConsumerPolicy::latest).tick_event(),
-            "nowtime");
-  EXPECT_EQ(Room("/a/b/clock", RoomKind::ticker, false, 0, SlowConsumerPolicy::latest).tick_event(),
-            "clock");
-  EXPECT_EQ(Room("/", RoomKind::ticker, false, 0, SlowConsumerPolicy::latest).tick_event(), "tick");
+  EXPECT_EQ(
+      Room(1, "/nowtime", RoomKind::ticker, false, 0, SlowConsumerPolicy::latest, 1).tick_event(),
+      "nowtime");
+  EXPECT_EQ(
+      Room(2, "/a/b/clock", RoomKind::ticker, false, 0, SlowConsumerPolicy::latest, 1).tick_event(),
+      "clock");
+  EXPECT_EQ(Room(3, "/", RoomKind::ticker, false, 0, SlowConsumerPolicy::latest, 1).tick_event(),
+            "tick");
 }

@@ -1,4 +1,4 @@
-#include "core/timefmt.hpp"
+#include "common/timefmt.hpp"
 
 #include <gtest/gtest.h>
 

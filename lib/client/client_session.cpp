@@ -1,7 +1,7 @@
-#include "core/client_session.hpp"
+#include "client/client_session.hpp"
 
-#include "core/base64.hpp"
-#include "core/codec.hpp"
+#include "common/base64.hpp"
+#include "common/codec.hpp"
 
 namespace wspush {
 

@@ -1,6 +1,7 @@
-// `wspush serve`: the room server over websocketpp. The protocol lives in
-// core::Hub; this layer owns sockets, timers and signals (pimpl: no websocketpp
-// in this header).
+// `wspush serve`: the room server. It wires the parts together: the Listener (accept,
+// HTTP, handshakes), the admission step, the HttpRoutes, the Hub (the protocol, in
+// lib/core) with its Broker, and one Shard per event loop carrying the sessions. It
+// owns signals, `--stdin` and shutdown. No websocketpp in this header.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/duration.hpp"
+#include "common/duration.hpp"
 #include "core/room.hpp"
 
 namespace wspush {
@@ -21,8 +22,9 @@ struct ServeOptions {
   Duration interval = std::chrono::seconds(1);
   std::size_t max_message_size = 64 * 1024;
   std::size_t send_buffer = 1024 * 1024;  // bytes queued per connection before the policy
-  Duration handshake_timeout = std::chrono::seconds(5);
-  Duration shutdown_timeout = std::chrono::seconds(5);
+  Duration handshake_timeout = std::chrono::seconds(5);  // the HTTP upgrade must finish in it
+  Duration drain_timeout = std::chrono::seconds(5);      // SIGTERM: clients have this to go
+  Duration close_timeout = std::chrono::seconds(5);      // wait for a client's close frame
   std::optional<std::size_t> history;  // per room unless its spec says; nullopt: by kind
   std::string api_key;                 // empty: the API answers loopback peers only
   std::string stdin_room;              // publish each stdin line here (serve --stdin)
@@ -42,7 +44,7 @@ class PushServer {
   std::uint16_t bind();
 
   // Serves on the calling thread until SIGINT or SIGTERM, then stops accepting,
-  // closes every client with 1001 and returns once they are gone or the shutdown
+  // closes every client with 1001 and returns once they are gone or the drain
   // timeout has passed.
   void run();
 

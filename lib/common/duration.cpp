@@ -1,4 +1,4 @@
-#include "core/duration.hpp"
+#include "common/duration.hpp"
 
 #include <cmath>
 #include <cstdlib>

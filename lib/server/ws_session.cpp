@@ -1,45 +1,16 @@
-#include "net/ws_session.hpp"
+#include "server/ws_session.hpp"
 
 #include <asio/post.hpp>
-#include <asio/write.hpp>
 
-#include "core/frame.hpp"
+#include "common/frame.hpp"
 
 namespace wspush {
 namespace {
 
-constexpr std::uint8_t kOpClose = 0x8, kOpPong = 0xA;
-constexpr std::size_t kMaxIov = 64;  // buffers per writev; the rest goes in the next one
+constexpr std::size_t kMaxIov = 64;  // buffers per write; the rest goes in the next one
 constexpr int kReadsPerTurn = 4;
 
-// A view of consecutive buffers, as Asio's gathered write wants them.
-struct BufferRange {
-  using value_type = asio::const_buffer;
-  using const_iterator = asio::const_buffer const*;
-  asio::const_buffer const* first;
-  asio::const_buffer const* last;
-  const_iterator begin() const { return first; }
-  const_iterator end() const { return last; }
-};
-
-Payload control_frame(std::uint8_t opcode, std::string_view payload) {
-  auto frame = std::make_shared<std::string>();
-  frame->reserve(2 + payload.size());
-  frame->push_back(static_cast<char>(0x80 | opcode));
-  frame->push_back(static_cast<char>(payload.size()));  // ≤ 125: callers ensure it
-  frame->append(payload);
-  return frame;
-}
-
 }  // namespace
-
-Payload framed_message(bool binary, std::string_view payload) {
-  std::string header = frame_header(binary ? Opcode::binary : Opcode::text, payload.size());
-  auto frame = std::make_shared<std::string>();
-  frame->reserve(header.size() + payload.size());
-  frame->append(header).append(payload);
-  return frame;
-}
 
 void SessionLoop::mark_dirty(std::shared_ptr<WsSession> session) {
   dirty_.push_back(std::move(session));
@@ -55,57 +26,44 @@ void SessionLoop::flush() {
   flushing_.clear();
 }
 
-WsSession::WsSession(SessionLoop& loop, asio::ip::tcp::socket socket, std::uint64_t id,
+WsSession::WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std::uint64_t id,
                      SessionEvents& events, SessionLimits const& limits)
     : loop_(loop),
-      socket_(std::move(socket)),
+      stream_(std::move(stream)),
       id_(id),
       events_(events),
       limits_(limits),
       reader_(limits.max_message_size) {}
 
-void WsSession::start() {
-  asio::error_code ec;
-  socket_.non_blocking(true, ec);
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  wait_readable();
-}
-
-std::string WsSession::remote() const {
-  asio::error_code ec;
-  auto const peer = socket_.remote_endpoint(ec);
-  if (ec) return "?";
-  return peer.address().to_string() + ":" + std::to_string(peer.port());
+void WsSession::start(std::string_view early) {
+  if (!early.empty()) handle(early);
+  if (state_ != State::closed) wait_readable(ByteStream::Want::read);
 }
 
 // Reading ---------------------------------------------------------------------
 
-void WsSession::wait_readable() {
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](asio::error_code const& ec) {
-                       if (ec) {
-                         if (ec != asio::error::operation_aborted) self->finish();
-                         return;
-                       }
-                       self->on_readable();
-                     });
+void WsSession::wait_readable(ByteStream::Want want) {
+  stream_->wait(want, [self = shared_from_this()](ByteStream::Ready ready) {
+    if (ready == ByteStream::Ready::ready) return self->on_readable();
+    if (ready == ByteStream::Ready::failed) self->finish();
+  });
 }
 
-// Reads until the socket is drained (Asio's reactor is edge-triggered: a wait after
-// a partial drain might never wake), a few reads per turn so one busy peer cannot
-// starve the others; then yields and carries on.
+// Reads until the stream is drained (Asio's reactor is edge-triggered: a wait after a
+// partial drain might never wake), a few reads per turn so one busy peer cannot starve
+// the others; then yields and carries on.
 void WsSession::on_readable() {
   std::vector<char>& buffer = loop_.scratch();
   for (int reads = 0; reads < kReadsPerTurn; ++reads) {
     if (state_ == State::closed) return;
-    asio::error_code ec;
-    std::size_t const n = socket_.read_some(asio::buffer(buffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_readable();
-    if (ec) return finish();  // EOF or reset: the peer is gone, nothing to close cleanly
-    handle(std::string_view(buffer.data(), n));
+    ByteStream::Io const io = stream_->read_some(buffer.data(), buffer.size());
+    if (io.blocked) return wait_readable(io.want);
+    if (io.closed) return finish();  // EOF or reset: the peer is gone
+    handle(std::string_view(buffer.data(), io.bytes));
   }
-  if (state_ != State::closed)
+  if (state_ != State::closed) {
     asio::post(loop_.io(), [self = shared_from_this()] { self->on_readable(); });
+  }
 }
 
 void WsSession::handle(std::string_view data) {
@@ -142,11 +100,11 @@ bool WsSession::on_frame(InMessage const& message) {
       if (state_ != State::open) return true;
       // Pongs are bounded like everything else we send: a peer that pings without
       // reading is cut off, not queued for.
-      if (!has_room_for(2 + message.payload.size())) {
+      if (!make_room_for(2 + message.payload.size())) {
         send_close(kCloseSlowConsumer, "slow consumer: sends faster than it reads");
         return true;
       }
-      enqueue(control_frame(kOpPong, message.payload));
+      enqueue(framed_message(Opcode::pong, message.payload));
       return true;
     case InKind::pong:
       return true;
@@ -164,7 +122,7 @@ bool WsSession::on_frame(InMessage const& message) {
   return true;
 }
 
-// A broken protocol is not negotiated with: our close frame goes out, then the TCP
+// A broken protocol is not negotiated with: our close frame goes out, then the
 // connection ends without waiting for theirs.
 void WsSession::fail(ReadError const& error) {
   close_received_ = true;
@@ -175,6 +133,13 @@ void WsSession::fail(ReadError const& error) {
 
 void WsSession::push(Payload const& framed) {
   if (state_ == State::open) enqueue(framed);
+}
+
+bool WsSession::make_room_for(std::size_t bytes) {
+  if (has_room_for(bytes)) return true;
+  if (state_ == State::closed || waiting_writable_) return false;
+  write_some();  // what the kernel takes now no longer counts against the queue
+  return state_ != State::closed && has_room_for(bytes);
 }
 
 void WsSession::enqueue(Payload const& frame) {
@@ -198,25 +163,24 @@ void WsSession::write_some() {
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
     head_ = 0;
   }
-  asio::const_buffer buffers[kMaxIov];
+  std::string_view buffers[kMaxIov];
   while (head_ < queue_.size()) {
     std::size_t count = 0;
     for (std::size_t i = head_; i < queue_.size() && count < kMaxIov; ++i, ++count) {
       std::string const& frame = *queue_[i];
       std::size_t const skip = i == head_ ? offset_ : 0;
-      buffers[count] = asio::const_buffer(frame.data() + skip, frame.size() - skip);
+      buffers[count] = std::string_view(frame).substr(skip);
     }
-    asio::error_code ec;
-    // Gathered: up to kMaxIov frames in one system call, none of them copied.
-    std::size_t written = socket_.write_some(BufferRange{buffers, buffers + count}, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_writable();
-    if (ec) return finish();
+    // Gathered: up to kMaxIov frames in one call, none of them copied.
+    ByteStream::Io const io = stream_->write_some(buffers, count);
+    if (io.blocked) return wait_writable(io.want);
+    if (io.closed) return finish();
+    std::size_t written = io.bytes;
     queued_bytes_ -= written;
     while (written > 0) {
       std::size_t const left = queue_[head_]->size() - offset_;
       if (written < left) {
         offset_ += written;
-        written = 0;
         break;
       }
       written -= left;
@@ -230,17 +194,13 @@ void WsSession::write_some() {
   after_drained();
 }
 
-void WsSession::wait_writable() {
+void WsSession::wait_writable(ByteStream::Want want) {
   waiting_writable_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_write,
-                     [self = shared_from_this()](asio::error_code const& ec) {
-                       self->waiting_writable_ = false;
-                       if (ec) {
-                         if (ec != asio::error::operation_aborted) self->finish();
-                         return;
-                       }
-                       if (self->state_ != State::closed) self->write_some();
-                     });
+  stream_->wait(want, [self = shared_from_this()](ByteStream::Ready ready) {
+    self->waiting_writable_ = false;
+    if (ready == ByteStream::Ready::failed) return self->finish();
+    if (ready == ByteStream::Ready::ready && self->state_ != State::closed) self->write_some();
+  });
 }
 
 // Everything queued is in the kernel: a session that has exchanged close frames ends.
@@ -265,13 +225,7 @@ void WsSession::send_close(std::uint16_t code, std::string_view reason) {
   if (close_sent_ || state_ == State::closed) return;
   state_ = State::closing;
   close_sent_ = true;
-  std::string payload;
-  if (code != 0) {
-    payload.push_back(static_cast<char>(code >> 8));
-    payload.push_back(static_cast<char>(code & 0xFF));
-    payload.append(reason.substr(0, 123));
-  }
-  enqueue(control_frame(kOpClose, payload));
+  enqueue(framed_message(Opcode::close, close_payload(code, reason)));
   // Their close frame may never come, or they may never read ours: either way the
   // connection ends after the close timeout.
   arm_timer(limits_.close_timeout, [this] { finish(); });
@@ -293,10 +247,8 @@ void WsSession::arm_timer(Duration after, std::function<void()> then) {
 void WsSession::finish() {
   if (state_ == State::closed) return;
   state_ = State::closed;
-  asio::error_code ec;
   if (timer_) timer_->cancel();
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_->close();
   queue_.clear();
   queue_.shrink_to_fit();
   head_ = offset_ = queued_bytes_ = 0;

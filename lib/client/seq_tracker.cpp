@@ -1,4 +1,4 @@
-#include "core/seq_tracker.hpp"
+#include "client/seq_tracker.hpp"
 
 namespace wspush {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/duration.hpp"
-#include "core/frame.hpp"
-#include "core/seq_tracker.hpp"
+#include "client/seq_tracker.hpp"
+#include "common/duration.hpp"
+#include "common/frame.hpp"
 
 namespace wspush {
 

@@ -1,6 +1,6 @@
-#include "core/frame_reader.hpp"
+#include "common/frame_reader.hpp"
 
-#include "core/codec.hpp"
+#include "common/codec.hpp"
 
 namespace wspush {
 namespace {

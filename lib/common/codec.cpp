@@ -1,4 +1,4 @@
-#include "core/codec.hpp"
+#include "common/codec.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -63,6 +63,13 @@ std::string encode_json_event(int status, std::string_view event, std::string_vi
   return encode_envelope(status, event, seq, [&](JsonWriter& w) {
     w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
   });
+}
+
+std::string encode_json_string(std::string_view text) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 std::string encode_listening(std::string_view host, unsigned port) {

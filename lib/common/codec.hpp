@@ -21,6 +21,9 @@ std::string encode_text_event(int status, std::string_view event, std::string_vi
 std::string encode_json_event(int status, std::string_view event, std::string_view json,
                               std::optional<std::uint64_t> seq = std::nullopt);
 
+// `text` as a JSON string value (quoted, escaped).
+std::string encode_json_string(std::string_view text);
+
 // {"event":"listening","host":H,"port":P}: the server's readiness line.
 // Strict RFC 3629 UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool valid_utf8(std::string_view text);

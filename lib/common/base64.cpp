@@ -1,4 +1,4 @@
-#include "core/base64.hpp"
+#include "common/base64.hpp"
 
 #include <openssl/evp.h>
 

@@ -11,6 +11,7 @@
 namespace wspush {
 
 using Duration = std::chrono::microseconds;
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 struct DurationParse {
   std::optional<Duration> value;  // set on success

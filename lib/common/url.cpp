@@ -1,0 +1,66 @@
+#include "common/url.hpp"
+
+#include <climits>
+
+namespace wspush {
+
+std::string_view room_path_of(std::string_view resource) {
+  return resource.substr(0, resource.find_first_of("?#"));
+}
+
+std::optional<std::string_view> query_param(std::string_view resource, std::string_view name) {
+  auto const q = resource.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view query = resource.substr(q + 1);
+  query = query.substr(0, query.find('#'));
+  while (!query.empty()) {
+    auto const amp = query.find('&');
+    std::string_view const pair = query.substr(0, amp);
+    auto const eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  auto const hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out.push_back(' ');
+    } else if (text[i] != '%') {
+      out.push_back(text[i]);
+    } else {
+      int const hi = i + 1 < text.size() ? hex(text[i + 1]) : -1;
+      int const lo = i + 2 < text.size() ? hex(text[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    }
+  }
+  return out;
+}
+
+std::optional<std::uint64_t> parse_seq(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char const c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    std::uint64_t const digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+}  // namespace wspush

@@ -1,0 +1,24 @@
+// Request targets as both sides see them: the room part of a path, query parameters,
+// percent-decoding and seq numbers. Pure string handling, no allocation but the decode.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wspush {
+
+// The room part of a request target: "/chat?since=3" -> "/chat".
+std::string_view room_path_of(std::string_view resource);
+
+// The raw value of query parameter `name` in a request target, if present.
+std::optional<std::string_view> query_param(std::string_view resource, std::string_view name);
+
+// %XX and '+' decoded; nullopt when an escape is malformed.
+std::optional<std::string> percent_decode(std::string_view text);
+
+// A decimal seq ("0".."18446744073709551615"), or nullopt.
+std::optional<std::uint64_t> parse_seq(std::string_view text);
+
+}  // namespace wspush

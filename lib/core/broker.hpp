@@ -1,0 +1,91 @@
+// The broker: where a room's messages are numbered, kept and fanned out from. The Hub
+// publishes into it and receives what each room publishes (BrokerSink); the history
+// for ?since= and the last seq come from it. InMemoryBroker is the one-process
+// implementation (no --broker); SPEC §8's Redis broker is another implementation of
+// the same interface, so the Hub, the shards and the sessions do not change with it.
+//
+// Threading: like the Hub, a broker holds no lock; the Hub's user serialises calls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/payload.hpp"
+#include "core/history.hpp"
+
+namespace wspush {
+
+// Where a room's stream stands.
+struct StreamState {
+  std::uint64_t last_seq = 0;              // 0: nothing published yet
+  std::uint64_t epoch = 0;                 // changes when the stream's history is lost
+  std::optional<std::uint64_t> first_seq;  // the oldest message held
+  std::size_t size = 0;                    // messages held
+  std::size_t capacity = 0;
+};
+
+// The answer to one publish: 200 with its seq, or an error status (503: the broker
+// cannot take it now) with a reason. Nothing is acknowledged that was not kept.
+struct PublishAck {
+  int status = 200;
+  std::string error;
+  std::uint64_t seq = 0;
+};
+
+class BrokerSink {
+ public:
+  virtual ~BrokerSink() = default;
+  // One message of `room`, numbered `seq`, as a framed text frame (the envelope with its
+  // seq). Called once per message, in seq order per room.
+  virtual void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) = 0;
+};
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+  // Where every room's messages go; set once, before the first publish.
+  virtual void set_sink(BrokerSink& sink) = 0;
+  // A room's stream keeps its last `history` messages. Idempotent.
+  virtual void open_stream(std::string const& room, std::size_t history) = 0;
+  // The room is gone (a family room dropped when empty and without history).
+  virtual void drop_stream(std::string const& room) = 0;
+  // Publishes {"status":200,"event":EVENT,"data":DATA,"seq":N} into `room`: numbers it,
+  // frames it once, keeps it, hands it to the sink, then calls `done` (possibly later,
+  // from the thread the Hub runs on).
+  virtual void publish(std::string const& room, std::string_view event, std::string_view data_json,
+                       std::function<void(PublishAck const&)> done) = 0;
+  // What a client that last saw `since` missed (framed messages, oldest first).
+  virtual History::Replay replay_after(std::string const& room, std::uint64_t since) const = 0;
+  virtual StreamState state(std::string const& room) const = 0;
+};
+
+class InMemoryBroker final : public Broker {
+ public:
+  // `epoch` identifies this process's streams (a new one at each start).
+  explicit InMemoryBroker(std::uint64_t epoch) : epoch_(epoch) {}
+
+  void set_sink(BrokerSink& sink) override { sink_ = &sink; }
+  void open_stream(std::string const& room, std::size_t history) override;
+  void drop_stream(std::string const& room) override;
+  void publish(std::string const& room, std::string_view event, std::string_view data_json,
+               std::function<void(PublishAck const&)> done) override;
+  History::Replay replay_after(std::string const& room, std::uint64_t since) const override;
+  StreamState state(std::string const& room) const override;
+
+ private:
+  struct Stream {
+    explicit Stream(std::size_t history) : messages(history) {}
+    std::uint64_t seq = 0;
+    History messages;
+  };
+  std::uint64_t epoch_;
+  BrokerSink* sink_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Stream>> streams_;
+};
+
+}  // namespace wspush

@@ -1,0 +1,37 @@
+#include "core/metrics.hpp"
+
+namespace wspush {
+
+std::uint64_t RoomCounters::dropped() const {
+  std::uint64_t n = 0;
+  for (Slot const& s : slots_) n += s.dropped.get();
+  return n;
+}
+
+std::uint64_t RoomCounters::disconnected() const {
+  std::uint64_t n = 0;
+  for (Slot const& s : slots_) n += s.disconnected.get();
+  return n;
+}
+
+Metrics::Metrics(std::size_t loops) {
+  for (std::size_t k = 0; k < (loops == 0 ? 1 : loops); ++k) {
+    loops_.push_back(std::make_unique<LoopCounters>());
+  }
+}
+
+Metrics::Totals Metrics::sum() const {
+  Totals t;
+  for (auto const& l : loops_) {
+    t.sessions_opened += l->sessions_opened.get();
+    t.sessions_closed += l->sessions_closed.get();
+    t.frames_received += l->frames_received.get();
+    t.deliveries += l->deliveries.get();
+    t.bytes_queued += l->bytes_queued.get();
+    t.slow_dropped += l->slow_dropped.get();
+    t.slow_disconnected += l->slow_disconnected.get();
+  }
+  return t;
+}
+
+}  // namespace wspush

@@ -1,0 +1,74 @@
+// The metrics sink: counters that each event loop writes on its own thread and that
+// anyone may read at any time, summed over the loops when read (GET /api/rooms, and
+// later /metrics). No lock and no locked instruction per event: a Counter has one
+// writer, which does a relaxed load and store (a plain add on x86); readers see a
+// value that is at most a few events old.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace wspush {
+
+class Counter {
+ public:
+  // The owning loop's thread only.
+  void add(std::uint64_t n = 1) {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  // Any thread.
+  std::uint64_t get() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+// What one event loop counts. Aligned so that two loops never share a cache line.
+struct alignas(64) LoopCounters {
+  Counter sessions_opened;
+  Counter sessions_closed;
+  Counter frames_received;    // text and binary messages from clients
+  Counter deliveries;         // messages queued to a session (broadcast, replay, replies)
+  Counter bytes_queued;       // bytes of those messages
+  Counter slow_dropped;       // `latest`: messages a slow member never got
+  Counter slow_disconnected;  // `disconnect`: slow members cut off
+};
+
+// A room's slow-consumer counts, one slot per loop (a room has members on several).
+class RoomCounters {
+ public:
+  explicit RoomCounters(std::size_t loops) : slots_(loops == 0 ? 1 : loops) {}
+  struct alignas(64) Slot {
+    Counter dropped;
+    Counter disconnected;
+  };
+  Slot& loop(std::size_t index) { return slots_[index % slots_.size()]; }
+  std::uint64_t dropped() const;
+  std::uint64_t disconnected() const;
+
+ private:
+  std::vector<Slot> slots_;
+};
+
+// The server's counters: one block per loop, created up front (their addresses never
+// change, so a loop may keep a reference).
+class Metrics {
+ public:
+  explicit Metrics(std::size_t loops);
+  LoopCounters& loop(std::size_t index) { return *loops_[index]; }
+  std::size_t loops() const { return loops_.size(); }
+
+  struct Totals {
+    std::uint64_t sessions_opened = 0, sessions_closed = 0, frames_received = 0, deliveries = 0,
+                  bytes_queued = 0, slow_dropped = 0, slow_disconnected = 0;
+  };
+  Totals sum() const;
+
+ private:
+  std::vector<std::unique_ptr<LoopCounters>> loops_;
+};
+
+}  // namespace wspush

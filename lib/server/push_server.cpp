@@ -1,0 +1,240 @@
+#include "server/push_server.hpp"
+
+#include <unistd.h>
+
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "common/codec.hpp"
+#include "core/admission.hpp"
+#include "core/broker.hpp"
+#include "core/hub.hpp"
+#include "net/line_reader.hpp"
+#include "net/log.hpp"
+#include "server/fanout.hpp"
+#include "server/http_routes.hpp"
+#include "server/listener.hpp"
+#include "server/shard.hpp"
+#include "server/tickers.hpp"
+
+namespace wspush {
+namespace {
+
+constexpr std::string_view kPublishPath = "/api/publish";
+
+std::vector<RoomSpec> rooms_or_default(std::vector<RoomSpec> const& rooms) {
+  if (!rooms.empty()) return rooms;
+  return {RoomSpec{"/nowtime", RoomKind::ticker, false, std::nullopt, std::nullopt}};
+}
+
+// A new epoch per process: in-memory streams do not survive a restart.
+std::uint64_t fresh_epoch() {
+  return static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch() /
+                                    std::chrono::microseconds(1));
+}
+
+}  // namespace
+
+class PushServer::Impl final : public ListenerEvents, public ShardOwner {
+ public:
+  explicit Impl(ServeOptions const& options)
+      : options_(options),
+        loops_(std::max<std::size_t>(1, options.threads)),
+        limits_{options.max_message_size, options.send_buffer, options.close_timeout},
+        metrics_(loops_),
+        registry_(options.history, loops_),
+        broker_(fresh_epoch()),
+        shards_(make_shards()),
+        fanout_(shards_),
+        tickers_(io(), shared_),
+        hub_(registry_, broker_, fanout_, tickers_, clock_, HubOptions{options.interval}),
+        shared_(hub_),
+        routes_(shared_, api_admission_),
+        listener_(io(), ListenerOptions{options.max_message_size, options.handshake_timeout},
+                  *this),
+        signals_(io(), SIGINT, SIGTERM),
+        drain_deadline_(io()) {
+    for (RoomSpec const& spec : rooms_or_default(options.rooms)) {
+      std::string const error = registry_.declare(spec);
+      if (!error.empty()) throw std::invalid_argument(error);
+    }
+    if (!options.stdin_room.empty() && !registry_.resolve(options.stdin_room)) {
+      throw std::invalid_argument("--stdin: unknown room " + options.stdin_room);
+    }
+    // The admission step of WebSocket handshakes, in order; the API's own step.
+    ws_admission_.add(std::make_unique<DrainingCheck>([this] { return draining_.load(); }));
+    ws_admission_.add(std::make_unique<ApiAccessCheck>(options.api_key));
+    ws_admission_.add(std::make_unique<FunctionCheck>([this](HandshakeRequest const& r) {
+      return shared_.run([&](Hub& hub) {
+        return room_path_of(r.resource) == kPublishPath ? hub.admit_publisher(r.resource)
+                                                        : hub.admit(r.resource);
+      });
+    }));
+    api_admission_.add(std::make_unique<ApiAccessCheck>(options.api_key));
+  }
+
+  std::uint16_t bind() { return listener_.bind(options_.host, options_.port); }
+
+  void run() {
+    listener_.start();
+    signals_.async_wait([this](asio::error_code const& ec, int signo) {
+      if (!ec) shutdown(signo);
+    });
+    shared_.run([](Hub& hub) { hub.start(); });
+    if (!options_.stdin_room.empty()) read_stdin();
+    std::vector<std::thread> threads;
+    for (std::size_t k = 1; k < shards_.size(); ++k) {
+      threads.emplace_back([shard = shards_[k].get()] { shard->run(); });
+    }
+    shards_.front()->run();
+    stop_all();
+    for (auto& thread : threads) thread.join();
+  }
+
+ private:
+  asio::io_context& io() { return shards_.front()->io(); }
+
+  std::vector<std::unique_ptr<Shard>> make_shards() {
+    std::vector<std::unique_ptr<Shard>> shards;
+    for (std::size_t k = 0; k < loops_; ++k) {
+      shards.push_back(
+          std::make_unique<Shard>(k, loops_, shared_, limits_, metrics_.loop(k), *this));
+    }
+    return shards;
+  }
+
+  // ListenerEvents: on the first loop's thread.
+
+  std::optional<Refusal> admit(HandshakeRequest const& request) override {
+    return ws_admission_.check(request);
+  }
+
+  void on_http(HttpRequestView const& request, std::function<void(HttpAnswer)> done) override {
+    routes_.answer(request, std::move(done));
+  }
+
+  // The next shard in turn takes the session. Its Adopt is queued before the join, so
+  // the session exists on its shard before anything the join queues for it.
+  std::uint64_t on_upgrade(int fd, bool v6, std::string const& resource) override {
+    Shard& shard = *shards_[next_shard_++ % shards_.size()];
+    return shared_.run([&](Hub& hub) {
+      SessionId const id = shard.allocate_id();
+      ++sessions_open_;
+      shard.enqueue(delivery::Adopt{id, fd, v6, {}});
+      if (room_path_of(resource) == kPublishPath) {
+        hub.join_publisher(id, resource);
+      } else {
+        hub.join(id, resource);
+      }
+      return id;
+    });
+  }
+
+  void on_early_frame(std::uint64_t session, bool binary, std::string const& payload) override {
+    shared_.run([&](Hub& hub) {
+      if (binary) {
+        hub.on_binary(session, payload);
+      } else {
+        hub.on_text(session, payload);
+      }
+    });
+  }
+
+  // ShardOwner: on any shard's thread.
+  void on_session_closed() override {
+    if (--sessions_open_ == 0 && draining_) stop_all();
+  }
+
+  // serve --stdin ROOM: every line of our stdin is published into ROOM. EOF only
+  // stops the reading, not the server.
+  void read_stdin() {
+    stdin_ = std::make_unique<LineReader>(
+        io(), STDIN_FILENO,
+        [this](std::string line) {
+          ++stdin_lines_;
+          publish_line(line);
+        },
+        [this] { spdlog::info("stdin closed after {} line(s); still serving", stdin_lines_); });
+  }
+
+  void publish_line(std::string const& line) {
+    LineData const data = line_to_json(line, /*require_json=*/false, options_.max_message_size);
+    if (!data.json) {
+      spdlog::warn("stdin line {}: skipped: {}", stdin_lines_, data.error);
+      return;
+    }
+    std::uint64_t const number = stdin_lines_;
+    shared_.run([&](Hub& hub) {
+      hub.publish(options_.stdin_room, "message", *data.json, [number](PublishResult const& r) {
+        if (r.status != 200) spdlog::warn("stdin line {}: {}", number, r.error);
+      });
+    });
+  }
+
+  // SIGINT/SIGTERM, on the first loop: stop accepting, close every session with 1001,
+  // and stop once they are gone (or at the drain deadline, or at a second signal).
+  void shutdown(int signo) {
+    spdlog::info("signal {}: closing {} client(s)", signo, sessions_open_.load());
+    draining_ = true;
+    listener_.stop();
+    tickers_.stop_all();
+    for (auto& shard : shards_) {
+      asio::post(shard->io(),
+                 [s = shard.get()] { s->close_all(kCloseGoingAway, "server shutting down"); });
+    }
+    signals_.async_wait([this](asio::error_code const& ec, int) {
+      if (!ec) stop_all();
+    });
+    drain_deadline_.expires_after(options_.drain_timeout);
+    drain_deadline_.async_wait([this](asio::error_code const& ec) {
+      if (ec) return;
+      spdlog::warn("drain deadline passed with {} client(s) still open", sessions_open_.load());
+      stop_all();
+    });
+    if (sessions_open_ == 0) stop_all();
+  }
+
+  // Connections still in their opening handshake would otherwise keep the first loop
+  // alive until their own timeout.
+  void stop_all() {
+    for (auto& shard : shards_) shard->io().stop();
+  }
+
+  ServeOptions options_;
+  std::size_t loops_;
+  SessionLimits limits_;
+  Metrics metrics_;
+  RoomRegistry registry_;
+  InMemoryBroker broker_;
+  SystemWallClock clock_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  Fanout fanout_;
+  Tickers tickers_;
+  Hub hub_;
+  SharedHub shared_;
+  Admission ws_admission_;
+  Admission api_admission_;
+  HttpRoutes routes_;
+  Listener listener_;
+  asio::signal_set signals_;
+  asio::steady_timer drain_deadline_;
+  std::size_t next_shard_ = 0;
+  std::atomic<std::size_t> sessions_open_{0};
+  std::atomic<bool> draining_{false};
+  std::unique_ptr<LineReader> stdin_;
+  std::uint64_t stdin_lines_ = 0;
+};
+
+PushServer::PushServer(ServeOptions const& options) : impl_(std::make_unique<Impl>(options)) {}
+PushServer::~PushServer() = default;
+std::uint16_t PushServer::bind() {
+  return impl_->bind();
+}
+void PushServer::run() {
+  impl_->run();
+}
+
+}  // namespace wspush

@@ -1,0 +1,324 @@
+#include "server/shard.hpp"
+
+#include <unistd.h>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+
+#include "common/frame.hpp"
+#include "core/client_protocol.hpp"
+#include "net/log.hpp"
+
+namespace wspush {
+namespace {
+// How often `latest` members with a pending message are offered it again.
+constexpr auto kPendingRetry = std::chrono::milliseconds(20);
+}  // namespace
+
+Shard::Shard(std::size_t index, std::size_t count, SharedHub& hub, SessionLimits const& limits,
+             LoopCounters& counters, ShardOwner& owner)
+    : index_(index),
+      count_(count),
+      hub_(hub),
+      limits_(limits),
+      counters_(counters),
+      owner_(owner) {}
+
+// Sessions hold handlers that point here; they go before the loop does.
+Shard::~Shard() {
+  for (Slot& s : slots_) s.session.reset();
+}
+
+void Shard::run() {
+  auto work = asio::make_work_guard(io_);
+  io_.run();
+}
+
+SessionId Shard::allocate_id() {
+  if (!free_ids_.empty()) {
+    SessionId const id = free_ids_.back();
+    free_ids_.pop_back();
+    return id;
+  }
+  return next_slot_++ * count_ + index_;
+}
+
+void Shard::enqueue(Delivery delivery) {
+  std::lock_guard<std::mutex> lock(inbox_mutex_);
+  inbox_.push_back(std::move(delivery));
+  if (drain_posted_) return;
+  drain_posted_ = true;
+  asio::post(io_, [this] { drain(); });
+}
+
+template <typename Walk>
+void Shard::walking(Walk&& walk) {
+  in_drain_ = true;
+  walk();
+  in_drain_ = false;
+  // Sessions that ended while their room was being walked leave it now.
+  while (!closed_in_drain_.empty()) {
+    SessionId const id = closed_in_drain_.back();
+    closed_in_drain_.pop_back();
+    release(id);
+  }
+}
+
+void Shard::drain() {
+  if (in_drain_) return;  // carried out by the drain in progress
+  walking([this] {
+    {
+      std::lock_guard<std::mutex> lock(inbox_mutex_);
+      draining_.swap(inbox_);
+      drain_posted_ = false;
+    }
+    for (Delivery& d : draining_) carry_out(d);
+    draining_.clear();
+  });
+}
+
+void Shard::carry_out(Delivery& d) {
+  std::visit(
+      [this](auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, delivery::Adopt>) {
+          adopt(x);
+        } else if constexpr (std::is_same_v<T, delivery::Send>) {
+          reply(x.id, x.framed);
+        } else if constexpr (std::is_same_v<T, delivery::Join>) {
+          join(x.id, x.join);
+        } else if constexpr (std::is_same_v<T, delivery::Leave>) {
+          std::size_t const slot = x.id / count_;
+          if (slot < slots_.size() && slots_[slot].room && slots_[slot].room->id == x.room) {
+            leave(x.id);
+          }
+        } else if constexpr (std::is_same_v<T, delivery::Broadcast>) {
+          broadcast(x);
+        } else if constexpr (std::is_same_v<T, delivery::Close>) {
+          if (WsSession* session = live(x.id)) session->close(x.code, x.reason, x.linger);
+        }
+      },
+      d);
+}
+
+void Shard::adopt(delivery::Adopt& a) {
+  asio::ip::tcp::socket socket(io_);
+  asio::error_code ec;
+  socket.assign(a.v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), a.fd, ec);
+  if (ec) ::close(a.fd);
+  std::size_t const slot = a.id / count_;
+  if (slot >= slots_.size()) slots_.resize(slot + 1);
+  slots_[slot] = Slot{};
+  slots_[slot].session = std::make_shared<WsSession>(
+      loop_, std::make_unique<TcpStream>(std::move(socket)), a.id, *this, limits_);
+  counters_.sessions_opened.add();
+  if (ec) {
+    // Not from inside a drain: its on_closed would walk what is being carried out.
+    asio::post(io_, [session = slots_[slot].session] { session->abort(); });
+    return;
+  }
+  slots_[slot].session->start(a.early);
+}
+
+void Shard::join(SessionId id, RoomJoin& j) {
+  if (!live(id)) return;
+  auto [it, inserted] = rooms_.try_emplace(j.room);
+  LocalRoom& room = it->second;
+  if (inserted) room = LocalRoom{j.room, j.kind, j.path, j.policy, j.counters, {}};
+  std::size_t const slot = id / count_;
+  Slot& s = slots_[slot];
+  s.room = &room;
+  s.room_index = room.members.size();
+  room.members.push_back(slot);
+  // The replay holds the messages just before last_seq, in order; it counts against
+  // the send queue like any broadcast.
+  s.last_seq = j.last_seq - j.replay.size();
+  std::uint64_t seq = s.last_seq;
+  for (Payload const& framed : j.replay) {
+    if (!offer(slot, framed, ++seq)) break;
+  }
+}
+
+void Shard::leave(SessionId id) {
+  Slot& s = slots_[id / count_];
+  LocalRoom* room = s.room;
+  if (!room) return;
+  // Swap with the last member: O(1), the order of members does not matter.
+  std::size_t const last = room->members.back();
+  room->members[s.room_index] = last;
+  slots_[last].room_index = s.room_index;
+  room->members.pop_back();
+  s.room = nullptr;
+  s.pending.reset();
+  if (room->members.empty()) rooms_.erase(room->id);
+}
+
+// The rest of the room never waits for a member that cannot keep up: its queue is
+// bounded by --send-buffer, and the room's policy says what happens beyond.
+void Shard::broadcast(delivery::Broadcast const& b) {
+  auto const it = rooms_.find(b.room);
+  if (it == rooms_.end()) return;  // no member of it on this loop
+  for (std::size_t const slot : it->second.members) offer(slot, b.framed, b.seq);
+}
+
+// Queues one room message for a member, or applies the room's policy. Returns whether
+// the member is still receiving.
+bool Shard::offer(std::size_t slot, Payload const& framed, std::uint64_t seq) {
+  Slot& s = slots_[slot];
+  WsSession* session = s.session.get();
+  if (!session || !session->open() || !s.room) return false;
+  LocalRoom& room = *s.room;
+  if (!session->make_room_for(framed->size())) {
+    if (room.policy == SlowConsumerPolicy::disconnect) {
+      room.counters->loop(index_).disconnected.add();
+      counters_.slow_disconnected.add();
+      cut(slot, "slow consumer: last seq " + std::to_string(s.last_seq));
+      return false;
+    }
+    if (s.pending) {
+      room.counters->loop(index_).dropped.add();  // superseded by this newer one
+      counters_.slow_dropped.add();
+    } else {
+      pending_slots_.push_back(slot);
+      arm_pending();
+    }
+    s.pending = framed;
+    s.pending_seq = seq;
+    return true;
+  }
+  if (s.pending) {
+    room.counters->loop(index_).dropped.add();  // this newer message supersedes it
+    counters_.slow_dropped.add();
+    s.pending.reset();
+  }
+  session->push(framed);
+  s.last_seq = seq;
+  counters_.deliveries.add();
+  counters_.bytes_queued.add(framed->size());
+  return true;
+}
+
+// A message for one session (a reply, the welcome): bounded by the same queue.
+void Shard::reply(SessionId id, Payload const& framed) {
+  WsSession* session = live(id);
+  if (!session) return;
+  if (!session->make_room_for(framed->size())) {
+    return cut(id / count_, "slow consumer: sends faster than it reads");
+  }
+  session->push(framed);
+  counters_.deliveries.add();
+  counters_.bytes_queued.add(framed->size());
+}
+
+// Closes a slow member with 4008; what is queued still goes out before the close.
+void Shard::cut(std::size_t slot, std::string const& reason) {
+  Slot& s = slots_[slot];
+  if (!s.session || !s.session->open()) return;
+  s.pending.reset();
+  spdlog::info("session {} from {}: {}", slot * count_ + index_, s.session->remote(), reason);
+  s.session->close(kCloseSlowConsumer, reason);
+}
+
+// `latest` members with a pending message get it once their queue has room.
+void Shard::arm_pending() {
+  if (pending_armed_) return;
+  pending_armed_ = true;
+  pending_timer_.expires_after(kPendingRetry);
+  pending_timer_.async_wait([this](asio::error_code const& ec) {
+    pending_armed_ = false;
+    if (ec) return;
+    walking([this] {
+      std::vector<std::size_t> still;
+      for (std::size_t const slot : pending_slots_) {
+        Slot& s = slots_[slot];
+        if (!s.session || !s.session->open() || !s.pending) continue;
+        if (!s.session->make_room_for(s.pending->size())) {
+          still.push_back(slot);
+          continue;
+        }
+        s.session->push(s.pending);
+        s.last_seq = s.pending_seq;
+        s.pending.reset();
+        counters_.deliveries.add();
+      }
+      pending_slots_ = std::move(still);
+    });
+    if (!pending_slots_.empty()) arm_pending();
+  });
+}
+
+void Shard::close_all(std::uint16_t code, std::string const& reason) {
+  for (Slot& s : slots_) {
+    if (s.session) s.session->close(code, reason);
+  }
+}
+
+// The session behind an id if it is open (not closing), or nullptr.
+WsSession* Shard::live(SessionId id) const {
+  std::size_t const slot = id / count_;
+  if (slot >= slots_.size() || !slots_[slot].session || !slots_[slot].session->open()) {
+    return nullptr;
+  }
+  return slots_[slot].session.get();
+}
+
+// SessionEvents: what a member says is answered here when it concerns only the
+// sender; a publish, a close and everything from sessions outside a room (publisher
+// streams, members saying bye) go to the Hub.
+void Shard::on_text(std::uint64_t id, std::string_view text) {
+  counters_.frames_received.add();
+  LocalRoom const* room = slots_[id / count_].room;
+  if (!room) {
+    hub_.run([&](Hub& hub) { hub.on_text(id, text); });
+    return;
+  }
+  if (room->kind == RoomKind::echo) return reply(id, framed_message(Opcode::text, text));
+  ClientAction const action = decide_client_text(room->kind, room->path, text, clock_);
+  switch (action.kind) {
+    case ClientAction::Kind::reply:
+      return reply(id, framed_message(Opcode::text, action.text));
+    case ClientAction::Kind::publish:
+      hub_.run([&](Hub& hub) { hub.on_client_publish(id, action.text); });
+      return;
+    case ClientAction::Kind::close:
+      hub_.run([&](Hub& hub) { hub.on_client_close(id); });
+      return;
+  }
+}
+
+void Shard::on_binary(std::uint64_t id, std::string_view data) {
+  counters_.frames_received.add();
+  LocalRoom const* room = slots_[id / count_].room;
+  if (!room) {
+    hub_.run([&](Hub& hub) { hub.on_binary(id, data); });
+    return;
+  }
+  if (room->kind == RoomKind::echo) return reply(id, framed_message(Opcode::binary, data));
+  reply(id, framed_message(Opcode::text, binary_refusal()));
+}
+
+void Shard::on_closed(std::uint64_t id) {
+  if (in_drain_) {
+    closed_in_drain_.push_back(id);
+    return;
+  }
+  release(id);
+}
+
+// The session is gone: it leaves its room here and in the Hub; what was queued for it
+// goes nowhere; only then may its id (and slot) serve a new session.
+void Shard::release(SessionId id) {
+  leave(id);
+  hub_.run([id](Hub& hub) { hub.leave(id); });
+  drain();
+  std::size_t const slot = id / count_;
+  slots_[slot] = Slot{};
+  counters_.sessions_closed.add();
+  {
+    std::lock_guard<std::mutex> lock(hub_.mutex());
+    free_ids_.push_back(id);
+  }
+  owner_.on_session_closed();
+}
+
+}  // namespace wspush

@@ -1,0 +1,153 @@
+// One event loop and the sessions it owns: SessionId k lives on shard k % shards.
+// The Hub's decisions for these sessions arrive as typed Deliveries in an inbox,
+// queued in Hub order from any thread and carried out here in that order. The shard
+// knows its own members of each room (a broadcast walks only them), applies the
+// room's slow-consumer policy, counts into its own metrics block, and answers what
+// concerns only the sender (echo, pong, 400, 403) without the Hub.
+//
+// Threading: everything here runs on the shard's thread, except enqueue() and
+// allocate_id()/free ids (under the SharedHub's mutex).
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "common/timefmt.hpp"
+#include "core/metrics.hpp"
+#include "core/outbox.hpp"
+#include "server/shared_hub.hpp"
+#include "server/ws_session.hpp"
+
+namespace wspush {
+
+namespace delivery {
+struct Adopt {  // a socket that finished its handshake becomes a session here
+  SessionId id;
+  int fd;
+  bool v6;
+  std::string early;  // bytes that came after the handshake
+};
+struct Send {
+  SessionId id;
+  Payload framed;
+};
+struct Join {
+  SessionId id;
+  RoomJoin join;
+};
+struct Leave {
+  SessionId id;
+  RoomId room;
+};
+struct Broadcast {
+  RoomId room;
+  Payload framed;
+  std::uint64_t seq;
+};
+struct Close {
+  SessionId id;
+  std::uint16_t code;
+  std::string reason;
+  Duration linger;
+};
+}  // namespace delivery
+using Delivery = std::variant<delivery::Adopt, delivery::Send, delivery::Join, delivery::Leave,
+                              delivery::Broadcast, delivery::Close>;
+
+// What a shard tells the server about its sessions' lives.
+class ShardOwner {
+ public:
+  virtual ~ShardOwner() = default;
+  virtual void on_session_closed() = 0;
+};
+
+class Shard final : public SessionEvents {
+ public:
+  Shard(std::size_t index, std::size_t count, SharedHub& hub, SessionLimits const& limits,
+        LoopCounters& counters, ShardOwner& owner);
+  ~Shard() override;
+
+  asio::io_context& io() { return io_; }
+  std::size_t index() const { return index_; }
+  void run();
+
+  // Any thread.
+  void enqueue(Delivery delivery);
+  // Under the SharedHub's mutex.
+  SessionId allocate_id();
+
+  // Sends 1001 to every session (shutdown). The shard's thread.
+  void close_all(std::uint16_t code, std::string const& reason);
+
+ private:
+  struct LocalRoom {
+    RoomId id;
+    RoomKind kind;
+    std::string path;
+    SlowConsumerPolicy policy;
+    std::shared_ptr<RoomCounters> counters;
+    std::vector<std::size_t> members;  // slots
+  };
+  struct Slot {
+    std::shared_ptr<WsSession> session;
+    LocalRoom* room = nullptr;   // the room whose traffic it receives, if any
+    std::size_t room_index = 0;  // its place in room->members
+    std::uint64_t last_seq = 0;  // the last room seq queued to it
+    Payload pending;             // `latest`: the newest message it could not take yet
+    std::uint64_t pending_seq = 0;
+  };
+
+  void drain();
+  // Runs `walk` with session releases held back until it is done (a walk over members
+  // must not see them move), then releases those that ended meanwhile.
+  template <typename Walk>
+  void walking(Walk&& walk);
+  void carry_out(Delivery& d);
+  void adopt(delivery::Adopt& a);
+  void join(SessionId id, RoomJoin& join);
+  void leave(SessionId id);
+  void broadcast(delivery::Broadcast const& b);
+  bool offer(std::size_t slot, Payload const& framed, std::uint64_t seq);
+  void reply(SessionId id, Payload const& framed);
+  void cut(std::size_t slot, std::string const& reason);
+  void arm_pending();
+  void release(SessionId id);
+  WsSession* live(SessionId id) const;
+
+  void on_text(std::uint64_t id, std::string_view text) override;
+  void on_binary(std::uint64_t id, std::string_view data) override;
+  void on_closed(std::uint64_t id) override;
+
+  std::size_t const index_;
+  std::size_t const count_;
+  SharedHub& hub_;
+  SessionLimits const& limits_;
+  LoopCounters& counters_;
+  ShardOwner& owner_;
+  SystemWallClock clock_;
+  asio::io_context io_;
+  SessionLoop loop_{io_};
+  // Open sessions by id / count: an array index on the broadcast path.
+  std::vector<Slot> slots_;
+  std::unordered_map<RoomId, LocalRoom> rooms_;
+  std::vector<SessionId> free_ids_;         // guarded by the SharedHub's mutex
+  std::size_t next_slot_ = 0;               // guarded by the SharedHub's mutex
+  std::vector<std::size_t> pending_slots_;  // `latest` members with a pending message
+  asio::steady_timer pending_timer_{io_};
+  bool pending_armed_ = false;
+  // The inbox: filled from any thread, swapped out and carried out here.
+  std::mutex inbox_mutex_;
+  std::vector<Delivery> inbox_, draining_;
+  bool drain_posted_ = false;
+  bool in_drain_ = false;
+  std::vector<SessionId> closed_in_drain_;  // released once the drain is done
+};
+
+}  // namespace wspush

@@ -1,0 +1,28 @@
+// The Hub (rooms, seq, history) shared by every event loop under one mutex, held to
+// decide and queue, never while writing to a socket: each call into the Hub from any
+// thread goes through run().
+#pragma once
+
+#include <mutex>
+
+#include "core/hub.hpp"
+
+namespace wspush {
+
+class SharedHub {
+ public:
+  explicit SharedHub(Hub& hub) : hub_(hub) {}
+  template <typename Fn>
+  decltype(auto) run(Fn&& fn) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return fn(hub_);
+  }
+  // For state that must change with the Hub's (the shards' session ids).
+  std::mutex& mutex() { return mutex_; }
+
+ private:
+  Hub& hub_;
+  std::mutex mutex_;
+};
+
+}  // namespace wspush

@@ -1,0 +1,132 @@
+// One open WebSocket (WsSession) and the per-loop state its sessions share
+// (SessionLoop): the broadcast engine's last step. A session reads client frames
+// (FrameReader) and sends queued, already framed messages with one gathered write per
+// loop turn. Why it is built this way (and what it replaced) is measured in
+// bench/RESULTS.md, "The engine".
+//
+// Threading: a session belongs to one event loop (a Shard) and is touched by that
+// loop's thread only. It owns its ByteStream; its queue shares the framed buffers
+// with every other member of the room and with the room's history (no copy).
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/duration.hpp"
+#include "common/frame_reader.hpp"
+#include "common/payload.hpp"
+#include "server/byte_stream.hpp"
+
+namespace wspush {
+
+class WsSession;
+
+// What a session reports to the loop that owns it.
+class SessionEvents {
+ public:
+  virtual ~SessionEvents() = default;
+  virtual void on_text(std::uint64_t id, std::string_view text) = 0;
+  virtual void on_binary(std::uint64_t id, std::string_view data) = 0;
+  // The connection is gone (closed cleanly or not); called exactly once, last.
+  virtual void on_closed(std::uint64_t id) = 0;
+};
+
+// Per event loop: the shared read buffer (an idle session owns none) and the sessions
+// with frames to flush at the end of this loop turn.
+class SessionLoop {
+ public:
+  explicit SessionLoop(asio::io_context& io) : io_(io), scratch_(64 * 1024) {}
+  asio::io_context& io() { return io_; }
+  std::vector<char>& scratch() { return scratch_; }
+  // Queues `session` for the flush at the end of this loop turn.
+  void mark_dirty(std::shared_ptr<WsSession> session);
+
+ private:
+  void flush();
+
+  asio::io_context& io_;
+  std::vector<char> scratch_;
+  std::vector<std::shared_ptr<WsSession>> dirty_, flushing_;
+  bool flush_posted_ = false;
+};
+
+// The close code of a member cut off for not reading fast enough (SPEC §6).
+inline constexpr std::uint16_t kCloseSlowConsumer = 4008;
+
+struct SessionLimits {
+  std::size_t max_message_size = 64 * 1024;
+  std::size_t send_buffer = 1024 * 1024;             // bytes queued before the policy applies
+  Duration close_timeout = std::chrono::seconds(5);  // wait for the client's close frame
+};
+
+class WsSession final : public std::enable_shared_from_this<WsSession>, private FrameSink {
+ public:
+  WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std::uint64_t id,
+            SessionEvents& events, SessionLimits const& limits);
+
+  // Starts reading; `early` holds bytes that arrived before the session existed.
+  void start(std::string_view early = {});
+
+  // Queues one framed message (common/frame.hpp); it goes out at the end of this loop
+  // turn with whatever else is queued. Dropped once the session is closing.
+  void push(Payload const& framed);
+  // Starts the closing handshake now, or after `linger` unless called again first.
+  void close(std::uint16_t code, std::string_view reason, Duration linger = Duration::zero());
+  // Closes the connection at once, without a closing handshake.
+  void abort();
+
+  // Whether `bytes` more fit in the send queue (--send-buffer: bytes queued here and
+  // not yet handed to the stream).
+  bool has_room_for(std::size_t bytes) const {
+    return queued_bytes_ + bytes <= limits_.send_buffer;
+  }
+  // The same, after handing what it can to the stream now if the queue is full.
+  bool make_room_for(std::size_t bytes);
+  bool open() const { return state_ == State::open; }
+  std::string remote() const { return stream_->remote(); }
+
+  void flush();  // SessionLoop only
+
+ private:
+  enum class State : std::uint8_t { open, closing, closed };
+
+  bool on_frame(InMessage const& message) override;
+  void wait_readable(ByteStream::Want want);
+  void on_readable();
+  void handle(std::string_view data);
+  void fail(ReadError const& error);
+  void enqueue(Payload const& frame);
+  void send_close(std::uint16_t code, std::string_view reason);
+  void write_some();
+  void wait_writable(ByteStream::Want want);
+  void after_drained();
+  void finish();
+  void arm_timer(Duration after, std::function<void()> then);
+
+  SessionLoop& loop_;
+  std::unique_ptr<ByteStream> stream_;
+  std::uint64_t id_;
+  SessionEvents& events_;
+  SessionLimits const& limits_;
+  FrameReader reader_;
+  std::string partial_;  // the start of a frame whose rest has not arrived
+  // Frames to send: queue_[head_..] with the first offset_ bytes of queue_[head_] sent.
+  std::vector<Payload> queue_;
+  std::size_t head_ = 0;
+  std::size_t offset_ = 0;
+  std::size_t queued_bytes_ = 0;
+  std::unique_ptr<asio::steady_timer> timer_;  // linger and close timeouts, when needed
+  State state_ = State::open;
+  bool dirty_ = false;  // in the loop's flush list
+  bool waiting_writable_ = false;
+  bool close_sent_ = false;
+  bool close_received_ = false;
+};
+
+}  // namespace wspush
