@@ -19,6 +19,9 @@ struct ServeFlags {
   ServeOptions server;
   std::vector<std::string> rooms;
   std::string interval = "1s";
+  std::string handshake_timeout = "5s";
+  std::string drain_timeout = "5s";
+  std::string close_timeout = "5s";
   std::string log_level = "info";
   std::size_t history = 0;
   std::string config_file;
@@ -46,6 +49,11 @@ std::string apply_config(ServeFlags& flags, ServeOptions& options) {
   if (c.api_key && !given("--api-key")) options.api_key = *c.api_key;
   if (c.log_level && !given("--log-level")) flags.log_level = *c.log_level;
   if (c.stdin_room && !given("--stdin")) options.stdin_room = *c.stdin_room;
+  if (c.handshake_timeout && !given("--handshake-timeout")) {
+    flags.handshake_timeout = *c.handshake_timeout;
+  }
+  if (c.drain_timeout && !given("--drain-timeout")) flags.drain_timeout = *c.drain_timeout;
+  if (c.close_timeout && !given("--close-timeout")) flags.close_timeout = *c.close_timeout;
   options.rooms = c.rooms;
   return {};
 }
@@ -83,11 +91,26 @@ int run_serve(ServeFlags& flags) {
               rooms.end());
   rooms.insert(rooms.end(), from_flags.begin(), from_flags.end());
   // Checked here, not by a flag validator: the value may come from the config file.
-  if (auto const error = check_duration(flags.interval, std::chrono::milliseconds(1));
-      !error.empty()) {
-    return usage_error("--interval: " + error);
+  struct DurationSetting {
+    const char* flag;
+    std::string const& text;
+    Duration minimum;
+    Duration& into;
+  };
+  for (DurationSetting const& d :
+       {DurationSetting{"--interval", flags.interval, std::chrono::milliseconds(1),
+                        options.interval},
+        DurationSetting{"--handshake-timeout", flags.handshake_timeout,
+                        std::chrono::milliseconds(1), options.handshake_timeout},
+        DurationSetting{"--drain-timeout", flags.drain_timeout, Duration::zero(),
+                        options.drain_timeout},
+        DurationSetting{"--close-timeout", flags.close_timeout, std::chrono::milliseconds(1),
+                        options.close_timeout}}) {
+    if (auto const error = check_duration(d.text, d.minimum); !error.empty()) {
+      return usage_error(std::string(d.flag) + ": " + error);
+    }
+    d.into = *duration_of(d.text);
   }
-  options.interval = *duration_of(flags.interval);
 
   try {
     PushServer server(options);  // std::invalid_argument reaches main: a usage error
@@ -120,6 +143,17 @@ Command serve_command() {
                            "(default feed); PATH/* declares a family. Default: /nowtime:ticker")
                 ->type_name("PATH[:KIND]");
             app.add_option("--interval", flags->interval, "Ticker interval (200ms, 1s, 1.5s, 2m)")
+                ->capture_default_str();
+            app.add_option("--handshake-timeout", flags->handshake_timeout,
+                           "A connection must finish its HTTP request or WebSocket upgrade "
+                           "within this")
+                ->capture_default_str();
+            app.add_option("--drain-timeout", flags->drain_timeout,
+                           "On SIGINT/SIGTERM, how long clients have to close before the "
+                           "server exits anyway")
+                ->capture_default_str();
+            app.add_option("--close-timeout", flags->close_timeout,
+                           "How long the server waits for a client's close frame after its own")
                 ->capture_default_str();
             app.add_option("--history", flags->history,
                            "Messages each room keeps for ?since= (default: 100 in feed and "

@@ -23,6 +23,9 @@ complete -c wspush -n "__fish_seen_subcommand_from serve" -l host -r -d 'Address
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l port -r -d 'TCP port; 0 picks a free one'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l room -r -d 'Room PATH[:KIND], repeatable'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l interval -r -a '200ms 1s 1.5s 2m' -d 'Ticker interval'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l handshake-timeout -r -a '1s 5s 10s' -d 'Time to finish the HTTP request or upgrade'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l drain-timeout -r -a '1s 5s 30s' -d 'Time clients have to close on SIGTERM'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l close-timeout -r -a '1s 5s 10s' -d 'Wait for a client close frame'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l max-message-size -r -d 'Largest client message in bytes'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l log-level -r -a 'trace debug info warn error off' -d 'Log level on stderr'
 

@@ -112,14 +112,18 @@ ConfigParse parse_serve_config(std::string_view text) {
   ServeConfig c;
   std::string& error = result.error;
   error = f.unknown({"host", "port", "interval", "history", "max_message_size", "send_buffer",
-                     "api_key", "log_level", "stdin", "rooms"});
+                     "api_key", "log_level", "stdin", "handshake_timeout", "drain_timeout",
+                     "close_timeout", "rooms"});
   if (!error.empty()) return result;
   if (!f.string("host", c.host, error) || !f.number("port", c.port, 65535, error) ||
       !f.string("interval", c.interval, error) || !f.number("history", c.history, 1000000, error) ||
       !f.number("max_message_size", c.max_message_size, 1u << 30, error) ||
       !f.number("send_buffer", c.send_buffer, 1u << 30, error) ||
       !f.string("api_key", c.api_key, error) || !f.string("log_level", c.log_level, error) ||
-      !f.string("stdin", c.stdin_room, error)) {
+      !f.string("stdin", c.stdin_room, error) ||
+      !f.string("handshake_timeout", c.handshake_timeout, error) ||
+      !f.string("drain_timeout", c.drain_timeout, error) ||
+      !f.string("close_timeout", c.close_timeout, error)) {
     return result;
   }
   if (auto const rooms = doc.FindMember("rooms"); rooms != doc.MemberEnd()) {

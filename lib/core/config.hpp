@@ -3,7 +3,8 @@
 //
 //   {"host": "0.0.0.0", "port": 5000, "interval": "1s", "history": 100,
 //    "max_message_size": 65536, "send_buffer": 1048576, "api_key": "…",
-//    "log_level": "info", "stdin": "/logs",
+//    "log_level": "info", "stdin": "/logs", "handshake_timeout": "5s",
+//    "drain_timeout": "5s", "close_timeout": "5s",
 //    "rooms": [{"path": "/news", "kind": "feed", "history": 500,
 //               "slow_consumer": "disconnect"},
 //              {"path": "/chat/*", "kind": "relay"}]}
@@ -29,6 +30,9 @@ struct ServeConfig {
   std::optional<std::string> api_key;
   std::optional<std::string> log_level;
   std::optional<std::string> stdin_room;
+  std::optional<std::string> handshake_timeout;  // durations as on the command line: "5s"
+  std::optional<std::string> drain_timeout;
+  std::optional<std::string> close_timeout;
   std::vector<RoomSpec> rooms;
 };
 

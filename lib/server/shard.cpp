@@ -130,13 +130,45 @@ void Shard::join(SessionId id, RoomJoin& j) {
   s.room = &room;
   s.room_index = room.members.size();
   room.members.push_back(slot);
-  // The replay holds the messages just before last_seq, in order; it counts against
-  // the send queue like any broadcast.
+  // The replay holds the messages just before last_seq, in order. It fills the send
+  // queue up to --send-buffer like anything else; the rest follows as the client
+  // reads, so a client that reads gets all of it and one that does not pins no more.
   s.last_seq = j.last_seq - j.replay.size();
-  std::uint64_t seq = s.last_seq;
-  for (Payload const& framed : j.replay) {
-    if (!offer(slot, framed, ++seq)) break;
+  if (j.replay.empty()) return;
+  s.backlog = std::move(j.replay);
+  s.live_from = s.backlog.size();
+  pump(slot, /*may_write=*/true);
+}
+
+// Moves what fits of a replay's backlog into the session's queue (`may_write`: hand the
+// queue to the stream first if it is full), then asks to hear when the queue is empty.
+void Shard::pump(std::size_t slot, bool may_write) {
+  Slot& s = slots_[slot];
+  WsSession* session = s.session.get();
+  if (!session || !session->open()) return;
+  while (s.replaying()) {
+    Payload const& framed = s.backlog[s.backlog_next];
+    bool const fits =
+        may_write ? session->make_room_for(framed->size()) : session->has_room_for(framed->size());
+    if (!fits) {
+      if (session->open()) session->notify_when_drained();
+      return;
+    }
+    session->push(framed);
+    if (s.backlog_next >= s.live_from) s.live_bytes -= framed->size();
+    ++s.backlog_next;
+    ++s.last_seq;
+    counters_.deliveries.add();
+    counters_.bytes_queued.add(framed->size());
   }
+  s.backlog.clear();
+  s.backlog.shrink_to_fit();
+  s.backlog_next = s.live_bytes = s.live_from = 0;
+}
+
+void Shard::on_drained(std::uint64_t id) {
+  std::size_t const slot = id / count_;
+  if (slot < slots_.size() && slots_[slot].replaying()) pump(slot, /*may_write=*/false);
 }
 
 void Shard::leave(SessionId id) {
@@ -167,27 +199,18 @@ bool Shard::offer(std::size_t slot, Payload const& framed, std::uint64_t seq) {
   Slot& s = slots_[slot];
   WsSession* session = s.session.get();
   if (!session || !session->open() || !s.room) return false;
-  LocalRoom& room = *s.room;
-  if (!session->make_room_for(framed->size())) {
-    if (room.policy == SlowConsumerPolicy::disconnect) {
-      room.counters->loop(index_).disconnected.add();
-      counters_.slow_disconnected.add();
-      cut(slot, "slow consumer: last seq " + std::to_string(s.last_seq));
-      return false;
+  if (s.replaying()) {
+    // Behind the replay, within one more --send-buffer of live messages.
+    if (s.live_bytes + framed->size() > limits_.send_buffer) {
+      return apply_policy(slot, framed, seq);
     }
-    if (s.pending) {
-      room.counters->loop(index_).dropped.add();  // superseded by this newer one
-      counters_.slow_dropped.add();
-    } else {
-      pending_slots_.push_back(slot);
-      arm_pending();
-    }
-    s.pending = framed;
-    s.pending_seq = seq;
+    s.backlog.push_back(framed);
+    s.live_bytes += framed->size();
     return true;
   }
+  if (!session->make_room_for(framed->size())) return apply_policy(slot, framed, seq);
   if (s.pending) {
-    room.counters->loop(index_).dropped.add();  // this newer message supersedes it
+    s.room->counters->loop(index_).dropped.add();  // this newer message supersedes it
     counters_.slow_dropped.add();
     s.pending.reset();
   }
@@ -195,6 +218,29 @@ bool Shard::offer(std::size_t slot, Payload const& framed, std::uint64_t seq) {
   s.last_seq = seq;
   counters_.deliveries.add();
   counters_.bytes_queued.add(framed->size());
+  return true;
+}
+
+// A member that cannot take `framed`: cut (`disconnect`) or keep only the newest
+// (`latest`). Returns whether it is still receiving.
+bool Shard::apply_policy(std::size_t slot, Payload const& framed, std::uint64_t seq) {
+  Slot& s = slots_[slot];
+  LocalRoom& room = *s.room;
+  if (room.policy == SlowConsumerPolicy::disconnect) {
+    room.counters->loop(index_).disconnected.add();
+    counters_.slow_disconnected.add();
+    cut(slot, "slow consumer: last seq " + std::to_string(s.last_seq));
+    return false;
+  }
+  if (s.pending) {
+    room.counters->loop(index_).dropped.add();  // superseded by this newer one
+    counters_.slow_dropped.add();
+  } else {
+    pending_slots_.push_back(slot);
+    arm_pending();
+  }
+  s.pending = framed;
+  s.pending_seq = seq;
   return true;
 }
 
@@ -215,6 +261,8 @@ void Shard::cut(std::size_t slot, std::string const& reason) {
   Slot& s = slots_[slot];
   if (!s.session || !s.session->open()) return;
   s.pending.reset();
+  s.backlog.clear();
+  s.backlog_next = s.live_bytes = s.live_from = 0;
   spdlog::info("session {} from {}: {}", slot * count_ + index_, s.session->remote(), reason);
   s.session->close(kCloseSlowConsumer, reason);
 }
@@ -232,7 +280,7 @@ void Shard::arm_pending() {
       for (std::size_t const slot : pending_slots_) {
         Slot& s = slots_[slot];
         if (!s.session || !s.session->open() || !s.pending) continue;
-        if (!s.session->make_room_for(s.pending->size())) {
+        if (s.replaying() || !s.session->make_room_for(s.pending->size())) {
           still.push_back(slot);
           continue;
         }

@@ -102,6 +102,13 @@ class Shard final : public SessionEvents {
     std::uint64_t last_seq = 0;  // the last room seq queued to it
     Payload pending;             // `latest`: the newest message it could not take yet
     std::uint64_t pending_seq = 0;
+    // A ?since= replay still going out: backlog[next..] follows as the queue drains, and
+    // live messages wait behind it (live_bytes of them, at most --send-buffer).
+    std::vector<Payload> backlog;
+    std::size_t backlog_next = 0;
+    std::size_t live_bytes = 0;
+    std::size_t live_from = 0;  // index of the first live message in backlog
+    bool replaying() const { return backlog_next < backlog.size(); }
   };
 
   void drain();
@@ -115,6 +122,8 @@ class Shard final : public SessionEvents {
   void leave(SessionId id);
   void broadcast(delivery::Broadcast const& b);
   bool offer(std::size_t slot, Payload const& framed, std::uint64_t seq);
+  bool apply_policy(std::size_t slot, Payload const& framed, std::uint64_t seq);
+  void pump(std::size_t slot, bool may_write);
   void reply(SessionId id, Payload const& framed);
   void cut(std::size_t slot, std::string const& reason);
   void arm_pending();
@@ -124,6 +133,7 @@ class Shard final : public SessionEvents {
   void on_text(std::uint64_t id, std::string_view text) override;
   void on_binary(std::uint64_t id, std::string_view data) override;
   void on_closed(std::uint64_t id) override;
+  void on_drained(std::uint64_t id) override;
 
   std::size_t const index_;
   std::size_t const count_;

@@ -206,7 +206,11 @@ void WsSession::wait_writable(ByteStream::Want want) {
 // Everything queued is in the kernel: a session that has exchanged close frames ends.
 void WsSession::after_drained() {
   if (head_ < queue_.size()) return;
-  if (close_sent_ && close_received_) finish();
+  if (close_sent_ && close_received_) return finish();
+  if (notify_drained_ && state_ == State::open) {
+    notify_drained_ = false;
+    events_.on_drained(id_);
+  }
 }
 
 // Closing ---------------------------------------------------------------------

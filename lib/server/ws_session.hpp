@@ -35,6 +35,8 @@ class SessionEvents {
   virtual void on_binary(std::uint64_t id, std::string_view data) = 0;
   // The connection is gone (closed cleanly or not); called exactly once, last.
   virtual void on_closed(std::uint64_t id) = 0;
+  // Its send queue was emptied, after notify_when_drained() (once per request).
+  virtual void on_drained(std::uint64_t /*id*/) {}
 };
 
 // Per event loop: the shared read buffer (an idle session owns none) and the sessions
@@ -88,6 +90,8 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   }
   // The same, after handing what it can to the stream now if the queue is full.
   bool make_room_for(std::size_t bytes);
+  // Calls SessionEvents::on_drained once the send queue is next empty.
+  void notify_when_drained() { notify_drained_ = true; }
   bool open() const { return state_ == State::open; }
   std::string remote() const { return stream_->remote(); }
 
@@ -127,6 +131,7 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   bool waiting_writable_ = false;
   bool close_sent_ = false;
   bool close_received_ = false;
+  bool notify_drained_ = false;
 };
 
 }  // namespace wspush

@@ -1,0 +1,63 @@
+// The admission step: checks in order, the first refusal wins.
+#include "core/admission.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace wspush;
+
+namespace {
+
+HandshakeRequest request(std::string_view resource, std::string_view peer,
+                         std::string authorization = "") {
+  return HandshakeRequest{resource, peer, [authorization](std::string_view name) {
+                            return name == "Authorization" ? authorization : std::string();
+                          }};
+}
+
+std::unique_ptr<AdmissionCheck> refuse_with(int status, int* calls) {
+  return std::make_unique<FunctionCheck>([status, calls](HandshakeRequest const&) {
+    ++*calls;
+    return std::optional<Refusal>(Refusal{status, "{}"});
+  });
+}
+
+}  // namespace
+
+TEST(Admission, ChecksRunInOrderAndTheFirstRefusalWins) {
+  int first = 0, second = 0;
+  Admission admission;
+  EXPECT_FALSE(admission.check(request("/r", "127.0.0.1")));  // no checks: admitted
+  admission.add(refuse_with(403, &first));
+  admission.add(refuse_with(404, &second));
+  auto const refusal = admission.check(request("/r", "127.0.0.1"));
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->http_status, 403);
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 0);  // never asked
+}
+
+TEST(Admission, ApiAccessWithoutAKeyIsForLoopbackPeersOnly) {
+  ApiAccessCheck const check("");
+  EXPECT_FALSE(check.check(request("/api/publish?room=/x", "127.0.0.1")));
+  EXPECT_FALSE(check.check(request("/api/rooms", "::1")));
+  EXPECT_EQ(check.check(request("/api/publish?room=/x", "10.0.0.7"))->http_status, 403);
+  EXPECT_FALSE(check.check(request("/news", "10.0.0.7")));  // rooms are not the API
+}
+
+TEST(Admission, ApiAccessWithAKeyWantsTheBearerHeaderFromEveryone) {
+  ApiAccessCheck const check("s3cret");
+  EXPECT_EQ(check.check(request("/api/rooms", "127.0.0.1"))->http_status, 401);
+  EXPECT_EQ(check.check(request("/api/rooms", "127.0.0.1", "Bearer nope"))->http_status, 401);
+  EXPECT_FALSE(check.check(request("/api/rooms", "10.0.0.7", "Bearer s3cret")));
+}
+
+TEST(Admission, DrainingRefusesWith503) {
+  bool draining = false;
+  DrainingCheck const check([&draining] { return draining; });
+  EXPECT_FALSE(check.check(request("/r", "127.0.0.1")));
+  draining = true;
+  auto const refusal = check.check(request("/r", "127.0.0.1"));
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->http_status, 503);
+  EXPECT_NE(refusal->body.find("shutting down"), std::string::npos);
+}

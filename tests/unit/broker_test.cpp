@@ -1,0 +1,98 @@
+// The broker seam, through the Broker interface, on its in-memory implementation.
+#include "core/broker.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "common/frame.hpp"
+
+using namespace wspush;
+
+namespace {
+
+struct RecordingSink final : BrokerSink {
+  struct Got {
+    std::string room;
+    std::uint64_t seq;
+    std::string payload;
+    Payload framed;
+  };
+  void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) override {
+    got.push_back({room, seq, std::string(frame_payload(*framed)), framed});
+  }
+  std::vector<Got> got;
+};
+
+std::vector<PublishAck> publish_n(Broker& broker, std::string const& room, int n) {
+  std::vector<PublishAck> acks;
+  for (int i = 1; i <= n; ++i) {
+    broker.publish(room, "message", std::to_string(i),
+                   [&acks](PublishAck const& a) { acks.push_back(a); });
+  }
+  return acks;
+}
+
+}  // namespace
+
+TEST(Broker, NumbersFramesOnceAndHandsEachMessageToTheSinkInOrder) {
+  InMemoryBroker memory(42);
+  Broker& broker = memory;
+  RecordingSink sink;
+  broker.set_sink(sink);
+  broker.open_stream("/news", 10);
+  broker.open_stream("/other", 10);
+  auto const acks = publish_n(broker, "/news", 3);
+  broker.publish("/other", "e", R"({"x":1})", nullptr);
+  ASSERT_EQ(acks.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(acks[i].status, 200);
+    EXPECT_EQ(acks[i].seq, static_cast<std::uint64_t>(i + 1));
+  }
+  ASSERT_EQ(sink.got.size(), 4u);
+  EXPECT_EQ(sink.got[0].payload, R"({"status":200,"event":"message","data":1,"seq":1})");
+  EXPECT_EQ(sink.got[2].seq, 3u);
+  // Each room has its own seq.
+  EXPECT_EQ(sink.got[3].room, "/other");
+  EXPECT_EQ(sink.got[3].payload, R"({"status":200,"event":"e","data":{"x":1},"seq":1})");
+  // A text frame, ready to write.
+  EXPECT_EQ((*sink.got[0].framed)[0], '\x81');
+}
+
+TEST(Broker, HistoryAfterNIsTheSameFramedBuffersBounded) {
+  InMemoryBroker broker(1);
+  RecordingSink sink;
+  broker.set_sink(sink);
+  broker.open_stream("/news", 3);
+  publish_n(broker, "/news", 5);
+  History::Replay const r = broker.replay_after("/news", 3);
+  EXPECT_TRUE(r.complete);
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(r.messages[0], sink.got[3].framed);  // not a copy: the broadcast's own bytes
+  EXPECT_EQ(r.messages[1], sink.got[4].framed);
+  History::Replay const old = broker.replay_after("/news", 1);
+  EXPECT_FALSE(old.complete);  // seq 2 is no longer held
+  EXPECT_EQ(old.messages.size(), 3u);
+  StreamState const st = broker.state("/news");
+  EXPECT_EQ(st.last_seq, 5u);
+  EXPECT_EQ(st.first_seq, std::optional<std::uint64_t>(3));
+  EXPECT_EQ(st.size, 3u);
+  EXPECT_EQ(st.capacity, 3u);
+  EXPECT_EQ(st.epoch, 1u);
+}
+
+TEST(Broker, UnknownStreamsRefuseAndReopeningKeepsData) {
+  InMemoryBroker broker(1);
+  RecordingSink sink;
+  broker.set_sink(sink);
+  PublishAck ack;
+  broker.publish("/nope", "message", "1", [&ack](PublishAck const& a) { ack = a; });
+  EXPECT_EQ(ack.status, 404);
+  EXPECT_TRUE(sink.got.empty());
+  broker.open_stream("/news", 5);
+  publish_n(broker, "/news", 2);
+  broker.open_stream("/news", 5);  // idempotent
+  EXPECT_EQ(broker.state("/news").last_seq, 2u);
+  broker.drop_stream("/news");
+  EXPECT_EQ(broker.state("/news").last_seq, 0u);
+}
