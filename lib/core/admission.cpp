@@ -24,7 +24,7 @@ std::optional<Refusal> ApiAccessCheck::check(HandshakeRequest const& request) co
 
 std::optional<Refusal> DrainingCheck::check(HandshakeRequest const&) const {
   if (!draining_()) return std::nullopt;
-  return Refusal{503, encode_text_event(503, "error", "server is shutting down")};
+  return Refusal{503, encode_text_event(503, "error", "server is shutting down"), {}, "draining"};
 }
 
 }  // namespace wspush

@@ -75,12 +75,18 @@ void Hub::start() {
 std::optional<Refusal> Hub::admit(std::string_view resource) const {
   auto const path = room_path_of(resource);
   if (!rooms_.resolve(path)) {
-    return Refusal{404, encode_text_event(404, "error", "unknown room: " + std::string(path))};
+    return Refusal{404,
+                   encode_text_event(404, "error", "unknown room: " + std::string(path)),
+                   {},
+                   "unknown_room"};
   }
   if (auto const since = query_param(resource, "since"); since && !parse_seq(*since)) {
-    return Refusal{400, encode_text_event(400, "error",
-                                          "invalid since '" + std::string(*since) +
-                                              "': expected a seq, a whole number >= 0")};
+    return Refusal{400,
+                   encode_text_event(400, "error",
+                                     "invalid since '" + std::string(*since) +
+                                         "': expected a seq, a whole number >= 0"),
+                   {},
+                   "bad_since"};
   }
   return std::nullopt;
 }
@@ -160,16 +166,21 @@ void Hub::drop_if_unused(Room const& room) {
 std::optional<Refusal> Hub::admit_publisher(std::string_view resource) const {
   auto const target = publisher_target(resource);
   if (auto const* error = std::get_if<std::string>(&target)) {
-    return Refusal{400, encode_text_event(400, "error", *error)};
+    return Refusal{400, encode_text_event(400, "error", *error), {}, "publish_target"};
   }
   auto const& room = std::get<PublisherTarget>(target).room;
   auto const kind = rooms_.resolve(room);
-  if (!kind) return Refusal{404, encode_text_event(404, "error", "unknown room: " + room)};
+  if (!kind) {
+    return Refusal{
+        404, encode_text_event(404, "error", "unknown room: " + room), {}, "unknown_room"};
+  }
   if (*kind == RoomKind::ticker || *kind == RoomKind::echo) {
     return Refusal{403,
                    encode_text_event(403, "error",
                                      "room " + room + " is a " + std::string(to_string(*kind)) +
-                                         " room: publish into feed or relay rooms")};
+                                         " room: publish into feed or relay rooms"),
+                   {},
+                   "publish_forbidden"};
   }
   return std::nullopt;
 }

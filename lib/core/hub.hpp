@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "common/timefmt.hpp"
 #include "common/url.hpp"
@@ -30,6 +32,8 @@ struct HubOptions {
 struct Refusal {
   int http_status;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers = {};  // e.g. Retry-After
+  std::string_view reason = "refused";  // why, as a metric label (handshake refusals)
 };
 
 // The answer to a publish from outside the room (HTTP API, `wspush publish`, stdin).
@@ -111,6 +115,7 @@ class Hub final : private BrokerSink {
   std::vector<RoomInfo> rooms() const;
 
   std::size_t sessions() const { return sessions_.size(); }
+  std::size_t room_count() const { return rooms_.size(); }
 
  private:
   struct Session {

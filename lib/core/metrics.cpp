@@ -34,4 +34,16 @@ Metrics::Totals Metrics::sum() const {
   return t;
 }
 
+void Metrics::count_refusal(std::string_view reason) {
+  std::lock_guard<std::mutex> lock(refusals_mutex_);
+  auto it = refusals_.find(reason);
+  if (it == refusals_.end()) it = refusals_.emplace(std::string(reason), 0).first;
+  ++it->second;
+}
+
+std::map<std::string, std::uint64_t, std::less<>> Metrics::refusals() const {
+  std::lock_guard<std::mutex> lock(refusals_mutex_);
+  return refusals_;
+}
+
 }  // namespace wspush

@@ -8,7 +8,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace wspush {
@@ -67,8 +71,15 @@ class Metrics {
   };
   Totals sum() const;
 
+  // Connections refused before they became sessions, by reason ("version", "key",
+  // "unknown_room", "handshake_timeout", …). Rare events: a lock, not a per-loop block.
+  void count_refusal(std::string_view reason);
+  std::map<std::string, std::uint64_t, std::less<>> refusals() const;
+
  private:
   std::vector<std::unique_ptr<LoopCounters>> loops_;
+  mutable std::mutex refusals_mutex_;
+  std::map<std::string, std::uint64_t, std::less<>> refusals_;
 };
 
 }  // namespace wspush

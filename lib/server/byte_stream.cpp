@@ -77,6 +77,17 @@ void TcpStream::close() {
   socket_.close(ec);
 }
 
+int TcpStream::release() {
+  asio::error_code ec;
+  int const fd = socket_.release(ec);
+  return ec ? -1 : fd;
+}
+
+bool TcpStream::v6() const {
+  asio::error_code ec;
+  return socket_.local_endpoint(ec).protocol() == asio::ip::tcp::v6();
+}
+
 std::string TcpStream::remote() const {
   asio::error_code ec;
   auto const peer = socket_.remote_endpoint(ec);

@@ -49,6 +49,9 @@ class TcpStream final : public ByteStream {
   void wait(Want want, std::function<void(Ready)> then) override;
   void close() override;
   std::string remote() const override;
+  // Gives up the socket: its descriptor, now the caller's (to move it to another loop).
+  int release();
+  bool v6() const;
 
  private:
   asio::ip::tcp::socket socket_;

@@ -1,6 +1,7 @@
 #include "server/http_routes.hpp"
 
 #include "common/codec.hpp"
+#include "core/prometheus.hpp"
 
 namespace wspush {
 namespace {
@@ -9,14 +10,23 @@ constexpr std::string_view kRoomsPath = "/api/rooms";
 }  // namespace
 
 HttpAnswer answer_of(Refusal const& refusal) {
-  HttpAnswer a{refusal.http_status, refusal.body, {}};
-  if (refusal.http_status == 401) a.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return a;
+  return HttpAnswer{refusal.http_status, refusal.body, refusal.headers};
 }
 
 void HttpRoutes::answer(HttpRequestView const& req, std::function<void(HttpAnswer)> done) {
   std::string const path(room_path_of(req.request.resource));
   if (path == "/healthz") return done(HttpAnswer{200, R"({"status":"ok"})", {}});
+  if (path == "/metrics") {
+    // Scraped as the API is used: loopback peers, or with the API key.
+    HandshakeRequest as_api = req.request;
+    as_api.resource = "/api/metrics";
+    if (auto refusal = api_admission_.check(as_api)) return done(answer_of(*refusal));
+    auto const [open, rooms] = hub_.run([](Hub& hub) {
+      return std::pair<std::uint64_t, std::uint64_t>(hub.sessions(), hub.room_count());
+    });
+    return done(
+        HttpAnswer{200, prometheus_text(metrics_, open, rooms), {}, kPrometheusContentType});
+  }
   if (path == kPublishPath || path == kRoomsPath) {
     std::string const allowed = path == kPublishPath ? "POST" : "GET";
     if (req.method != allowed) {

@@ -12,14 +12,16 @@
 #include <vector>
 
 #include "core/admission.hpp"
+#include "core/metrics.hpp"
 #include "server/shared_hub.hpp"
 
 namespace wspush {
 
 struct HttpAnswer {
   int status = 200;
-  std::string body;                                          // JSON
+  std::string body;  // JSON unless content_type says otherwise
   std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type
+  std::string content_type = "application/json";
 };
 
 struct HttpRequestView {
@@ -30,17 +32,18 @@ struct HttpRequestView {
 
 class HttpRoutes {
  public:
-  HttpRoutes(SharedHub& hub, Admission const& api_admission)
-      : hub_(hub), api_admission_(api_admission) {}
+  HttpRoutes(SharedHub& hub, Admission const& api_admission, Metrics const& metrics)
+      : hub_(hub), api_admission_(api_admission), metrics_(metrics) {}
   // Answers `request` through `done` (at once today; a broker may answer later).
   void answer(HttpRequestView const& request, std::function<void(HttpAnswer)> done);
 
  private:
   SharedHub& hub_;
-  Admission const& api_admission_;  // who may use the API
+  Admission const& api_admission_;  // who may use the API (and scrape /metrics)
+  Metrics const& metrics_;
 };
 
-// A refusal as an HTTP answer (401 also says how to authenticate).
+// A refusal as an HTTP answer.
 HttpAnswer answer_of(Refusal const& refusal);
 
 }  // namespace wspush

@@ -1,8 +1,8 @@
-// The listener: accepts connections on every address the host resolves to, reads and
-// answers their HTTP requests, runs the admission step on WebSocket handshakes, and
-// hands each upgraded socket over (ListenerEvents::on_upgrade). websocketpp does this
-// part (its HTTP parser and handshake processor), behind this pimpl; once a handshake
-// completes the socket leaves it. Later: connection limits and TLS.
+// The listener: accepts connections on every address the host resolves to and runs
+// one HttpConnection per connection until it is a WebSocket (handed over, with the
+// 101 and every byte read past the handshake, to ListenerEvents::on_upgrade) or its
+// HTTP requests are answered. When the process runs out of descriptors, accepting
+// backs off instead of spinning. Later: connection limits and TLS.
 //
 // Threading: the io_context's thread (the first loop) only.
 #pragma once
@@ -22,15 +22,17 @@ namespace wspush {
 class ListenerEvents {
  public:
   virtual ~ListenerEvents() = default;
-  // The admission step of a WebSocket handshake: nullopt accepts it.
+  // The admission step of a WebSocket handshake that passed the RFC's checks: nullopt
+  // accepts it.
   virtual std::optional<Refusal> admit(HandshakeRequest const& request) = 0;
   // A plain HTTP request (no upgrade).
   virtual void on_http(HttpRequestView const& request, std::function<void(HttpAnswer)> done) = 0;
-  // An accepted handshake: the socket `fd` (now the callee's) for `resource`. Returns
-  // the new session's id.
-  virtual std::uint64_t on_upgrade(int fd, bool v6, std::string const& resource) = 0;
-  // A frame that arrived with the handshake, read before the socket was handed over.
-  virtual void on_early_frame(std::uint64_t session, bool binary, std::string const& payload) = 0;
+  // An accepted handshake: the socket `fd` (now the callee's) for `resource`, the 101
+  // response still to send, and the bytes the client sent after its request.
+  virtual void on_upgrade(int fd, bool v6, std::string const& resource, std::string response,
+                          std::string early) = 0;
+  // A connection was refused before it became a session (metrics).
+  virtual void on_refused(Refusal const& refusal) = 0;
 };
 
 struct ListenerOptions {
@@ -49,7 +51,7 @@ class Listener {
   // Throws std::runtime_error naming the address and the reason when none binds.
   std::uint16_t bind(std::string const& host, std::uint16_t port);
   void start();
-  // Stops accepting; handshakes in flight finish or time out.
+  // Stops accepting and closes every connection not yet handed over.
   void stop();
 
  private:

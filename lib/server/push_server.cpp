@@ -52,7 +52,7 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
         tickers_(io(), shared_),
         hub_(registry_, broker_, fanout_, tickers_, clock_, HubOptions{options.interval}),
         shared_(hub_),
-        routes_(shared_, api_admission_),
+        routes_(shared_, api_admission_, metrics_),
         listener_(io(), ListenerOptions{options.max_message_size, options.handshake_timeout},
                   *this),
         signals_(io(), SIGINT, SIGTERM),
@@ -118,30 +118,22 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
 
   // The next shard in turn takes the session. Its Adopt is queued before the join, so
   // the session exists on its shard before anything the join queues for it.
-  std::uint64_t on_upgrade(int fd, bool v6, std::string const& resource) override {
+  void on_upgrade(int fd, bool v6, std::string const& resource, std::string response,
+                  std::string early) override {
     Shard& shard = *shards_[next_shard_++ % shards_.size()];
-    return shared_.run([&](Hub& hub) {
+    shared_.run([&](Hub& hub) {
       SessionId const id = shard.allocate_id();
       ++sessions_open_;
-      shard.enqueue(delivery::Adopt{id, fd, v6, {}});
+      shard.enqueue(delivery::Adopt{id, fd, v6, std::move(response), std::move(early)});
       if (room_path_of(resource) == kPublishPath) {
         hub.join_publisher(id, resource);
       } else {
         hub.join(id, resource);
       }
-      return id;
     });
   }
 
-  void on_early_frame(std::uint64_t session, bool binary, std::string const& payload) override {
-    shared_.run([&](Hub& hub) {
-      if (binary) {
-        hub.on_binary(session, payload);
-      } else {
-        hub.on_text(session, payload);
-      }
-    });
-  }
+  void on_refused(Refusal const& refusal) override { metrics_.count_refusal(refusal.reason); }
 
   // ShardOwner: on any shard's thread.
   void on_session_closed() override {

@@ -117,7 +117,7 @@ void Shard::adopt(delivery::Adopt& a) {
     asio::post(io_, [session = slots_[slot].session] { session->abort(); });
     return;
   }
-  slots_[slot].session->start(a.early);
+  slots_[slot].session->start(a.early, std::make_shared<std::string const>(std::move(a.response)));
 }
 
 void Shard::join(SessionId id, RoomJoin& j) {
@@ -135,8 +135,9 @@ void Shard::join(SessionId id, RoomJoin& j) {
   // reads, so a client that reads gets all of it and one that does not pins no more.
   s.last_seq = j.last_seq - j.replay.size();
   if (j.replay.empty()) return;
-  s.backlog = std::move(j.replay);
-  s.live_from = s.backlog.size();
+  Lag& lag = s.lagging();
+  lag.backlog = std::move(j.replay);
+  lag.live_from = lag.backlog.size();
   pump(slot, /*may_write=*/true);
 }
 
@@ -147,7 +148,8 @@ void Shard::pump(std::size_t slot, bool may_write) {
   WsSession* session = s.session.get();
   if (!session || !session->open()) return;
   while (s.replaying()) {
-    Payload const& framed = s.backlog[s.backlog_next];
+    Lag& lag = *s.lag;
+    Payload const& framed = lag.backlog[lag.backlog_next];
     bool const fits =
         may_write ? session->make_room_for(framed->size()) : session->has_room_for(framed->size());
     if (!fits) {
@@ -155,15 +157,17 @@ void Shard::pump(std::size_t slot, bool may_write) {
       return;
     }
     session->push(framed);
-    if (s.backlog_next >= s.live_from) s.live_bytes -= framed->size();
-    ++s.backlog_next;
+    if (lag.backlog_next >= lag.live_from) lag.live_bytes -= framed->size();
+    ++lag.backlog_next;
     ++s.last_seq;
     counters_.deliveries.add();
     counters_.bytes_queued.add(framed->size());
   }
-  s.backlog.clear();
-  s.backlog.shrink_to_fit();
-  s.backlog_next = s.live_bytes = s.live_from = 0;
+  if (s.lag) {
+    s.lag->backlog = {};
+    s.lag->backlog_next = s.lag->live_bytes = s.lag->live_from = 0;
+  }
+  s.caught_up();
 }
 
 void Shard::on_drained(std::uint64_t id) {
@@ -181,7 +185,7 @@ void Shard::leave(SessionId id) {
   slots_[last].room_index = s.room_index;
   room->members.pop_back();
   s.room = nullptr;
-  s.pending.reset();
+  s.lag.reset();
   if (room->members.empty()) rooms_.erase(room->id);
 }
 
@@ -201,18 +205,20 @@ bool Shard::offer(std::size_t slot, Payload const& framed, std::uint64_t seq) {
   if (!session || !session->open() || !s.room) return false;
   if (s.replaying()) {
     // Behind the replay, within one more --send-buffer of live messages.
-    if (s.live_bytes + framed->size() > limits_.send_buffer) {
+    Lag& lag = *s.lag;
+    if (lag.live_bytes + framed->size() > limits_.send_buffer) {
       return apply_policy(slot, framed, seq);
     }
-    s.backlog.push_back(framed);
-    s.live_bytes += framed->size();
+    lag.backlog.push_back(framed);
+    lag.live_bytes += framed->size();
     return true;
   }
   if (!session->make_room_for(framed->size())) return apply_policy(slot, framed, seq);
-  if (s.pending) {
+  if (s.pending()) {
     s.room->counters->loop(index_).dropped.add();  // this newer message supersedes it
     counters_.slow_dropped.add();
-    s.pending.reset();
+    s.lag->pending.reset();
+    s.caught_up();
   }
   session->push(framed);
   s.last_seq = seq;
@@ -232,15 +238,16 @@ bool Shard::apply_policy(std::size_t slot, Payload const& framed, std::uint64_t 
     cut(slot, "slow consumer: last seq " + std::to_string(s.last_seq));
     return false;
   }
-  if (s.pending) {
+  if (s.pending()) {
     room.counters->loop(index_).dropped.add();  // superseded by this newer one
     counters_.slow_dropped.add();
   } else {
     pending_slots_.push_back(slot);
     arm_pending();
   }
-  s.pending = framed;
-  s.pending_seq = seq;
+  Lag& lag = s.lagging();
+  lag.pending = framed;
+  lag.pending_seq = seq;
   return true;
 }
 
@@ -260,9 +267,7 @@ void Shard::reply(SessionId id, Payload const& framed) {
 void Shard::cut(std::size_t slot, std::string const& reason) {
   Slot& s = slots_[slot];
   if (!s.session || !s.session->open()) return;
-  s.pending.reset();
-  s.backlog.clear();
-  s.backlog_next = s.live_bytes = s.live_from = 0;
+  s.lag.reset();
   spdlog::info("session {} from {}: {}", slot * count_ + index_, s.session->remote(), reason);
   s.session->close(kCloseSlowConsumer, reason);
 }
@@ -279,14 +284,15 @@ void Shard::arm_pending() {
       std::vector<std::size_t> still;
       for (std::size_t const slot : pending_slots_) {
         Slot& s = slots_[slot];
-        if (!s.session || !s.session->open() || !s.pending) continue;
-        if (s.replaying() || !s.session->make_room_for(s.pending->size())) {
+        if (!s.session || !s.session->open() || !s.pending()) continue;
+        if (s.replaying() || !s.session->make_room_for(s.lag->pending->size())) {
           still.push_back(slot);
           continue;
         }
-        s.session->push(s.pending);
-        s.last_seq = s.pending_seq;
-        s.pending.reset();
+        s.session->push(s.lag->pending);
+        s.last_seq = s.lag->pending_seq;
+        s.lag->pending.reset();
+        s.caught_up();
         counters_.deliveries.add();
       }
       pending_slots_ = std::move(still);

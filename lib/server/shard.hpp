@@ -32,7 +32,8 @@ struct Adopt {  // a socket that finished its handshake becomes a session here
   SessionId id;
   int fd;
   bool v6;
-  std::string early;  // bytes that came after the handshake
+  std::string response;  // the 101, sent before anything else
+  std::string early;     // bytes the client sent right behind its handshake
 };
 struct Send {
   SessionId id;
@@ -95,20 +96,34 @@ class Shard final : public SessionEvents {
     std::shared_ptr<RoomCounters> counters;
     std::vector<std::size_t> members;  // slots
   };
-  struct Slot {
-    std::shared_ptr<WsSession> session;
-    LocalRoom* room = nullptr;   // the room whose traffic it receives, if any
-    std::size_t room_index = 0;  // its place in room->members
-    std::uint64_t last_seq = 0;  // the last room seq queued to it
-    Payload pending;             // `latest`: the newest message it could not take yet
+  // What a member that fell behind needs; allocated only while it is behind, so an
+  // idle member costs none of it.
+  struct Lag {
+    Payload pending;  // `latest`: the newest message it could not take yet
     std::uint64_t pending_seq = 0;
-    // A ?since= replay still going out: backlog[next..] follows as the queue drains, and
-    // live messages wait behind it (live_bytes of them, at most --send-buffer).
+    // A ?since= replay still going out: backlog[next..] follows as the queue drains,
+    // and live messages wait behind it (live_bytes of them, at most --send-buffer).
     std::vector<Payload> backlog;
     std::size_t backlog_next = 0;
     std::size_t live_bytes = 0;
     std::size_t live_from = 0;  // index of the first live message in backlog
     bool replaying() const { return backlog_next < backlog.size(); }
+  };
+  struct Slot {
+    std::shared_ptr<WsSession> session;
+    LocalRoom* room = nullptr;   // the room whose traffic it receives, if any
+    std::size_t room_index = 0;  // its place in room->members
+    std::uint64_t last_seq = 0;  // the last room seq queued to it
+    std::unique_ptr<Lag> lag;
+    bool replaying() const { return lag && lag->replaying(); }
+    bool pending() const { return lag && lag->pending; }
+    Lag& lagging() {
+      if (!lag) lag = std::make_unique<Lag>();
+      return *lag;
+    }
+    void caught_up() {  // drops the Lag once nothing in it is left
+      if (lag && !lag->pending && !lag->replaying()) lag.reset();
+    }
   };
 
   void drain();

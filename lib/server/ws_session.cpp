@@ -35,7 +35,8 @@ WsSession::WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std:
       limits_(limits),
       reader_(limits.max_message_size) {}
 
-void WsSession::start(std::string_view early) {
+void WsSession::start(std::string_view early, Payload greeting) {
+  if (greeting) enqueue(greeting);
   if (!early.empty()) handle(early);
   if (state_ != State::closed) wait_readable(ByteStream::Want::read);
 }

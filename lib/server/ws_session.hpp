@@ -72,8 +72,9 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std::uint64_t id,
             SessionEvents& events, SessionLimits const& limits);
 
-  // Starts reading; `early` holds bytes that arrived before the session existed.
-  void start(std::string_view early = {});
+  // Starts reading. `greeting` (the handshake's 101) goes out before anything else;
+  // `early` holds bytes the client sent right behind its handshake, read as frames.
+  void start(std::string_view early = {}, Payload greeting = nullptr);
 
   // Queues one framed message (common/frame.hpp); it goes out at the end of this loop
   // turn with whatever else is queued. Dropped once the session is closing.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/base64.hpp"
+
 using wspush::ClientMessage;
 using wspush::decode_client_message;
 
@@ -120,4 +122,16 @@ TEST(Codec, LineToJsonValidatesUtf8Strictly) {
                            std::string("\xf0\x9f\x98\x80"), std::string("\xef\xbf\xbf")}) {
     EXPECT_TRUE(wspush::line_to_json(good, false).json) << good;
   }
+}
+
+TEST(Base64, DecodesStrictlyOnly) {
+  EXPECT_EQ(wspush::base64_decode("aGk="), std::optional<std::string>("hi"));
+  EXPECT_EQ(wspush::base64_decode("aGVsbG8h"), std::optional<std::string>("hello!"));
+  EXPECT_EQ(wspush::base64_decode(""), std::optional<std::string>(""));
+  EXPECT_EQ(wspush::base64_decode("aGk"), std::nullopt);   // not padded
+  EXPECT_EQ(wspush::base64_decode("aGl="), std::nullopt);  // stray bits
+  EXPECT_EQ(wspush::base64_decode("a=Gk"), std::nullopt);  // padding inside
+  EXPECT_EQ(wspush::base64_decode("aG k"), std::nullopt);
+  EXPECT_EQ(wspush::base64_decode(wspush::base64_encode(std::string("\x00\xff\x10", 3))),
+            std::optional<std::string>(std::string("\x00\xff\x10", 3)));
 }

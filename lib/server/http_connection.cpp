@@ -1,0 +1,168 @@
+#include "server/http_connection.hpp"
+
+#include <asio/post.hpp>
+
+#include "common/codec.hpp"
+#include "core/handshake.hpp"
+#include "net/log.hpp"
+
+namespace wspush {
+
+HttpConnection::HttpConnection(asio::io_context& io, asio::ip::tcp::socket socket,
+                               ListenerEvents& events, ListenerOptions const& options,
+                               std::function<void(HttpConnection*)> on_done)
+    : io_(io),
+      stream_(std::move(socket)),
+      events_(events),
+      options_(options),
+      on_done_(std::move(on_done)),
+      reader_(HttpLimits{16 * 1024, options.max_message_size}),
+      deadline_(io) {}
+
+void HttpConnection::start() {
+  std::string const remote = stream_.remote();
+  peer_ = remote.substr(0, remote.rfind(':'));
+  if (!peer_.empty() && peer_.front() == '[') peer_ = peer_.substr(1, peer_.size() - 2);
+  arm_deadline();
+  read();
+}
+
+// Each request (the first, and each on a kept-alive connection) must arrive whole
+// within the handshake timeout: slow and silent clients do not hold a connection.
+void HttpConnection::arm_deadline() {
+  deadline_.expires_after(options_.handshake_timeout);
+  deadline_.async_wait([self = shared_from_this()](asio::error_code const& ec) {
+    if (ec || self->finished_) return;
+    spdlog::debug("handshake timeout from {}", self->peer_);
+    self->events_.on_refused(Refusal{408, "", {}, "handshake_timeout"});
+    self->abort();
+  });
+}
+
+void HttpConnection::abort() {
+  if (finished_) return;
+  stream_.close();
+  done();
+}
+
+void HttpConnection::done() {
+  if (finished_) return;
+  finished_ = true;
+  deadline_.cancel();
+  if (on_done_) std::exchange(on_done_, nullptr)(this);
+}
+
+void HttpConnection::read() {
+  if (finished_ || busy_) return;
+  stream_.wait(ByteStream::Want::read, [self = shared_from_this()](ByteStream::Ready ready) {
+    if (ready == ByteStream::Ready::ready) return self->on_readable();
+    if (ready == ByteStream::Ready::failed) self->abort();
+  });
+}
+
+void HttpConnection::on_readable() {
+  if (finished_) return;
+  char buffer[4096];
+  ByteStream::Io const io = stream_.read_some(buffer, sizeof buffer);
+  if (io.blocked) return read();
+  if (io.closed) return abort();
+  handle(std::string_view(buffer, io.bytes));
+  if (!finished_ && !busy_) read();
+}
+
+void HttpConnection::handle(std::string_view data) {
+  std::size_t const used = reader_.consume(data);
+  switch (reader_.state()) {
+    case HttpRequestReader::State::reading:
+      return;
+    case HttpRequestReader::State::failed: {
+      Refusal const r{reader_.error_status(),
+                      encode_text_event(reader_.error_status(), "error", reader_.error()),
+                      {},
+                      reader_.error_status() == 431   ? "headers_too_large"
+                      : reader_.error_status() == 413 ? "body_too_large"
+                                                      : "bad_request"};
+      return refuse(r);
+    }
+    case HttpRequestReader::State::complete:
+      return on_request(data.substr(used));
+  }
+}
+
+void HttpConnection::on_request(std::string_view rest) {
+  HttpRequest& request = reader_.request();
+  HandshakeRequest const view{request.target, peer_,
+                              [&request](std::string_view name) { return request.header(name); }};
+  if (asks_for_websocket(request)) {
+    HandshakeAnswer answer = check_websocket_handshake(request);
+    if (answer.refusal) return refuse(*answer.refusal);
+    if (auto refusal = events_.admit(view)) {
+      spdlog::info("refused {} from {}: HTTP {}", request.target, peer_, refusal->http_status);
+      return refuse(*refusal);
+    }
+    return upgrade(request, std::move(answer.response), rest);
+  }
+  if (request.header("host").empty() && request.http_minor >= 1) {
+    return refuse(Refusal{400, encode_text_event(400, "error", "missing Host header"), {}, "host"});
+  }
+  busy_ = true;
+  pending_.assign(rest);
+  bool const keep_alive = request.keep_alive;
+  events_.on_http(HttpRequestView{request.method, view, request.body},
+                  [self = shared_from_this(), keep_alive](HttpAnswer const& a) {
+                    self->answer(a.status, a.body, a.headers, keep_alive, a.content_type);
+                  });
+}
+
+void HttpConnection::upgrade(HttpRequest const& request, std::string response,
+                             std::string_view rest) {
+  bool const v6 = stream_.v6();
+  int const fd = stream_.release();
+  std::string const resource = request.target;
+  done();
+  if (fd < 0) return;
+  events_.on_upgrade(fd, v6, resource, std::move(response), std::string(rest));
+}
+
+void HttpConnection::refuse(Refusal const& refusal) {
+  events_.on_refused(refusal);
+  answer(refusal.http_status, refusal.body, refusal.headers, false);
+}
+
+void HttpConnection::answer(int status, std::string const& body,
+                            std::vector<std::pair<std::string, std::string>> const& headers,
+                            bool keep_alive, std::string_view content_type) {
+  if (finished_) return;
+  busy_ = true;
+  close_after_write_ = !keep_alive;
+  out_ = http_response(status, body, headers, keep_alive, content_type);
+  out_at_ = 0;
+  write();
+}
+
+void HttpConnection::write() {
+  while (out_at_ < out_.size()) {
+    std::string_view const rest = std::string_view(out_).substr(out_at_);
+    ByteStream::Io const io = stream_.write_some(&rest, 1);
+    if (io.blocked) {
+      stream_.wait(io.want, [self = shared_from_this()](ByteStream::Ready ready) {
+        if (ready == ByteStream::Ready::ready) return self->write();
+        self->abort();
+      });
+      return;
+    }
+    if (io.closed) return abort();
+    out_at_ += io.bytes;
+  }
+  if (close_after_write_) return abort();
+  // Keep-alive: the next request, from what was already read and then the socket.
+  busy_ = false;
+  reader_.reset();
+  arm_deadline();
+  std::string const next = std::move(pending_);
+  pending_.clear();
+  if (!next.empty()) handle(next);
+  if (!finished_ && !busy_) read();
+}
+
+}  // namespace wspush
