@@ -317,7 +317,9 @@ Command bench_command() {
         app.add_option("--subscribers", f->subscribers, "Subscribers")->capture_default_str();
         app.add_option("--publishers", f->publishers, "Publishers")->capture_default_str();
         app.add_option("--messages", f->messages, "Messages per publisher")->capture_default_str();
-        app.add_option("--size", f->size, "Bytes of data per message")->capture_default_str();
+        app.add_option("--size", f->size, "Bytes of data per message")
+            ->transform(size_check(1, std::uint64_t{1} << 30))
+            ->capture_default_str();
         app.add_option("--window", f->window, "Messages in flight per publisher")
             ->capture_default_str();
         app.add_option("--rate", f->rate,

@@ -414,6 +414,7 @@ Command client_command() {
                          "Do not verify the server's certificate (wss://)");
             app.add_option("--max-message-size", f->connect.max_message_size,
                            "Largest message accepted, in bytes (larger: close 1009, exit 6)")
+                ->transform(size_check(1, std::uint64_t{1} << 30))
                 ->capture_default_str();
             app.add_flag("--stats", f->stats, "Print a JSON summary on stderr at the end");
             app.add_flag("--reconnect", f->reconnect,

@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "common/duration.hpp"
+#include "common/size.hpp"
 
 namespace wspush::cmd {
 
@@ -20,6 +21,18 @@ inline int usage_error(std::string const& message) {
 inline CLI::Validator duration_check(Duration minimum = Duration(1)) {
   return CLI::Validator([minimum](std::string& text) { return check_duration(text, minimum); },
                         "DURATION");
+}
+
+// A byte-size flag (65536, 64KiB, 16MiB, 1MB…): checked and turned into a plain number
+// before CLI11 converts it; out of [minimum, maximum] is a usage error.
+inline CLI::Validator size_check(std::uint64_t minimum, std::uint64_t maximum) {
+  return CLI::Validator(
+      [minimum, maximum](std::string& text) {
+        std::string error = check_size(text, minimum, maximum);
+        if (error.empty()) text = std::to_string(*parse_size(text).value);
+        return error;
+      },
+      "SIZE");
 }
 
 // A checked duration flag's value; nullopt when the flag was not given.

@@ -235,6 +235,7 @@ Command publish_command() {
                 ->capture_default_str();
             app.add_option("--max-message-size", f->max_message_size,
                            "Largest event in bytes (the server's limit)")
+                ->transform(size_check(1, std::uint64_t{1} << 30))
                 ->capture_default_str();
             app.add_option("--timeout", f->timeout, "Give up after this long (exit 7)")
                 ->check(duration_check());

@@ -162,10 +162,12 @@ Command serve_command() {
             app.add_option("--max-message-size", flags->server.max_message_size,
                            "Largest client message or published body in bytes; larger: close "
                            "1009 or HTTP 413")
+                ->transform(size_check(1, std::uint64_t{1} << 30))
                 ->capture_default_str();
             app.add_option("--send-buffer", flags->server.send_buffer,
                            "Bytes queued per connection before its room's slow-consumer "
                            "policy applies (disconnect: close 4008; latest: keep the newest)")
+                ->transform(size_check(1, std::uint64_t{1} << 30))
                 ->capture_default_str();
             flags->server.threads = std::max(1u, std::thread::hardware_concurrency());
             app.add_option("--threads", flags->server.threads,

@@ -5,6 +5,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/utf8.hpp"
+
 namespace wspush {
 namespace {
 
@@ -128,42 +130,6 @@ ServerText inspect_server_text(std::string_view text) {
     }
   }
   return out;
-}
-
-// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. Written
-// here because RapidJSON's validating writer reads past the end of a truncated
-// sequence (found by ASan).
-bool valid_utf8(std::string_view text) {
-  auto const* p = reinterpret_cast<unsigned char const*>(text.data());
-  auto const* const end = p + text.size();
-  while (p < end) {
-    unsigned const c = *p;
-    std::size_t n = 0;
-    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the first continuation byte
-    if (c < 0x80) {
-      ++p;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (static_cast<std::size_t>(end - p) <= n) return false;
-    if (p[1] < lo || p[1] > hi) return false;
-    for (std::size_t k = 2; k <= n; ++k) {
-      if (p[k] < 0x80 || p[k] > 0xBF) return false;
-    }
-    p += n + 1;
-  }
-  return true;
 }
 
 LineData line_to_json(std::string_view line, bool require_json, std::size_t max_size) {

@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/utf8.hpp"
+
 namespace wspush {
 
 // data is a plain string, JSON-escaped by the encoder.
@@ -25,9 +27,6 @@ std::string encode_json_event(int status, std::string_view event, std::string_vi
 std::string encode_json_string(std::string_view text);
 
 // {"event":"listening","host":H,"port":P}: the server's readiness line.
-// Strict RFC 3629 UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
-bool valid_utf8(std::string_view text);
-
 std::string encode_listening(std::string_view host, unsigned port);
 
 // A flat JSON object of scalars, in the order given: summaries and status lines.

@@ -107,12 +107,27 @@ std::size_t FrameReader::consume(std::string_view data, FrameSink& sink) {
       continue;
     }
 
-    if (opcode != kContinuation) fragmented_ = opcode == kText ? InKind::text : InKind::binary;
+    if (opcode != kContinuation) {
+      fragmented_ = opcode == kText ? InKind::text : InKind::binary;
+      fragments_ = 0;
+      utf8_.reset();
+    }
+    if (++fragments_ > kMaxFragments) {
+      message_.clear();
+      return used +
+             fail(kClosePolicy, "message in over " + std::to_string(kMaxFragments) + " fragments");
+    }
+    std::size_t const start = message_.size();
     unmask_into(message_, body, static_cast<std::size_t>(length), key);
+    // Checked fragment by fragment: invalid text is refused in the frame that holds it.
+    if (*fragmented_ == InKind::text && !utf8_.feed(std::string_view(message_).substr(start))) {
+      message_.clear();
+      return used + fail(kCloseInvalidData, "text message is not UTF-8");
+    }
     if (!fin) continue;
     InKind const kind = *fragmented_;
     fragmented_.reset();
-    if (kind == InKind::text && !valid_utf8(message_)) {
+    if (kind == InKind::text && !utf8_.at_boundary()) {
       message_.clear();
       return used + fail(kCloseInvalidData, "text message is not UTF-8");
     }

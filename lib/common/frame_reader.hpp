@@ -10,12 +10,19 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.hpp"
+
 namespace wspush {
+
+// A message in more fragments than this is refused with 1008: 300 000 empty
+// continuation frames cost a reader CPU for nothing.
+inline constexpr std::size_t kMaxFragments = 1024;
 
 // Close codes of RFC 6455 §7.4.1 that the server sends itself.
 inline constexpr std::uint16_t kCloseGoingAway = 1001;
 inline constexpr std::uint16_t kCloseProtocolError = 1002;
 inline constexpr std::uint16_t kCloseInvalidData = 1007;
+inline constexpr std::uint16_t kClosePolicy = 1008;
 inline constexpr std::uint16_t kCloseTooBig = 1009;
 inline constexpr std::uint16_t kCloseNoStatus = 1005;  // only reported, never sent
 
@@ -62,6 +69,8 @@ class FrameReader {
   std::size_t max_message_size_;
   std::string message_;               // fragments of a text or binary message so far
   std::optional<InKind> fragmented_;  // the kind of the message in fragments, if any
+  std::size_t fragments_ = 0;         // frames of that message so far
+  Utf8Stream utf8_;                   // a text message's bytes so far, checked as they come
   std::optional<ReadError> error_;
 };
 

@@ -4,6 +4,8 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include "common/size.hpp"
+
 namespace wspush {
 namespace {
 
@@ -62,6 +64,26 @@ class Fields {
     return true;
   }
 
+  // A byte count: a whole number, or a string with a unit ("64KiB", "16MiB").
+  bool size(const char* name, std::optional<std::size_t>& out, std::uint64_t max,
+            std::string& error) const {
+    auto const it = object_.FindMember(name);
+    if (it == object_.MemberEnd()) return true;
+    if (it->value.IsString()) {
+      std::string const text(it->value.GetString(), it->value.GetStringLength());
+      if (std::string const e = check_size(text, 1, max); !e.empty()) {
+        error = where_ + name + ": " + e;
+        return false;
+      }
+      out = static_cast<std::size_t>(*parse_size(text).value);
+      return true;
+    }
+    std::optional<std::uint64_t> n;
+    if (!number(name, n, max, error)) return false;
+    out = static_cast<std::size_t>(*n);
+    return true;
+  }
+
  private:
   Value const& object_;
   std::string where_;
@@ -117,8 +139,8 @@ ConfigParse parse_serve_config(std::string_view text) {
   if (!error.empty()) return result;
   if (!f.string("host", c.host, error) || !f.number("port", c.port, 65535, error) ||
       !f.string("interval", c.interval, error) || !f.number("history", c.history, 1000000, error) ||
-      !f.number("max_message_size", c.max_message_size, 1u << 30, error) ||
-      !f.number("send_buffer", c.send_buffer, 1u << 30, error) ||
+      !f.size("max_message_size", c.max_message_size, 1u << 30, error) ||
+      !f.size("send_buffer", c.send_buffer, 1u << 30, error) ||
       !f.string("api_key", c.api_key, error) || !f.string("log_level", c.log_level, error) ||
       !f.string("stdin", c.stdin_room, error) ||
       !f.string("handshake_timeout", c.handshake_timeout, error) ||

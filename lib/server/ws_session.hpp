@@ -85,9 +85,10 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   void abort();
 
   // Whether `bytes` more fit in the send queue (--send-buffer: bytes queued here and
-  // not yet handed to the stream).
+  // not yet handed to the stream). An empty queue takes any one message, so a message
+  // larger than the buffer still reaches a member that keeps up.
   bool has_room_for(std::size_t bytes) const {
-    return queued_bytes_ + bytes <= limits_.send_buffer;
+    return queued_bytes_ == 0 || queued_bytes_ + bytes <= limits_.send_buffer;
   }
   // The same, after handing what it can to the stream now if the queue is full.
   bool make_room_for(std::size_t bytes);

@@ -31,6 +31,9 @@ def test_help_exits_0(args):
     (["serve", "--room", "/x:party"], "unknown kind"),
     (["serve", "--room", "/x", "--room", "/x:relay"], "declared twice"),
     (["serve", "--log-level", "loud"], "loud"),
+    (["serve", "--max-message-size", "16Mb"], "unknown unit"),
+    (["serve", "--send-buffer", "2GiB"], "out of range"),
+    (["client", "--max-message-size", "lots"], "invalid size"),
     (["serve", "--port", "99999"], "port"),
     (["bogus"], "bogus"),
     (["help", "bogus"], "unknown subcommand"),
@@ -123,3 +126,23 @@ def test_bench_usage_errors():
     assert run("bench", "ws://x/r", "--subscribers", "0").returncode == 2
     assert run("bench", "ws://x/r", "--rate", "-1").returncode == 2
     assert run("bench", "ws://x/r", "--server-pid", "999999999").returncode == 2
+
+
+def test_sizes_take_units_on_every_byte_flag_and_in_the_config(tmp_path):
+    with Server("--room", "/e:echo", "--max-message-size", "16MiB", "--send-buffer", "64KiB") as s:
+        big = "x" * 100000  # over the 64 KiB default: accepted only if 16MiB was read
+        r = subprocess.run([wspush_binary(), "client", s.url("/e"), "--max-message-size", "2MiB",
+                            "--send", json.dumps(big), "--count", "1"], capture_output=True,
+                           text=True, timeout=DEADLINE, stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == big
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"max_message_size": "1KiB", "rooms": [{"path": "/e", "kind": "echo"}]}))
+    with Server("--config", str(config)) as s:
+        ws = connect(s.url("/e"))
+        ws.send("x" * 1025)
+        from wspush_harness import recv_close
+        assert recv_close(ws)[0] == 1009
+    config.write_text(json.dumps({"send_buffer": "lots"}))
+    r = run("serve", "--port", "0", "--config", str(config))
+    assert r.returncode == 2 and "send_buffer" in r.stderr and "invalid size" in r.stderr

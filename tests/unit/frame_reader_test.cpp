@@ -175,4 +175,51 @@ TEST(FrameReader, AcceptsAMessageOfExactlyTheLimit) {
 }
 
 }  // namespace
+TEST(FrameReader, InvalidUtf8IsRefusedInTheFragmentThatHoldsIt) {
+  FrameReader reader(1 << 20);
+  Recorder sink;
+  // The first fragment is bad; no further fragment has to arrive for the 1007.
+  std::string const bad = client_frame(0x1, "ok \xc0\xaf", /*fin=*/false);
+  reader.consume(bad, sink);
+  ASSERT_TRUE(reader.error());
+  EXPECT_EQ(reader.error()->close_code, kCloseInvalidData);
+  EXPECT_TRUE(sink.got.empty());
+}
+
+TEST(FrameReader, ACharacterSplitAcrossFragmentsIsFineAndAnOpenOneAtTheEndIsNot) {
+  {
+    FrameReader reader(1024);
+    Recorder sink;
+    std::string const bytes = client_frame(0x1, "caf\xc3", false) + client_frame(0x0, "\xa9", true);
+    EXPECT_EQ(reader.consume(bytes, sink), bytes.size());
+    ASSERT_EQ(sink.got.size(), 1u);
+    EXPECT_EQ(sink.got[0].payload, "caf\xc3\xa9");
+  }
+  FrameReader reader(1024);
+  Recorder sink;
+  reader.consume(client_frame(0x1, "caf", false) + client_frame(0x0, "\xc3", true), sink);
+  ASSERT_TRUE(reader.error());
+  EXPECT_EQ(reader.error()->close_code, kCloseInvalidData);
+}
+
+TEST(FrameReader, AMessageInTooManyFragmentsIsRefusedWith1008) {
+  std::string within = client_frame(0x1, "", false);
+  for (std::size_t i = 2; i < kMaxFragments; ++i) within += client_frame(0x0, "", false);
+  within += client_frame(0x0, "x", true);  // fragment kMaxFragments: still fine
+  FrameReader ok(1024);
+  Recorder got;
+  EXPECT_EQ(ok.consume(within, got), within.size());
+  EXPECT_FALSE(ok.error());
+  ASSERT_EQ(got.got.size(), 1u);
+
+  std::string over = client_frame(0x1, "", false);
+  for (std::size_t i = 0; i < kMaxFragments; ++i) over += client_frame(0x0, "", false);
+  FrameReader reader(1024);
+  Recorder sink;
+  reader.consume(over, sink);
+  ASSERT_TRUE(reader.error());
+  EXPECT_EQ(reader.error()->close_code, kClosePolicy);
+  EXPECT_TRUE(sink.got.empty());
+}
+
 }  // namespace wspush

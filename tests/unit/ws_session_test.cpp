@@ -190,3 +190,12 @@ TEST_F(WsSessionTest, ThePeerGoingAwayEndsTheSession) {
   run();
   EXPECT_EQ(events.closed, 1);
 }
+
+TEST_F(WsSessionTest, AnEmptyQueueTakesOneMessageLargerThanTheBuffer) {
+  EXPECT_TRUE(session->has_room_for(10000));  // the buffer is 4096
+  session->push(framed_message(Opcode::text, std::string(10000, 'x')));
+  EXPECT_FALSE(session->has_room_for(1));  // but nothing more while it waits
+  run();
+  EXPECT_EQ(stream->output.size(), 10004u);
+  EXPECT_TRUE(session->has_room_for(4096));
+}
