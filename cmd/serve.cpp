@@ -22,6 +22,9 @@ struct ServeFlags {
   std::string handshake_timeout = "5s";
   std::string drain_timeout = "5s";
   std::string close_timeout = "5s";
+  std::string ping_interval = "25s";
+  std::string pong_timeout = "10s";
+  std::string idle_timeout = "0s";
   std::string log_level = "info";
   std::size_t history = 0;
   std::string config_file;
@@ -54,6 +57,24 @@ std::string apply_config(ServeFlags& flags, ServeOptions& options) {
   }
   if (c.drain_timeout && !given("--drain-timeout")) flags.drain_timeout = *c.drain_timeout;
   if (c.close_timeout && !given("--close-timeout")) flags.close_timeout = *c.close_timeout;
+  if (c.max_connections && !given("--max-connections")) {
+    options.max_connections = *c.max_connections;
+  }
+  if (c.max_connections_per_ip && !given("--max-connections-per-ip")) {
+    options.max_connections_per_ip = *c.max_connections_per_ip;
+  }
+  if (c.handshake_rate && !given("--handshake-rate")) {
+    options.handshake_rate = static_cast<double>(*c.handshake_rate);
+  }
+  if (c.max_path_length && !given("--max-path-length")) {
+    options.max_path_length = *c.max_path_length;
+  }
+  if (c.max_rooms_per_family && !given("--max-rooms-per-family")) {
+    options.max_rooms_per_family = *c.max_rooms_per_family;
+  }
+  if (c.ping_interval && !given("--ping-interval")) flags.ping_interval = *c.ping_interval;
+  if (c.pong_timeout && !given("--pong-timeout")) flags.pong_timeout = *c.pong_timeout;
+  if (c.idle_timeout && !given("--idle-timeout")) flags.idle_timeout = *c.idle_timeout;
   options.rooms = c.rooms;
   return {};
 }
@@ -105,7 +126,13 @@ int run_serve(ServeFlags& flags) {
         DurationSetting{"--drain-timeout", flags.drain_timeout, Duration::zero(),
                         options.drain_timeout},
         DurationSetting{"--close-timeout", flags.close_timeout, std::chrono::milliseconds(1),
-                        options.close_timeout}}) {
+                        options.close_timeout},
+        DurationSetting{"--ping-interval", flags.ping_interval, Duration::zero(),
+                        options.ping_interval},
+        DurationSetting{"--pong-timeout", flags.pong_timeout, std::chrono::milliseconds(1),
+                        options.pong_timeout},
+        DurationSetting{"--idle-timeout", flags.idle_timeout, Duration::zero(),
+                        options.idle_timeout}}) {
     if (auto const error = check_duration(d.text, d.minimum); !error.empty()) {
       return usage_error(std::string(d.flag) + ": " + error);
     }
@@ -154,6 +181,34 @@ Command serve_command() {
                 ->capture_default_str();
             app.add_option("--close-timeout", flags->close_timeout,
                            "How long the server waits for a client's close frame after its own")
+                ->capture_default_str();
+            app.add_option("--ping-interval", flags->ping_interval,
+                           "Ping a connection that has been quiet this long (0s: never)")
+                ->capture_default_str();
+            app.add_option("--pong-timeout", flags->pong_timeout,
+                           "Close with 4009 a connection that does not answer a ping in this")
+                ->capture_default_str();
+            app.add_option("--idle-timeout", flags->idle_timeout,
+                           "Close with 4010 a connection that sends no message in this (0s: "
+                           "never)")
+                ->capture_default_str();
+            app.add_option("--max-connections", flags->server.max_connections,
+                           "WebSocket connections in all; beyond: 503 + Retry-After (0: no limit)")
+                ->capture_default_str();
+            app.add_option("--max-connections-per-ip", flags->server.max_connections_per_ip,
+                           "Connections from one address; beyond: 503 + Retry-After (0: no limit)")
+                ->capture_default_str();
+            app.add_option("--handshake-rate", flags->server.handshake_rate,
+                           "WebSocket handshakes a second, in bursts of up to twice that; "
+                           "beyond: 503 + Retry-After (0: no limit)")
+                ->check(CLI::NonNegativeNumber)
+                ->capture_default_str();
+            app.add_option("--max-path-length", flags->server.max_path_length,
+                           "Longest room path in bytes; longer: 414")
+                ->check(CLI::Range(1, 65536))
+                ->capture_default_str();
+            app.add_option("--max-rooms-per-family", flags->server.max_rooms_per_family,
+                           "Live rooms one family (/x/*) may hold; beyond: 503 (0: no limit)")
                 ->capture_default_str();
             app.add_option("--history", flags->history,
                            "Messages each room keeps for ?since= (default: 100 in feed and "

@@ -28,12 +28,12 @@ _wspush() {
           COMPREPLY=($(compgen -W "/nowtime:ticker /PATH:relay /PATH:feed /PATH:echo /PATH/*:relay" -- "$cur"))
           return ;;
         --interval) COMPREPLY=($(compgen -W "200ms 1s 1.5s 2m" -- "$cur")); return ;;
-        --handshake-timeout|--drain-timeout|--close-timeout)
+        --handshake-timeout|--drain-timeout|--close-timeout|--ping-interval|--pong-timeout|--idle-timeout)
           COMPREPLY=($(compgen -W "1s 5s 10s 30s" -- "$cur")); return ;;
         --config) _filedir json; return ;;
-        --host|--port|--max-message-size|--send-buffer|--threads|--history|--api-key|--stdin) return ;;
+        --host|--port|--max-message-size|--send-buffer|--threads|--history|--api-key|--stdin|--max-connections|--max-connections-per-ip|--handshake-rate|--max-path-length|--max-rooms-per-family) return ;;
       esac
-      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --send-buffer --threads --api-key --stdin --handshake-timeout --drain-timeout --close-timeout --log-level" -- "$cur"))
+      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --send-buffer --threads --api-key --stdin --handshake-timeout --drain-timeout --close-timeout --ping-interval --pong-timeout --idle-timeout --max-connections --max-connections-per-ip --handshake-rate --max-path-length --max-rooms-per-family --log-level" -- "$cur"))
       ;;
     client)
       case "$prev" in

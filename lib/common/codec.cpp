@@ -11,7 +11,13 @@ namespace wspush {
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-constexpr unsigned kParseFlags = rapidjson::kParseFullPrecisionFlag;
+// Iterative: the parser's own stack cannot overflow, whatever the input.
+constexpr unsigned kParseFlags =
+    rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag;
+
+std::string too_deep() {
+  return "invalid JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+}
 
 template <typename WriteData>
 std::string encode_envelope(int status, std::string_view event, std::optional<std::uint64_t> seq,
@@ -108,9 +114,33 @@ std::string encode_object(std::vector<std::pair<std::string_view, JsonScalar>> c
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+bool json_too_deep(std::string_view text, std::size_t max_depth) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char const c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 ServerText inspect_server_text(std::string_view text) {
   ServerText out;
   out.one_line = text.find_first_of("\r\n") == std::string_view::npos;
+  if (json_too_deep(text)) return out;  // printed as text: never parsed, never recursed into
   rapidjson::Document doc;
   doc.Parse<kParseFlags>(text.data(), text.size());
   if (doc.HasParseError()) return out;
@@ -147,6 +177,10 @@ LineData line_to_json(std::string_view line, bool require_json) {
     out.error = "invalid UTF-8";
     return out;
   }
+  if (json_too_deep(line)) {
+    out.error = too_deep();
+    return out;
+  }
   rapidjson::Document doc;
   doc.Parse<kParseFlags>(line.data(), line.size());
   if (!doc.HasParseError()) {
@@ -165,6 +199,7 @@ LineData line_to_json(std::string_view line, bool require_json) {
 }
 
 ClientMessage decode_client_message(std::string_view text) {
+  if (json_too_deep(text)) return invalid(too_deep());
   rapidjson::Document doc;
   doc.Parse<kParseFlags>(text.data(), text.size());
   if (doc.HasParseError()) return invalid(parse_error(doc));
@@ -191,6 +226,10 @@ ClientMessage decode_client_message(std::string_view text) {
 }
 
 std::optional<std::string> compact_json(std::string_view text, std::string* error) {
+  if (json_too_deep(text)) {
+    if (error) *error = too_deep();
+    return std::nullopt;
+  }
   rapidjson::Document doc;
   doc.Parse<kParseFlags>(text.data(), text.size());
   if (doc.HasParseError()) {

@@ -15,6 +15,12 @@
 
 namespace wspush {
 
+// JSON nested deeper than this is refused before it is parsed (RapidJSON builds and
+// destroys documents recursively; a deep "[[[[…" must not reach it).
+inline constexpr std::size_t kMaxJsonDepth = 64;
+// Whether `text` opens more than `max_depth` arrays or objects at once (strings skipped).
+bool json_too_deep(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
+
 // data is a plain string, JSON-escaped by the encoder.
 std::string encode_text_event(int status, std::string_view event, std::string_view text,
                               std::optional<std::uint64_t> seq = std::nullopt);

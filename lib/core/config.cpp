@@ -133,9 +133,27 @@ ConfigParse parse_serve_config(std::string_view text) {
   Fields const f(doc, "");
   ServeConfig c;
   std::string& error = result.error;
-  error = f.unknown({"host", "port", "interval", "history", "max_message_size", "send_buffer",
-                     "api_key", "log_level", "stdin", "handshake_timeout", "drain_timeout",
-                     "close_timeout", "rooms"});
+  error = f.unknown({"host",
+                     "port",
+                     "interval",
+                     "history",
+                     "max_message_size",
+                     "send_buffer",
+                     "api_key",
+                     "log_level",
+                     "stdin",
+                     "handshake_timeout",
+                     "drain_timeout",
+                     "close_timeout",
+                     "ping_interval",
+                     "pong_timeout",
+                     "idle_timeout",
+                     "max_connections",
+                     "max_connections_per_ip",
+                     "handshake_rate",
+                     "max_path_length",
+                     "max_rooms_per_family",
+                     "rooms"});
   if (!error.empty()) return result;
   if (!f.string("host", c.host, error) || !f.number("port", c.port, 65535, error) ||
       !f.string("interval", c.interval, error) || !f.number("history", c.history, 1000000, error) ||
@@ -145,7 +163,15 @@ ConfigParse parse_serve_config(std::string_view text) {
       !f.string("stdin", c.stdin_room, error) ||
       !f.string("handshake_timeout", c.handshake_timeout, error) ||
       !f.string("drain_timeout", c.drain_timeout, error) ||
-      !f.string("close_timeout", c.close_timeout, error)) {
+      !f.string("close_timeout", c.close_timeout, error) ||
+      !f.string("ping_interval", c.ping_interval, error) ||
+      !f.string("pong_timeout", c.pong_timeout, error) ||
+      !f.string("idle_timeout", c.idle_timeout, error) ||
+      !f.number("max_connections", c.max_connections, 10000000, error) ||
+      !f.number("max_connections_per_ip", c.max_connections_per_ip, 10000000, error) ||
+      !f.number("handshake_rate", c.handshake_rate, 10000000, error) ||
+      !f.number("max_path_length", c.max_path_length, 65536, error) ||
+      !f.number("max_rooms_per_family", c.max_rooms_per_family, 10000000, error)) {
     return result;
   }
   if (auto const rooms = doc.FindMember("rooms"); rooms != doc.MemberEnd()) {

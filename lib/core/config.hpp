@@ -33,6 +33,14 @@ struct ServeConfig {
   std::optional<std::string> handshake_timeout;  // durations as on the command line: "5s"
   std::optional<std::string> drain_timeout;
   std::optional<std::string> close_timeout;
+  std::optional<std::size_t> max_connections;
+  std::optional<std::size_t> max_connections_per_ip;
+  std::optional<std::size_t> handshake_rate;
+  std::optional<std::size_t> max_path_length;
+  std::optional<std::size_t> max_rooms_per_family;
+  std::optional<std::string> ping_interval;
+  std::optional<std::string> pong_timeout;
+  std::optional<std::string> idle_timeout;
   std::vector<RoomSpec> rooms;
 };
 

@@ -54,6 +54,16 @@ std::variant<PublisherTarget, std::string> publisher_target(std::string_view res
 
 }  // namespace
 
+Refusal Hub::room_limit(std::string_view path) const {
+  return Refusal{503,
+                 encode_text_event(503, "error",
+                                   "room limit reached: its family has " +
+                                       std::to_string(options_.max_rooms_per_family) + " rooms; " +
+                                       std::string(path) + " would be one more"),
+                 {{"Retry-After", "5"}},
+                 "room_limit"};
+}
+
 Hub::Hub(RoomRegistry& rooms, Broker& broker, Outbox& outbox, Timers& timers,
          WallClock const& clock, HubOptions options)
     : rooms_(rooms),
@@ -79,6 +89,9 @@ std::optional<Refusal> Hub::admit(std::string_view resource) const {
                    encode_text_event(404, "error", "unknown room: " + std::string(path)),
                    {},
                    "unknown_room"};
+  }
+  if (rooms_.family_full(path, options_.max_rooms_per_family)) {
+    return room_limit(path);
   }
   if (auto const since = query_param(resource, "since"); since && !parse_seq(*since)) {
     return Refusal{400,
@@ -302,6 +315,9 @@ void Hub::on_published(std::string const& room_path, std::uint64_t seq, Payload 
 
 void Hub::publish(std::string_view path, std::string_view event, std::string_view json,
                   PublishDone done) {
+  if (rooms_.family_full(path, options_.max_rooms_per_family)) {
+    return done(PublishResult{503, "room limit reached: " + std::string(path), 0, 0});
+  }
   Room* room = room_for(path);
   if (!room) return done(PublishResult{404, "unknown room: " + std::string(path), 0, 0});
   if (room->kind() == RoomKind::ticker || room->kind() == RoomKind::echo) {

@@ -26,6 +26,7 @@ namespace wspush {
 
 struct HubOptions {
   Duration tick_interval = std::chrono::seconds(1);
+  std::size_t max_rooms_per_family = 10000;  // 0: no limit
 };
 
 // An HTTP answer: why a handshake is refused, or what the API says; a JSON body.
@@ -128,6 +129,7 @@ class Hub final : private BrokerSink {
   void on_publisher_text(SessionId id, Session const& session, std::string_view text);
 
   Room* room_for(std::string_view path);
+  Refusal room_limit(std::string_view path) const;
   void reply_error(SessionId id, int status, std::string_view reason);
   void detach(SessionId id, Session& session);
   void drop_if_unused(Room const& room);

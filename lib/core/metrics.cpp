@@ -30,6 +30,9 @@ Metrics::Totals Metrics::sum() const {
     t.bytes_queued += l->bytes_queued.get();
     t.slow_dropped += l->slow_dropped.get();
     t.slow_disconnected += l->slow_disconnected.get();
+    t.pings_sent += l->pings_sent.get();
+    t.ping_timeouts += l->ping_timeouts.get();
+    t.idle_timeouts += l->idle_timeouts.get();
   }
   return t;
 }

@@ -39,6 +39,9 @@ struct alignas(64) LoopCounters {
   Counter bytes_queued;       // bytes of those messages
   Counter slow_dropped;       // `latest`: messages a slow member never got
   Counter slow_disconnected;  // `disconnect`: slow members cut off
+  Counter pings_sent;
+  Counter ping_timeouts;  // closed 4009
+  Counter idle_timeouts;  // closed 4010
 };
 
 // A room's slow-consumer counts, one slot per loop (a room has members on several).
@@ -67,7 +70,8 @@ class Metrics {
 
   struct Totals {
     std::uint64_t sessions_opened = 0, sessions_closed = 0, frames_received = 0, deliveries = 0,
-                  bytes_queued = 0, slow_dropped = 0, slow_disconnected = 0;
+                  bytes_queued = 0, slow_dropped = 0, slow_disconnected = 0, pings_sent = 0,
+                  ping_timeouts = 0, idle_timeouts = 0;
   };
   Totals sum() const;
 

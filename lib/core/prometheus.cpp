@@ -40,6 +40,13 @@ std::string prometheus_text(Metrics const& metrics, std::uint64_t sessions_open,
                "Messages a slow member of a `latest` room never got.", t.slow_dropped},
            Row{"wspush_slow_consumer_disconnects_total", "counter",
                "Slow members cut off with 4008.", t.slow_disconnected},
+           Row{"wspush_pings_sent_total", "counter", "Keepalive pings sent to quiet peers.",
+               t.pings_sent},
+           Row{"wspush_ping_timeouts_total", "counter",
+               "Peers closed with 4009 for not answering a ping.", t.ping_timeouts},
+           Row{"wspush_idle_timeouts_total", "counter",
+               "Peers closed with 4010 for sending nothing within --idle-timeout.",
+               t.idle_timeouts},
        }) {
     family(out, r.name, r.type, r.help);
     sample(out, r.name, r.value);

@@ -19,7 +19,7 @@ std::string RoomRegistry::declare(RoomSpec const& spec) {
     for (Family const& f : families_) {
       if (f.prefix == spec.path) return "room family '" + spec.path + "*' is declared twice";
     }
-    families_.push_back({spec.path, spec.kind, history_for(spec), policy_for(spec)});
+    families_.push_back({spec.path, spec.kind, history_for(spec), policy_for(spec), 0});
     return {};
   }
   auto const [it, inserted] = rooms_.try_emplace(spec.path, nullptr);
@@ -39,6 +39,16 @@ RoomRegistry::Family const* RoomRegistry::family_of(std::string_view path) const
   return best;
 }
 
+RoomRegistry::Family* RoomRegistry::family_of(std::string_view path) {
+  return const_cast<Family*>(static_cast<RoomRegistry const*>(this)->family_of(path));
+}
+
+bool RoomRegistry::family_full(std::string_view path, std::size_t max) const {
+  if (max == 0 || rooms_.count(std::string(path))) return false;
+  Family const* f = family_of(path);
+  return f && f->live >= max;
+}
+
 std::optional<RoomKind> RoomRegistry::resolve(std::string_view path) const {
   auto const it = rooms_.find(std::string(path));
   if (it != rooms_.end()) return it->second->kind();
@@ -54,8 +64,9 @@ Room* RoomRegistry::find(std::string_view path) {
 Room* RoomRegistry::get_or_create(std::string_view path, bool* created) {
   if (created) *created = false;
   if (Room* room = find(path)) return room;
-  Family const* family = family_of(path);
+  Family* family = family_of(path);
   if (!family) return nullptr;
+  ++family->live;
   auto room =
       std::make_unique<Room>(next_id_++, std::string(path), family->kind,
                              /*dynamic=*/true, family->history, family->slow_consumer, loops_);
@@ -67,6 +78,7 @@ Room* RoomRegistry::get_or_create(std::string_view path, bool* created) {
 
 bool RoomRegistry::drop_if_unused(Room const& room, bool holds_history) {
   if (!room.dynamic() || !room.empty() || holds_history) return false;
+  if (Family* f = family_of(room.path())) --f->live;
   rooms_.erase(room.path());
   return true;
 }

@@ -46,6 +46,8 @@ class RoomRegistry {
     SlowConsumerPolicy slow_consumer;
   };
   std::vector<FamilyInfo> families() const;
+  // Whether `path` would be a new room of a family that already has `max` live rooms.
+  bool family_full(std::string_view path, std::size_t max) const;
   std::size_t size() const { return rooms_.size(); }
 
  private:
@@ -54,8 +56,10 @@ class RoomRegistry {
     RoomKind kind;
     std::size_t history;
     SlowConsumerPolicy slow_consumer;
+    std::size_t live = 0;  // rooms of it that exist now
   };
   Family const* family_of(std::string_view path) const;
+  Family* family_of(std::string_view path);
   std::size_t history_for(RoomSpec const& spec) const;
 
   std::optional<std::size_t> history_;

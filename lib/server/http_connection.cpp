@@ -121,7 +121,7 @@ void HttpConnection::upgrade(HttpRequest const& request, std::string response,
   std::string const resource = request.target;
   done();
   if (fd < 0) return;
-  events_.on_upgrade(fd, v6, resource, std::move(response), std::string(rest));
+  events_.on_upgrade(fd, v6, peer_, resource, std::move(response), std::string(rest));
 }
 
 void HttpConnection::refuse(Refusal const& refusal) {

@@ -29,8 +29,8 @@ class ListenerEvents {
   virtual void on_http(HttpRequestView const& request, std::function<void(HttpAnswer)> done) = 0;
   // An accepted handshake: the socket `fd` (now the callee's) for `resource`, the 101
   // response still to send, and the bytes the client sent after its request.
-  virtual void on_upgrade(int fd, bool v6, std::string const& resource, std::string response,
-                          std::string early) = 0;
+  virtual void on_upgrade(int fd, bool v6, std::string const& peer, std::string const& resource,
+                          std::string response, std::string early) = 0;
   // A connection was refused before it became a session (metrics).
   virtual void on_refused(Refusal const& refusal) = 0;
 };

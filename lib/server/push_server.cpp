@@ -1,5 +1,6 @@
 #include "server/push_server.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <asio/signal_set.hpp>
@@ -12,6 +13,7 @@
 #include "core/admission.hpp"
 #include "core/broker.hpp"
 #include "core/hub.hpp"
+#include "core/limits.hpp"
 #include "net/line_reader.hpp"
 #include "net/log.hpp"
 #include "server/fanout.hpp"
@@ -43,14 +45,16 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
   explicit Impl(ServeOptions const& options)
       : options_(options),
         loops_(std::max<std::size_t>(1, options.threads)),
-        limits_{options.max_message_size, options.send_buffer, options.close_timeout},
+        limits_{options.max_message_size, options.send_buffer,  options.close_timeout,
+                options.ping_interval,    options.pong_timeout, options.idle_timeout},
         metrics_(loops_),
         registry_(options.history, loops_),
         broker_(fresh_epoch()),
         shards_(make_shards()),
         fanout_(shards_),
         tickers_(io(), shared_),
-        hub_(registry_, broker_, fanout_, tickers_, clock_, HubOptions{options.interval}),
+        hub_(registry_, broker_, fanout_, tickers_, clock_,
+             HubOptions{options.interval, options.max_rooms_per_family}),
         shared_(hub_),
         routes_(shared_, api_admission_, metrics_),
         listener_(io(), ListenerOptions{options.max_message_size, options.handshake_timeout},
@@ -66,6 +70,11 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
     }
     // The admission step of WebSocket handshakes, in order; the API's own step.
     ws_admission_.add(std::make_unique<DrainingCheck>([this] { return draining_.load(); }));
+    ws_admission_.add(std::make_unique<PathLengthCheck>(options.max_path_length));
+    ws_admission_.add(std::make_unique<HandshakeRateCheck>(
+        options.handshake_rate, [] { return std::chrono::steady_clock::now(); }));
+    ws_admission_.add(std::make_unique<ConnectionLimitCheck>(connections_, options.max_connections,
+                                                             options.max_connections_per_ip));
     ws_admission_.add(std::make_unique<ApiAccessCheck>(options.api_key));
     ws_admission_.add(std::make_unique<FunctionCheck>([this](HandshakeRequest const& r) {
       return shared_.run([&](Hub& hub) {
@@ -79,6 +88,7 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
   std::uint16_t bind() { return listener_.bind(options_.host, options_.port); }
 
   void run() {
+    raise_fd_limit();
     listener_.start();
     signals_.async_wait([this](asio::error_code const& ec, int signo) {
       if (!ec) shutdown(signo);
@@ -96,6 +106,25 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
 
  private:
   asio::io_context& io() { return shards_.front()->io(); }
+
+  // Every connection is a descriptor: the soft limit goes up to the hard one, and a hard
+  // limit below --max-connections is said once at start.
+  void raise_fd_limit() const {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < limit.rlim_max) {
+      rlimit raised = limit;
+      raised.rlim_cur = limit.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    if (options_.max_connections && limit.rlim_cur != RLIM_INFINITY &&
+        limit.rlim_cur < options_.max_connections + 64) {
+      spdlog::warn(
+          "the descriptor limit is {} (ulimit -n), below --max-connections {}: "
+          "connections past it wait until others close",
+          limit.rlim_cur, options_.max_connections);
+    }
+  }
 
   std::vector<std::unique_ptr<Shard>> make_shards() {
     std::vector<std::unique_ptr<Shard>> shards;
@@ -118,13 +147,14 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
 
   // The next shard in turn takes the session. Its Adopt is queued before the join, so
   // the session exists on its shard before anything the join queues for it.
-  void on_upgrade(int fd, bool v6, std::string const& resource, std::string response,
-                  std::string early) override {
+  void on_upgrade(int fd, bool v6, std::string const& peer, std::string const& resource,
+                  std::string response, std::string early) override {
     Shard& shard = *shards_[next_shard_++ % shards_.size()];
+    std::string const* counted = connections_.add(peer);
     shared_.run([&](Hub& hub) {
       SessionId const id = shard.allocate_id();
       ++sessions_open_;
-      shard.enqueue(delivery::Adopt{id, fd, v6, std::move(response), std::move(early)});
+      shard.enqueue(delivery::Adopt{id, fd, v6, std::move(response), std::move(early), counted});
       if (room_path_of(resource) == kPublishPath) {
         hub.join_publisher(id, resource);
       } else {
@@ -136,7 +166,8 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
   void on_refused(Refusal const& refusal) override { metrics_.count_refusal(refusal.reason); }
 
   // ShardOwner: on any shard's thread.
-  void on_session_closed() override {
+  void on_session_closed(std::string const* peer) override {
+    connections_.remove(peer);
     if (--sessions_open_ == 0 && draining_) stop_all();
   }
 
@@ -173,9 +204,12 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
     draining_ = true;
     listener_.stop();
     tickers_.stop_all();
+    // Spread over the first half of the drain: the rest is for the last ones' closes.
+    Duration const spread = options_.drain_timeout / 2;
     for (auto& shard : shards_) {
-      asio::post(shard->io(),
-                 [s = shard.get()] { s->close_all(kCloseGoingAway, "server shutting down"); });
+      asio::post(shard->io(), [s = shard.get(), spread] {
+        s->close_all(kCloseGoingAway, "server shutting down", spread);
+      });
     }
     signals_.async_wait([this](asio::error_code const& ec, int) {
       if (!ec) stop_all();
@@ -196,6 +230,7 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
   }
 
   ServeOptions options_;
+  ConnectionCounts connections_;
   std::size_t loops_;
   SessionLimits limits_;
   Metrics metrics_;

@@ -25,10 +25,18 @@ struct ServeOptions {
   Duration handshake_timeout = std::chrono::seconds(5);  // the HTTP upgrade must finish in it
   Duration drain_timeout = std::chrono::seconds(5);      // SIGTERM: clients have this to go
   Duration close_timeout = std::chrono::seconds(5);      // wait for a client's close frame
-  std::optional<std::size_t> history;  // per room unless its spec says; nullopt: by kind
-  std::string api_key;                 // empty: the API answers loopback peers only
-  std::string stdin_room;              // publish each stdin line here (serve --stdin)
-  std::size_t threads = 1;             // event loops (shards) for the sessions
+  Duration ping_interval = std::chrono::seconds(25);     // ping quiet peers; 0: never
+  Duration pong_timeout = std::chrono::seconds(10);      // close 4009 without an answer
+  Duration idle_timeout = Duration::zero();              // close 4010 without messages; 0: off
+  std::optional<std::size_t> history;        // per room unless its spec says; nullopt: by kind
+  std::string api_key;                       // empty: the API answers loopback peers only
+  std::string stdin_room;                    // publish each stdin line here (serve --stdin)
+  std::size_t threads = 1;                   // event loops (shards) for the sessions
+  std::size_t max_connections = 100000;      // sessions in all; 0: no limit
+  std::size_t max_connections_per_ip = 0;    // sessions per peer address; 0: no limit
+  double handshake_rate = 5000;              // handshakes a second, bursts of twice; 0: none
+  std::size_t max_path_length = 1024;        // bytes of a room path (414 beyond)
+  std::size_t max_rooms_per_family = 10000;  // live rooms under one "/x/*" (503 beyond)
 };
 
 class PushServer {

@@ -31,7 +31,42 @@ Shard::~Shard() {
 
 void Shard::run() {
   auto work = asio::make_work_guard(io_);
+  arm_keepalive();
   io_.run();
+}
+
+// One timer per loop looks at every session a few times per keepalive period: no timer
+// per session, so an idle connection costs no more for having a deadline.
+void Shard::arm_keepalive() {
+  Duration shortest = std::chrono::seconds(1);
+  for (Duration d : {limits_.ping_interval, limits_.pong_timeout, limits_.idle_timeout}) {
+    if (d > Duration::zero()) shortest = std::min(shortest, d / 4);
+  }
+  keepalive_timer_.expires_after(std::max<Duration>(shortest, std::chrono::milliseconds(10)));
+  keepalive_timer_.async_wait([this](asio::error_code const& ec) {
+    if (ec) return;
+    walking([this] {
+      std::uint32_t const now = loop_.now_ms();
+      for (Slot& s : slots_) {
+        if (!s.session) continue;
+        switch (s.session->keepalive(now)) {
+          case WsSession::Keepalive::nothing:
+            break;
+          case WsSession::Keepalive::pinged:
+            counters_.pings_sent.add();
+            break;
+          case WsSession::Keepalive::ping_timeout:
+            counters_.ping_timeouts.add();
+            spdlog::info("session from {}: ping timeout", s.session->remote());
+            break;
+          case WsSession::Keepalive::idle:
+            counters_.idle_timeouts.add();
+            break;
+        }
+      }
+    });
+    arm_keepalive();
+  });
 }
 
 SessionId Shard::allocate_id() {
@@ -109,6 +144,7 @@ void Shard::adopt(delivery::Adopt& a) {
   std::size_t const slot = a.id / count_;
   if (slot >= slots_.size()) slots_.resize(slot + 1);
   slots_[slot] = Slot{};
+  slots_[slot].peer = a.peer;
   slots_[slot].session = std::make_shared<WsSession>(
       loop_, std::make_unique<TcpStream>(std::move(socket)), a.id, *this, limits_);
   counters_.sessions_opened.add();
@@ -301,10 +337,27 @@ void Shard::arm_pending() {
   });
 }
 
-void Shard::close_all(std::uint16_t code, std::string const& reason) {
-  for (Slot& s : slots_) {
-    if (s.session) s.session->close(code, reason);
+namespace {
+constexpr auto kCloseBatchEvery = std::chrono::milliseconds(10);
+}
+
+void Shard::close_all(std::uint16_t code, std::string const& reason, Duration spread) {
+  std::size_t const batches = std::max<std::size_t>(1, spread / kCloseBatchEvery);
+  std::size_t const per_batch = std::max<std::size_t>(1, (slots_.size() + batches - 1) / batches);
+  close_batch(code, reason, 0, per_batch);
+}
+
+void Shard::close_batch(std::uint16_t code, std::string const& reason, std::size_t from,
+                        std::size_t per_batch) {
+  std::size_t const end = std::min(slots_.size(), from + per_batch);
+  for (std::size_t i = from; i < end; ++i) {
+    if (slots_[i].session) slots_[i].session->close(code, reason);
   }
+  if (end >= slots_.size()) return;
+  close_timer_.expires_after(kCloseBatchEvery);
+  close_timer_.async_wait([this, code, reason, end, per_batch](asio::error_code const& ec) {
+    if (!ec) close_batch(code, reason, end, per_batch);
+  });
 }
 
 // The session behind an id if it is open (not closing), or nullptr.
@@ -366,13 +419,14 @@ void Shard::release(SessionId id) {
   hub_.run([id](Hub& hub) { hub.leave(id); });
   drain();
   std::size_t const slot = id / count_;
+  std::string const* peer = slots_[slot].peer;
   slots_[slot] = Slot{};
   counters_.sessions_closed.add();
   {
     std::lock_guard<std::mutex> lock(hub_.mutex());
     free_ids_.push_back(id);
   }
-  owner_.on_session_closed();
+  owner_.on_session_closed(peer);
 }
 
 }  // namespace wspush

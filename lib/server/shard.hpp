@@ -32,8 +32,9 @@ struct Adopt {  // a socket that finished its handshake becomes a session here
   SessionId id;
   int fd;
   bool v6;
-  std::string response;  // the 101, sent before anything else
-  std::string early;     // bytes the client sent right behind its handshake
+  std::string response;               // the 101, sent before anything else
+  std::string early;                  // bytes the client sent right behind its handshake
+  std::string const* peer = nullptr;  // its address, as ConnectionCounts keeps it
 };
 struct Send {
   SessionId id;
@@ -66,7 +67,7 @@ using Delivery = std::variant<delivery::Adopt, delivery::Send, delivery::Join, d
 class ShardOwner {
  public:
   virtual ~ShardOwner() = default;
-  virtual void on_session_closed() = 0;
+  virtual void on_session_closed(std::string const* peer) = 0;
 };
 
 class Shard final : public SessionEvents {
@@ -77,6 +78,7 @@ class Shard final : public SessionEvents {
 
   asio::io_context& io() { return io_; }
   std::size_t index() const { return index_; }
+  // Runs the loop (and its keepalive sweep) until stopped.
   void run();
 
   // Any thread.
@@ -84,8 +86,10 @@ class Shard final : public SessionEvents {
   // Under the SharedHub's mutex.
   SessionId allocate_id();
 
-  // Sends 1001 to every session (shutdown). The shard's thread.
-  void close_all(std::uint16_t code, std::string const& reason);
+  // Closes every session with `code` (shutdown), in batches spread evenly over
+  // `spread`, so that clients do not all come back at the same moment. The shard's
+  // thread.
+  void close_all(std::uint16_t code, std::string const& reason, Duration spread);
 
  private:
   struct LocalRoom {
@@ -115,6 +119,7 @@ class Shard final : public SessionEvents {
     std::size_t room_index = 0;  // its place in room->members
     std::uint64_t last_seq = 0;  // the last room seq queued to it
     std::unique_ptr<Lag> lag;
+    std::string const* peer = nullptr;  // for the per-address connection count
     bool replaying() const { return lag && lag->replaying(); }
     bool pending() const { return lag && lag->pending; }
     Lag& lagging() {
@@ -142,6 +147,9 @@ class Shard final : public SessionEvents {
   void reply(SessionId id, Payload const& framed);
   void cut(std::size_t slot, std::string const& reason);
   void arm_pending();
+  void arm_keepalive();
+  void close_batch(std::uint16_t code, std::string const& reason, std::size_t from,
+                   std::size_t per_batch);
   void release(SessionId id);
   WsSession* live(SessionId id) const;
 
@@ -167,6 +175,8 @@ class Shard final : public SessionEvents {
   std::vector<std::size_t> pending_slots_;  // `latest` members with a pending message
   asio::steady_timer pending_timer_{io_};
   bool pending_armed_ = false;
+  asio::steady_timer keepalive_timer_{io_};
+  asio::steady_timer close_timer_{io_};
   // The inbox: filled from any thread, swapped out and carried out here.
   std::mutex inbox_mutex_;
   std::vector<Delivery> inbox_, draining_;

@@ -33,7 +33,9 @@ WsSession::WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std:
       id_(id),
       events_(events),
       limits_(limits),
-      reader_(limits.max_message_size) {}
+      reader_(limits.max_message_size),
+      heard_ms_(loop.now_ms()),
+      message_ms_(heard_ms_) {}
 
 void WsSession::start(std::string_view early, Payload greeting) {
   if (greeting) enqueue(greeting);
@@ -60,6 +62,8 @@ void WsSession::on_readable() {
     ByteStream::Io const io = stream_->read_some(buffer.data(), buffer.size());
     if (io.blocked) return wait_readable(io.want);
     if (io.closed) return finish();  // EOF or reset: the peer is gone
+    heard_ms_ = loop_.now_ms();
+    ping_out_ = false;  // anything it sends shows it is there
     handle(std::string_view(buffer.data(), io.bytes));
   }
   if (state_ != State::closed) {
@@ -91,6 +95,7 @@ bool WsSession::on_frame(InMessage const& message) {
     case InKind::binary:
       // After our close frame, data is read and dropped while we wait for theirs.
       if (state_ != State::open) return true;
+      message_ms_ = heard_ms_;
       if (message.kind == InKind::text) {
         events_.on_text(id_, message.payload);
       } else {
@@ -121,6 +126,33 @@ bool WsSession::on_frame(InMessage const& message) {
       return false;
   }
   return true;
+}
+
+WsSession::Keepalive WsSession::keepalive(std::uint32_t now_ms) {
+  if (state_ != State::open) return Keepalive::nothing;
+  auto const ms = [](Duration d) {
+    return static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
+  if (ping_out_ && now_ms - ping_ms_ >= ms(limits_.pong_timeout)) {
+    send_close(kClosePingTimeout,
+               "ping timeout: no pong within " + std::to_string(ms(limits_.pong_timeout)) + " ms");
+    return Keepalive::ping_timeout;
+  }
+  if (limits_.idle_timeout > Duration::zero() && now_ms - message_ms_ >= ms(limits_.idle_timeout)) {
+    send_close(kCloseIdle, "idle timeout: no message within " +
+                               std::to_string(ms(limits_.idle_timeout)) + " ms");
+    return Keepalive::idle;
+  }
+  if (limits_.ping_interval > Duration::zero() && !ping_out_ &&
+      now_ms - heard_ms_ >= ms(limits_.ping_interval)) {
+    // Not subject to the send queue's policy: one small frame, at most one unanswered.
+    ping_out_ = true;
+    ping_ms_ = now_ms;
+    enqueue(framed_message(Opcode::ping, ""));
+    return Keepalive::pinged;
+  }
+  return Keepalive::nothing;
 }
 
 // A broken protocol is not negotiated with: our close frame goes out, then the

@@ -45,6 +45,12 @@ class SessionLoop {
  public:
   explicit SessionLoop(asio::io_context& io) : io_(io), scratch_(64 * 1024) {}
   asio::io_context& io() { return io_; }
+  // Milliseconds since the loop began (wraps after 49 days; only differences are used).
+  std::uint32_t now_ms() const {
+    return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - start_)
+                                          .count());
+  }
   std::vector<char>& scratch() { return scratch_; }
   // Queues `session` for the flush at the end of this loop turn.
   void mark_dirty(std::shared_ptr<WsSession> session);
@@ -53,6 +59,7 @@ class SessionLoop {
   void flush();
 
   asio::io_context& io_;
+  std::chrono::steady_clock::time_point const start_ = std::chrono::steady_clock::now();
   std::vector<char> scratch_;
   std::vector<std::shared_ptr<WsSession>> dirty_, flushing_;
   bool flush_posted_ = false;
@@ -60,11 +67,18 @@ class SessionLoop {
 
 // The close code of a member cut off for not reading fast enough (SPEC §6).
 inline constexpr std::uint16_t kCloseSlowConsumer = 4008;
+// No pong (nor anything else) within --pong-timeout of the server's ping.
+inline constexpr std::uint16_t kClosePingTimeout = 4009;
+// No text or binary message from the client within --idle-timeout.
+inline constexpr std::uint16_t kCloseIdle = 4010;
 
 struct SessionLimits {
   std::size_t max_message_size = 64 * 1024;
-  std::size_t send_buffer = 1024 * 1024;             // bytes queued before the policy applies
-  Duration close_timeout = std::chrono::seconds(5);  // wait for the client's close frame
+  std::size_t send_buffer = 1024 * 1024;              // bytes queued before the policy applies
+  Duration close_timeout = std::chrono::seconds(5);   // wait for the client's close frame
+  Duration ping_interval = std::chrono::seconds(25);  // ping a quiet peer this often; 0: never
+  Duration pong_timeout = std::chrono::seconds(10);   // then close 4009 unless it answers
+  Duration idle_timeout = Duration::zero();           // close 4010 without messages; 0: never
 };
 
 class WsSession final : public std::enable_shared_from_this<WsSession>, private FrameSink {
@@ -96,6 +110,11 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   void notify_when_drained() { notify_drained_ = true; }
   bool open() const { return state_ == State::open; }
   std::string remote() const { return stream_->remote(); }
+
+  // The loop's periodic look at the session: pings a quiet peer, closes one that did
+  // not answer or was idle too long. Returns what it did.
+  enum class Keepalive : std::uint8_t { nothing, pinged, ping_timeout, idle };
+  Keepalive keepalive(std::uint32_t now_ms);
 
   void flush();  // SessionLoop only
 
@@ -134,6 +153,10 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   bool close_sent_ = false;
   bool close_received_ = false;
   bool notify_drained_ = false;
+  bool ping_out_ = false;     // a ping is unanswered
+  std::uint32_t heard_ms_;    // when the peer last sent anything
+  std::uint32_t message_ms_;  // when it last sent a text or binary message
+  std::uint32_t ping_ms_ = 0;
 };
 
 }  // namespace wspush

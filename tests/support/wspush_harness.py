@@ -158,13 +158,16 @@ def raw_http(host, port, request):
         for h in header_lines:
             k, _, v = h.partition(":")
             headers[k.strip().lower()] = v.strip()
+        status = int(status_line.split()[1])
+        if status == 101:  # a WebSocket now: frames follow, not a body
+            return status, headers, ""
         length = int(headers.get("content-length", "0"))
         while len(body) < length:
             chunk = s.recv(4096)
             if not chunk:
                 break
             body += chunk
-        return int(status_line.split()[1]), headers, body.decode()
+        return status, headers, body.decode()
 
 
 SUPPORT = os.path.dirname(os.path.abspath(__file__))

@@ -135,3 +135,21 @@ TEST(Base64, DecodesStrictlyOnly) {
   EXPECT_EQ(wspush::base64_decode(wspush::base64_encode(std::string("\x00\xff\x10", 3))),
             std::optional<std::string>(std::string("\x00\xff\x10", 3)));
 }
+
+TEST(Codec, JsonNestedDeeperThan64IsRefusedBeforeParsing) {
+  std::string const ok = std::string(64, '[') + std::string(64, ']');
+  std::string const deep = std::string(65, '[') + std::string(65, ']');
+  EXPECT_FALSE(wspush::json_too_deep(ok));
+  EXPECT_TRUE(wspush::json_too_deep(deep));
+  EXPECT_FALSE(wspush::json_too_deep("\"" + std::string(100, '[') + "\""));  // inside a string
+  std::string error;
+  EXPECT_TRUE(wspush::compact_json(ok, &error));
+  EXPECT_FALSE(wspush::compact_json(deep, &error));
+  EXPECT_NE(error.find("deeper than 64"), std::string::npos);
+  // A million levels: refused in linear time, no recursion anywhere.
+  std::string const huge = "{\"event\":\"publish\",\"data\":" + std::string(1000000, '[');
+  auto const m = wspush::decode_client_message(huge);
+  EXPECT_EQ(m.kind, wspush::ClientMessage::Kind::invalid);
+  EXPECT_NE(m.error.find("deeper than 64"), std::string::npos);
+  EXPECT_FALSE(wspush::line_to_json(huge, false).json);
+}
