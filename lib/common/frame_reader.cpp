@@ -27,7 +27,7 @@ void unmask_into(std::string& out, char const* masked, std::size_t n, unsigned c
 }  // namespace
 
 std::size_t FrameReader::fail(std::uint16_t code, std::string reason) {
-  error_ = ReadError{code, std::move(reason)};
+  error_ = std::make_unique<ReadError>(ReadError{code, std::move(reason)});
   return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,7 +59,8 @@ class FrameReader {
   // the sink says so or at a protocol violation (then error() says which).
   std::size_t consume(std::string_view data, FrameSink& sink);
 
-  std::optional<ReadError> const& error() const { return error_; }
+  // The violation that stopped reading, or nullptr.
+  ReadError const* error() const { return error_.get(); }
 
   // Bytes held for a message that arrives in several frames (0 between messages).
   std::size_t pending_message_bytes() const { return message_.size(); }
@@ -71,7 +73,7 @@ class FrameReader {
   std::optional<InKind> fragmented_;  // the kind of the message in fragments, if any
   std::size_t fragments_ = 0;         // frames of that message so far
   Utf8Stream utf8_;                   // a text message's bytes so far, checked as they come
-  std::optional<ReadError> error_;
+  std::unique_ptr<ReadError> error_;  // rare: not kept inline in every session
 };
 
 }  // namespace wspush
