@@ -199,6 +199,8 @@ LineData line_to_json(std::string_view line, bool require_json) {
 }
 
 ClientMessage decode_client_message(std::string_view text) {
+  // RapidJSON does not check the encoding: invalid UTF-8 would be passed on to members.
+  if (!valid_utf8(text)) return invalid("invalid JSON: not UTF-8");
   if (json_too_deep(text)) return invalid(too_deep());
   rapidjson::Document doc;
   doc.Parse<kParseFlags>(text.data(), text.size());
@@ -226,6 +228,10 @@ ClientMessage decode_client_message(std::string_view text) {
 }
 
 std::optional<std::string> compact_json(std::string_view text, std::string* error) {
+  if (!valid_utf8(text)) {  // an HTTP body is not checked by the frame reader
+    if (error) *error = "invalid JSON: not UTF-8";
+    return std::nullopt;
+  }
   if (json_too_deep(text)) {
     if (error) *error = too_deep();
     return std::nullopt;

@@ -11,8 +11,7 @@ namespace wspush {
 HttpConnection::HttpConnection(asio::io_context& io, asio::ip::tcp::socket socket,
                                ListenerEvents& events, ListenerOptions const& options,
                                std::function<void(HttpConnection*)> on_done)
-    : io_(io),
-      stream_(std::move(socket)),
+    : stream_(std::move(socket)),
       events_(events),
       options_(options),
       on_done_(std::move(on_done)),

@@ -40,7 +40,6 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
   void write();
   void done();
 
-  asio::io_context& io_;
   TcpStream stream_;
   ListenerEvents& events_;
   ListenerOptions const& options_;

@@ -2,6 +2,7 @@
 rooms API, --reconnect and --config: SPEC §2-§5, against the real binary."""
 
 import json
+import socket
 import os
 import signal
 import subprocess
@@ -315,3 +316,13 @@ def test_bad_config_is_refused_with_file_position_and_reason(tmp_path, text, fra
     assert str(config) in r.stderr and fragment in r.stderr
     r = run_wspush("serve", "--config", str(tmp_path / "missing.json"), "--port", "0")
     assert r.returncode == 2 and "cannot read" in r.stderr
+
+
+def test_http_publish_of_invalid_utf8_is_400(server):
+    # Found by fuzzing: the body is not a WebSocket frame, so nothing else checks it.
+    request = ("POST /api/publish?room=/news HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n"
+               ).encode() + b'"\xff"'
+    with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as s:
+        s.sendall(request)
+        answer = s.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400") and b"UTF-8" in answer

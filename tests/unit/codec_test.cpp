@@ -153,3 +153,12 @@ TEST(Codec, JsonNestedDeeperThan64IsRefusedBeforeParsing) {
   EXPECT_NE(m.error.find("deeper than 64"), std::string::npos);
   EXPECT_FALSE(wspush::line_to_json(huge, false).json);
 }
+
+TEST(Codec, InvalidUtf8IsNeverPassedOnAsJson) {
+  // Found by fuzz_codec: RapidJSON takes invalid UTF-8 in strings and keys as is.
+  std::string const bad = "{\"event\":\"publish\",\"data\":{\"\xe1\":1}}";
+  EXPECT_EQ(wspush::decode_client_message(bad).kind, wspush::ClientMessage::Kind::invalid);
+  std::string error;
+  EXPECT_FALSE(wspush::compact_json("\"\xff\"", &error));
+  EXPECT_NE(error.find("UTF-8"), std::string::npos);
+}
