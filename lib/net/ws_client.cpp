@@ -186,6 +186,15 @@ class LinkImpl final : public Link {
       e.kind = ClientEvent::Kind::closed;
       e.close_code = con_->get_remote_close_code();
       e.close_reason = con_->get_remote_close_reason();
+      // No close frame from the server, but we closed for a reason of our own (a
+      // protocol error, invalid UTF-8, a message too big): say which.
+      auto const local = con_->get_local_close_code();
+      if (e.close_code == 1006 && local != 0 && local != 1000 && local != 1006) {
+        e.close_reason = "we closed with " + std::to_string(local);
+        if (!con_->get_local_close_reason().empty()) {
+          e.close_reason += " (" + con_->get_local_close_reason() + ")";
+        }
+      }
       sink_(e);
     });
 

@@ -312,3 +312,18 @@ def test_against_the_reference_server(reference_server, mode):
     assert len(msgs) == 10
     assert msgs[0] == {"status": 200, "event": "notification", "data": "Welcom"}
     assert all(m["event"] == "nowtime" for m in msgs[1:])
+
+
+def test_a_message_before_a_violation_in_the_same_read_is_printed_first(mode):
+    with scripted_server("then-violation") as s:
+        r = client(mode, "ws://127.0.0.1:%d/x" % s.port, "--timeout", "4s")
+        assert lines(r) == [{"status": 200, "event": "notification", "data": "Welcome"}], r.stderr
+        assert r.returncode == EXIT["protocol"], r.stderr
+
+
+def test_invalid_utf8_in_a_first_fragment_is_refused_at_once(mode):
+    with scripted_server("bad-first-fragment") as s:
+        # The rest of the message never comes: a client that waits for it times out (7).
+        r = client(mode, "ws://127.0.0.1:%d/x" % s.port, "--timeout", "3s")
+        assert r.returncode == EXIT["protocol"], r.stderr
+        assert "we closed with 1007" in r.stderr, r.stderr

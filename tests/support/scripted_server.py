@@ -76,8 +76,23 @@ async def welcome(ws, path):
     await ws.wait_closed()
 
 
+async def then_violation(ws, path):
+    """A valid message and a protocol violation (reserved bits) in one write."""
+    frame = WELCOME.encode()
+    ws.transport.write(bytes([0x81, len(frame)]) + frame + b"\xc1\x01x")
+    await asyncio.sleep(5)
+
+
+async def bad_first_fragment(ws, path):
+    """The first fragment of a text message is invalid UTF-8; the rest never comes."""
+    await ws.send(WELCOME)
+    ws.transport.write(b"\x01\x02\xc0\xaf")
+    await asyncio.sleep(5)
+
+
 SCENARIOS = {f.__name__.replace("_", "-"): f for f in
-             (gap, duplicate, legal, close_custom, drop, headers, expect_echo, big, welcome)}
+             (gap, duplicate, legal, close_custom, drop, headers, expect_echo, big, welcome,
+              then_violation, bad_first_fragment)}
 
 
 async def silent():
