@@ -121,3 +121,52 @@ def test_a_frame_sent_with_the_handshake_is_read_whole(server, size):
     relayed = json.loads(got[-1][1])
     assert relayed["data"] == data and relayed["seq"] >= 1
     sock.close()
+
+
+def masked(opcode, payload, fin=True):
+    mask = b"\x0a\x0b\x0c\x0d"
+    head = bytes([(0x80 if fin else 0) | opcode, 0x80 | len(payload)])
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def raw_member(server, path="/r"):
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE)
+    sock.sendall(request(path=path).encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101")
+    return sock
+
+
+HOSTILE_FRAMES = {
+    # 300 000 empty continuation fragments: refused at the 1025th with 1008.
+    "fragment-flood": (lambda: masked(0x1, b"", fin=False) + masked(0x0, b"", fin=False) * 300000,
+                       1008),
+    # Invalid UTF-8 in a first fragment whose message never ends: 1007 at once.
+    "bad-first-fragment": (lambda: masked(0x1, b"ok \xc0\xaf", fin=False), 1007),
+    # A ping, then an unmasked frame, in one write: the pong comes first, then 1002.
+    "ping-then-violation": (lambda: masked(0x9, b"hi") + b"\x81\x02hi", 1002),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_FRAMES))
+def test_hostile_frames_get_their_close_code_while_the_room_goes_on(server, name):
+    make, code = HOSTILE_FRAMES[name]
+    frames_out = make()
+    observer = connect(server.url("/news"))
+    assert recv_json(observer)["event"] == "notification"
+    sock = raw_member(server)
+    try:
+        sock.sendall(frames_out)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server may close before the flood is all written
+    got = frames(sock, lambda op, _: op == 0x8)
+    assert int.from_bytes(got[-1][1][:2], "big") == code, (name, got[-1])
+    if name == "ping-then-violation":
+        assert (0xA, b"hi") in got  # handled before the close
+    r = run_wspush("publish", server.url("/news", "http"), "after")
+    assert r.returncode == 0
+    assert recv_json(observer)["data"] == "after"
+    sock.close()
+    observer.close()

@@ -79,3 +79,30 @@ def test_timeouts_come_from_the_config_file_and_flags_override_it(tmp_path):
     config.write_text(json.dumps({"handshake_timeout": "oops"}))
     r = run_wspush("serve", "--port", "0", "--config", str(config))
     assert r.returncode == 2 and "--handshake-timeout" in r.stderr
+
+
+def test_shutdown_spreads_the_closes_over_the_drain():
+    # 200 members and a 2 s drain: the 1001s go out over about 1 s, not at one instant,
+    # so that reconnecting clients do not all arrive together.
+    with Server("--room", "/r:relay", "--drain-timeout", "2s", "--threads", "1") as s:
+        members = [never_reading_member(s.port, "/r") for _ in range(200)]
+        for m in members:
+            frames(m, lambda op, _: op == 0x1)  # the welcome: joined
+        s.signal(signal.SIGTERM)
+        arrived = []
+        for m in members:
+            m.settimeout(DEADLINE)
+        pending = list(members)
+        end = time.monotonic() + DEADLINE
+        import select
+        while pending and time.monotonic() < end:
+            ready, _, _ = select.select(pending, [], [], 0.5)
+            for m in ready:
+                if m.recv(65536):
+                    arrived.append(time.monotonic())
+                pending.remove(m)
+        assert len(arrived) == 200
+        assert max(arrived) - min(arrived) > 0.3, "every close at the same moment"
+        assert s.wait() == 0
+        for m in members:
+            m.close()
