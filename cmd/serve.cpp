@@ -52,6 +52,7 @@ std::string apply_config(ServeFlags& flags, ServeOptions& options) {
   if (c.api_key && !given("--api-key")) options.api_key = *c.api_key;
   if (c.log_level && !given("--log-level")) flags.log_level = *c.log_level;
   if (c.stdin_room && !given("--stdin")) options.stdin_room = *c.stdin_room;
+  if (!c.allow_origin.empty() && !given("--allow-origin")) options.allow_origins = c.allow_origin;
   if (c.handshake_timeout && !given("--handshake-timeout")) {
     flags.handshake_timeout = *c.handshake_timeout;
   }
@@ -234,6 +235,10 @@ Command serve_command() {
                            "Require 'Authorization: Bearer KEY' on the API (default: the API "
                            "answers loopback peers only)")
                 ->type_name("KEY");
+            app.add_option("--allow-origin", flags->server.allow_origins,
+                           "Browsers' Origin allowed to connect (repeatable): an exact origin "
+                           "or *.example.com; others get 403. Default: any")
+                ->type_name("ORIGIN");
             app.add_option("--stdin", flags->server.stdin_room,
                            "Publish each line of stdin into this room")
                 ->type_name("ROOM");

@@ -75,3 +75,21 @@ class DrainingCheck final : public AdmissionCheck {
 };
 
 }  // namespace wspush
+
+namespace wspush {
+
+// SPEC §7: `--allow-origin` entries, each an exact origin ("https://app.example.com")
+// or a host pattern ("*.example.com", any scheme and port; "https://*.example.com",
+// that scheme). A handshake with an Origin header that matches none is refused with
+// 403; one without an Origin header (not a browser) passes. No entries: no check.
+class OriginCheck final : public AdmissionCheck {
+ public:
+  explicit OriginCheck(std::vector<std::string> allowed);
+  std::optional<Refusal> check(HandshakeRequest const& request) const override;
+  bool allows(std::string_view origin) const;
+
+ private:
+  std::vector<std::string> allowed_;  // lower-cased
+};
+
+}  // namespace wspush

@@ -153,6 +153,7 @@ ConfigParse parse_serve_config(std::string_view text) {
                      "handshake_rate",
                      "max_path_length",
                      "max_rooms_per_family",
+                     "allow_origin",
                      "rooms"});
   if (!error.empty()) return result;
   if (!f.string("host", c.host, error) || !f.number("port", c.port, 65535, error) ||
@@ -173,6 +174,19 @@ ConfigParse parse_serve_config(std::string_view text) {
       !f.number("max_path_length", c.max_path_length, 65536, error) ||
       !f.number("max_rooms_per_family", c.max_rooms_per_family, 10000000, error)) {
     return result;
+  }
+  if (auto const origins = doc.FindMember("allow_origin"); origins != doc.MemberEnd()) {
+    if (!origins->value.IsArray()) {
+      error = "allow_origin: expected an array of strings";
+      return result;
+    }
+    for (Value const& v : origins->value.GetArray()) {
+      if (!v.IsString()) {
+        error = "allow_origin: expected an array of strings";
+        return result;
+      }
+      c.allow_origin.emplace_back(v.GetString(), v.GetStringLength());
+    }
   }
   if (auto const rooms = doc.FindMember("rooms"); rooms != doc.MemberEnd()) {
     if (!rooms->value.IsArray()) {

@@ -41,6 +41,7 @@ struct ServeConfig {
   std::optional<std::string> ping_interval;
   std::optional<std::string> pong_timeout;
   std::optional<std::string> idle_timeout;
+  std::vector<std::string> allow_origin;
   std::vector<RoomSpec> rooms;
 };
 

@@ -16,6 +16,10 @@ HttpAnswer answer_of(Refusal const& refusal) {
 void HttpRoutes::answer(HttpRequestView const& req, std::function<void(HttpAnswer)> done) {
   std::string const path(room_path_of(req.request.resource));
   if (path == "/healthz") return done(HttpAnswer{200, R"({"status":"ok"})", {}});
+  if (path == "/readyz") {  // for load balancers: 503 while draining, so no new clients come
+    if (draining_ && draining_()) return done(HttpAnswer{503, R"({"status":"draining"})", {}});
+    return done(HttpAnswer{200, R"({"status":"ready"})", {}});
+  }
   if (path == "/metrics") {
     // Scraped as the API is used: loopback peers, or with the API key.
     HandshakeRequest as_api = req.request;

@@ -32,8 +32,12 @@ struct HttpRequestView {
 
 class HttpRoutes {
  public:
-  HttpRoutes(SharedHub& hub, Admission const& api_admission, Metrics const& metrics)
-      : hub_(hub), api_admission_(api_admission), metrics_(metrics) {}
+  HttpRoutes(SharedHub& hub, Admission const& api_admission, Metrics const& metrics,
+             std::function<bool()> draining)
+      : hub_(hub),
+        api_admission_(api_admission),
+        metrics_(metrics),
+        draining_(std::move(draining)) {}
   // Answers `request` through `done` (at once today; a broker may answer later).
   void answer(HttpRequestView const& request, std::function<void(HttpAnswer)> done);
 
@@ -41,6 +45,7 @@ class HttpRoutes {
   SharedHub& hub_;
   Admission const& api_admission_;  // who may use the API (and scrape /metrics)
   Metrics const& metrics_;
+  std::function<bool()> draining_;
 };
 
 // A refusal as an HTTP answer.

@@ -67,7 +67,11 @@ class Listener::Impl {
       acceptor->socket.close(ec);
       acceptor->backoff.cancel();
     }
-    // Handshakes in flight end too: a drain must not wait on them.
+    drain();
+  }
+
+  // Handshakes in flight end: a drain must not wait on them.
+  void drain() {
     std::vector<HttpConnection*> open(connections_.begin(), connections_.end());
     for (HttpConnection* c : open) c->abort();
   }
@@ -147,6 +151,9 @@ void Listener::start() {
 }
 void Listener::stop() {
   impl_->stop();
+}
+void Listener::drain() {
+  impl_->drain();
 }
 
 }  // namespace wspush

@@ -53,6 +53,9 @@ class Listener {
   void start();
   // Stops accepting and closes every connection not yet handed over.
   void stop();
+  // Drops every connection still in its request (handshakes in flight) but keeps
+  // accepting, so that /readyz can say 503 while the server drains.
+  void drain();
 
  private:
   class Impl;

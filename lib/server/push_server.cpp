@@ -57,7 +57,7 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
         hub_(registry_, broker_, fanout_, tickers_, clock_,
              HubOptions{options.interval, options.max_rooms_per_family}),
         shared_(hub_),
-        routes_(shared_, api_admission_, metrics_),
+        routes_(shared_, api_admission_, metrics_, [this] { return draining_.load(); }),
         listener_(io(), ListenerOptions{options.max_message_size, options.handshake_timeout},
                   *this),
         signals_(io(), SIGINT, SIGTERM),
@@ -76,6 +76,7 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
         options.handshake_rate, [] { return std::chrono::steady_clock::now(); }));
     ws_admission_.add(std::make_unique<ConnectionLimitCheck>(connections_, options.max_connections,
                                                              options.max_connections_per_ip));
+    ws_admission_.add(std::make_unique<OriginCheck>(options.allow_origins));
     ws_admission_.add(std::make_unique<ApiAccessCheck>(options.api_key));
     ws_admission_.add(std::make_unique<FunctionCheck>([this](HandshakeRequest const& r) {
       return shared_.run([&](Hub& hub) {
@@ -206,7 +207,7 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
   void shutdown(int signo) {
     spdlog::info("signal {}: closing {} client(s)", signo, sessions_open_.load());
     draining_ = true;
-    listener_.stop();
+    listener_.drain();
     tickers_.stop_all();
     // Spread over the first half of the drain: the rest is for the last ones' closes.
     Duration const spread = options_.drain_timeout / 2;

@@ -30,6 +30,7 @@ struct ServeOptions {
   Duration idle_timeout = Duration::zero();              // close 4010 without messages; 0: off
   std::optional<std::size_t> history;        // per room unless its spec says; nullopt: by kind
   std::string api_key;                       // empty: the API answers loopback peers only
+  std::vector<std::string> allow_origins;    // empty: any origin
   std::string stdin_room;                    // publish each stdin line here (serve --stdin)
   std::size_t threads = 1;                   // event loops (shards) for the sessions
   std::size_t max_connections = 100000;      // sessions in all; 0: no limit

@@ -61,3 +61,27 @@ TEST(Admission, DrainingRefusesWith503) {
   EXPECT_EQ(refusal->http_status, 503);
   EXPECT_NE(refusal->body.find("shutting down"), std::string::npos);
 }
+
+TEST(Admission, OriginsExactOrByHostPatternAndNoneForNonBrowsers) {
+  OriginCheck const check({"https://app.example.com", "*.trusted.org", "http://*.local.test"});
+  EXPECT_TRUE(check.allows("https://app.example.com"));
+  EXPECT_TRUE(check.allows("HTTPS://APP.EXAMPLE.COM"));
+  EXPECT_FALSE(check.allows("http://app.example.com"));  // exact: the scheme counts
+  EXPECT_TRUE(check.allows("https://a.trusted.org"));
+  EXPECT_TRUE(check.allows("http://b.c.trusted.org:8080"));
+  EXPECT_FALSE(check.allows("https://trusted.org"));  // the pattern wants a subdomain
+  EXPECT_FALSE(check.allows("https://eviltrusted.org"));
+  EXPECT_TRUE(check.allows("http://x.local.test"));
+  EXPECT_FALSE(check.allows("https://x.local.test"));            // that pattern is http only
+  auto const refusal = check.check(request("/r", "127.0.0.1"));  // no Origin header: passes
+  EXPECT_FALSE(refusal);
+  HandshakeRequest browser{"/r", "127.0.0.1", [](std::string_view name) {
+                             return name == "Origin" ? std::string("https://evil.example")
+                                                     : std::string();
+                           }};
+  auto const refused = check.check(browser);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->http_status, 403);
+  EXPECT_EQ(refused->reason, "origin");
+  EXPECT_FALSE(OriginCheck({}).check(browser));  // no list: no check
+}
