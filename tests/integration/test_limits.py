@@ -119,6 +119,12 @@ def test_json_nested_too_deep_is_a_400_and_the_connection_stays():
 
 
 def test_the_descriptor_limit_is_reached_and_recovered_from():
+    # The sanitizer runtimes need descriptors of their own (UBSan's vptr check probes
+    # memory through a pipe, which fails with EMFILE and reports a valid object as
+    # "invalid vptr"; valgrind on the plain build finds nothing), so this test, which
+    # runs the server out of descriptors on purpose, runs in the plain build only.
+    if os.environ.get("ASAN_OPTIONS") or os.environ.get("TSAN_OPTIONS"):
+        pytest.skip("exhausts descriptors, which the sanitizer runtimes need")
     limit = 48
 
     def low_fd_limit():

@@ -40,6 +40,10 @@ class WsSessionTest : public ::testing::Test {
     session = std::make_shared<WsSession>(loop, std::move(owned), 7, events, limits);
     session->start();
   }
+  // The stream holds the session's pending wait, which holds the session: ending the
+  // session cancels the wait and breaks that cycle (Asio does it for real sockets).
+  ~WsSessionTest() override { session->abort(); }
+
   void run() {
     io.restart();
     io.poll();
