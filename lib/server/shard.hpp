@@ -135,7 +135,16 @@ class Shard final : public SessionEvents {
   // Runs `walk` with session releases held back until it is done (a walk over members
   // must not see them move), then releases those that ended meanwhile.
   template <typename Walk>
-  void walking(Walk&& walk);
+  void walking(Walk&& walk) {
+    in_drain_ = true;
+    walk();
+    in_drain_ = false;
+    while (!closed_in_drain_.empty()) {
+      SessionId const id = closed_in_drain_.back();
+      closed_in_drain_.pop_back();
+      release(id);
+    }
+  }
   void carry_out(Delivery& d);
   void adopt(delivery::Adopt& a);
   void join(SessionId id, RoomJoin& join);
