@@ -10,7 +10,7 @@ import time
 import pytest
 import websockets  # Debian's python3-websockets
 
-from wspush_harness import DEADLINE, Server, raw_http, run_wspush
+from wspush_harness import DEADLINE, Server, metrics, raw_http, run_wspush
 
 UPGRADE = ("GET /r HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
@@ -26,8 +26,7 @@ def rss_kib(pid):
 
 
 def open_gauge(server):
-    body = raw_http("127.0.0.1", server.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")[2]
-    return int([l for l in body.splitlines() if l.startswith("wspush_connections_open ")][0].split()[1])
+    return metrics(server)["wspush_connections_open"]
 
 
 def cycles(port, n):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from wspush_harness import (DEADLINE, Server, Stream, connect, frames, never_reading_member,
-                            raw_http, read_line, recv_close, recv_json, run_wspush, wspush_binary)
+                            metrics, raw_http, read_line, recv_close, recv_json, run_wspush, wspush_binary)
 
 UPGRADE = ("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
@@ -19,17 +19,6 @@ UPGRADE = ("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgr
 
 def upgrade(port, path):
     return raw_http("127.0.0.1", port, UPGRADE % path)
-
-
-def refusals(server):
-    status, _, body = raw_http("127.0.0.1", server.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert status == 200
-    out = {}
-    for line in body.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = int(value)
-    return out
 
 
 def joined(server, path="/r"):
@@ -51,7 +40,7 @@ def test_a_peer_that_never_answers_pings_is_closed_with_4009():
         r = run_wspush("publish", s.url("/r", "http"), "1")
         assert r.returncode == 0, r.stderr
         assert alive.read(1)[0]["data"] == 1
-        m = refusals(s)
+        m = metrics(s)
         assert m["wspush_ping_timeouts_total"] == 1 and m["wspush_pings_sent_total"] >= 2
         dead.close()
         alive.__exit__()
@@ -61,7 +50,7 @@ def test_an_idle_member_is_closed_with_4010():
     with Server("--room", "/r:relay", "--idle-timeout", "300ms") as s:
         ws = joined(s)
         assert recv_close(ws)[0] == 4010
-        assert refusals(s)["wspush_idle_timeouts_total"] == 1
+        assert metrics(s)["wspush_idle_timeouts_total"] == 1
 
 
 def test_max_connections_in_all_and_per_address():
@@ -75,7 +64,7 @@ def test_max_connections_in_all_and_per_address():
         while upgrade(s.port, "/r")[0] != 101:  # room again, soon
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert refusals(s)['wspush_handshake_refusals_total{reason="max_connections"}'] >= 1
+        assert metrics(s)['wspush_handshake_refusals_total{reason="max_connections"}'] >= 1
     with Server("--room", "/r:relay", "--max-connections-per-ip", "2") as s:
         members = [joined(s) for _ in range(2)]
         status, _, body = upgrade(s.port, "/r")
@@ -89,7 +78,7 @@ def test_handshake_rate_answers_503_with_retry_after():
         assert statuses.count(101) >= 10  # the burst: twice the rate
         refused = [a for a in answers if a[0] == 503]
         assert refused and all(int(a[1]["retry-after"]) >= 1 for a in refused)
-        assert refusals(s)['wspush_handshake_refusals_total{reason="handshake_rate"}'] == len(refused)
+        assert metrics(s)['wspush_handshake_refusals_total{reason="handshake_rate"}'] == len(refused)
 
 
 def test_long_paths_and_full_families_are_refused():

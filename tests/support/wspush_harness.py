@@ -170,6 +170,19 @@ def raw_http(host, port, request):
         return status, headers, body.decode()
 
 
+def metrics(server):
+    """GET /metrics as {sample: value}, e.g. {'wspush_connections_open': 0,
+    'wspush_handshake_refusals_total{reason="key"}': 2}."""
+    status, _, body = raw_http("127.0.0.1", server.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 200
+    out = {}
+    for line in body.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = int(value)
+    return out
+
+
 SUPPORT = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"  # Debian's, with python3-websockets and python3-websocket
 
