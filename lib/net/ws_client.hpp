@@ -1,7 +1,7 @@
 // WebSocket clients over websocketpp, for `wspush client`: an event-driven one
 // (AsyncClient, on Asio's event loop) and a blocking one (BlockingClient: connect,
 // send, receive-with-timeout, close, all on the caller's thread, no background
-// thread). Both share one connection layer (ws_client.cpp). No websocketpp here.
+// thread). Both share one connection layer (link.cpp). No websocketpp here.
 #pragma once
 
 #include <chrono>

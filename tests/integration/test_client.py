@@ -321,6 +321,14 @@ def test_a_message_before_a_violation_in_the_same_read_is_printed_first(mode):
         assert r.returncode == EXIT["protocol"], r.stderr
 
 
+def test_a_message_in_too_many_fragments_is_refused_after_the_one_before(mode):
+    with scripted_server("many-fragments") as s:
+        r = client(mode, "ws://127.0.0.1:%d/x" % s.port, "--timeout", "20s")
+        assert lines(r) == [{"status": 200, "event": "message", "data": "at the cap"}], r.stderr
+        assert r.returncode == EXIT["protocol"], r.stderr
+        assert "we closed with 1008 (message in over 1024 fragments)" in r.stderr, r.stderr
+
+
 def test_invalid_utf8_in_a_first_fragment_is_refused_at_once(mode):
     with scripted_server("bad-first-fragment") as s:
         # The rest of the message never comes: a client that waits for it times out (7).

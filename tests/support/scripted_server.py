@@ -90,9 +90,24 @@ async def bad_first_fragment(ws, path):
     await asyncio.sleep(5)
 
 
+def in_fragments(text, pieces):
+    """A text message as `pieces` unmasked frames: the text, then empty continuations."""
+    first = text.encode()
+    frames = [bytes([0x01, len(first)]) + first]
+    frames += [b"\x00\x00"] * (pieces - 2) + [b"\x80\x00"]
+    return b"".join(frames)
+
+
+async def many_fragments(ws, path):
+    """A message in 1024 fragments (the cap), then one in 5000, in the same write."""
+    at_cap = json.dumps({"status": 200, "event": "message", "data": "at the cap"})
+    ws.transport.write(in_fragments(at_cap, 1024) + in_fragments(WELCOME, 5000))
+    await ws.wait_closed()
+
+
 SCENARIOS = {f.__name__.replace("_", "-"): f for f in
              (gap, duplicate, legal, close_custom, drop, headers, expect_echo, big, welcome,
-              then_violation, bad_first_fragment)}
+              then_violation, bad_first_fragment, many_fragments)}
 
 
 async def silent():

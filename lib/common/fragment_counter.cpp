@@ -1,0 +1,52 @@
+#include "common/fragment_counter.hpp"
+
+#include <algorithm>
+
+#include "common/frame_reader.hpp"
+
+namespace wspush {
+
+std::size_t FragmentCounter::header_size() const {
+  if (have_ < 2) return 2;
+  std::size_t const length = header_[1] & 0x7f;
+  std::size_t const extended = length == 126 ? 2 : length == 127 ? 8 : 0;
+  std::size_t const mask = (header_[1] & 0x80) ? 4 : 0;
+  return 2 + extended + mask;
+}
+
+std::size_t FragmentCounter::feed(std::uint8_t const* data, std::size_t n) {
+  if (over_) return 0;
+  std::size_t i = 0;
+  while (i < n) {
+    if (skip_ > 0) {
+      auto const step = static_cast<std::size_t>(std::min<std::uint64_t>(skip_, n - i));
+      skip_ -= step;
+      i += step;
+      continue;
+    }
+    std::size_t const header_start = have_ == 0 ? i : 0;  // 0: began in an earlier feed
+    while (i < n && have_ < header_size()) header_[have_++] = data[i++];
+    if (have_ < header_size()) break;  // the rest of the header comes later
+
+    std::uint8_t const opcode = header_[0] & 0x0f;
+    bool const fin = (header_[0] & 0x80) != 0;
+    std::uint64_t length = header_[1] & 0x7f;
+    std::size_t const extended = length == 126 ? 2 : length == 127 ? 8 : 0;
+    if (extended > 0) {
+      length = 0;
+      for (std::size_t k = 0; k < extended; ++k) length = (length << 8) | header_[2 + k];
+    }
+    have_ = 0;
+    skip_ = length;
+    if (opcode >= 0x8) continue;  // control frames sit between fragments uncounted
+    fragments_ = opcode == 0x0 ? fragments_ + 1 : 1;
+    if (fragments_ > kMaxFragments) {
+      over_ = true;
+      return header_start;
+    }
+    if (fin) fragments_ = 0;
+  }
+  return n;
+}
+
+}  // namespace wspush

@@ -1,0 +1,123 @@
+// websocketpp socket policies that put a FragmentCounter in front of websocketpp's own
+// frame parser: websocketpp assembles fragments without counting them, so a server
+// could keep a client busy with endless empty continuation frames. The policy wraps
+// the stream that websocketpp's transport reads and writes (and nothing else: the
+// connect, the TLS handshake and shutdown use the real socket). Frames before the one
+// over the cap are handed on, the rest of the stream is dropped until the peer closes,
+// and the connection's owner is told once, to close with 1008.
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <system_error>
+#include <utility>
+#include <websocketpp/transport/asio/security/none.hpp>
+#include <websocketpp/transport/asio/security/tls.hpp>
+
+#include "common/fragment_counter.hpp"
+
+namespace wspush {
+
+// The stream websocketpp's transport sees: Asio's AsyncReadStream and AsyncWriteStream
+// over the real one.
+template <typename Stream>
+class CountedStream {
+ public:
+  using executor_type = typename Stream::executor_type;
+
+  void bind(Stream& stream) { stream_ = &stream; }
+  void on_over(std::function<void()> fn) { on_over_ = std::move(fn); }
+  executor_type get_executor() { return stream_->get_executor(); }
+
+  template <typename Buffers, typename Handler>
+  void async_write_some(Buffers const& buffers, Handler&& handler) {
+    stream_->async_write_some(buffers, std::forward<Handler>(handler));
+  }
+
+  template <typename Buffers, typename Handler>
+  void async_read_some(Buffers const& buffers, Handler&& handler) {
+    read(buffers, std::forward<Handler>(handler));
+  }
+
+ private:
+  template <typename Buffers, typename Handler>
+  void read(Buffers const& buffers, Handler handler) {
+    stream_->async_read_some(buffers, [this, buffers, handler = std::move(handler)](
+                                          std::error_code const& ec, std::size_t n) mutable {
+      bool const was_over = counter_.over();
+      std::size_t const kept = ec ? n : count(buffers, n);
+      if (kept == 0 && !ec) {
+        read(buffers, std::move(handler));  // dropped: wait for more, or for the close
+      } else {
+        handler(ec, kept);
+      }
+      if (!was_over && counter_.over() && on_over_) on_over_();
+    });
+  }
+
+  template <typename Buffers>
+  std::size_t count(Buffers const& buffers, std::size_t n) {
+    std::size_t kept = 0;
+    namespace asio = websocketpp::lib::asio;
+    for (auto it = asio::buffer_sequence_begin(buffers);
+         n > 0 && it != asio::buffer_sequence_end(buffers); ++it) {
+      asio::mutable_buffer const buffer(*it);
+      std::size_t const size = std::min(n, buffer.size());
+      std::size_t const passed =
+          counter_.feed(static_cast<std::uint8_t const*>(buffer.data()), size);
+      kept += passed;
+      if (passed < size) break;
+      n -= size;
+    }
+    return kept;
+  }
+
+  Stream* stream_ = nullptr;
+  FragmentCounter counter_;
+  std::function<void()> on_over_;
+};
+
+// websocketpp's socket policy (basic_socket or tls_socket) with the stream counted.
+template <typename BaseConnection, typename BaseEndpoint>
+struct CappedSocket {
+  class connection : public BaseConnection {
+   public:
+    using type = connection;
+    using ptr = std::shared_ptr<connection>;
+
+    // What websocketpp's transport reads and writes through.
+    CountedStream<typename BaseConnection::socket_type>& get_socket() {
+      stream_.bind(BaseConnection::get_socket());
+      return stream_;
+    }
+    // Called once, on the loop, when the server sends a message in too many fragments.
+    void on_too_many_fragments(std::function<void()> fn) { stream_.on_over(std::move(fn)); }
+
+   private:
+    CountedStream<typename BaseConnection::socket_type> stream_;
+  };
+
+  class endpoint : public BaseEndpoint {
+   public:
+    using socket_con_type = connection;
+    using socket_con_ptr = typename connection::ptr;
+  };
+};
+
+using CappedPlainSocket = CappedSocket<websocketpp::transport::asio::basic_socket::connection,
+                                       websocketpp::transport::asio::basic_socket::endpoint>;
+using CappedTlsSocket = CappedSocket<websocketpp::transport::asio::tls_socket::connection,
+                                     websocketpp::transport::asio::tls_socket::endpoint>;
+
+// websocketpp's client configurations with the capped socket in place of theirs.
+template <typename Base, typename Socket>
+struct CappedClientConfig : Base {
+  using type = CappedClientConfig;
+  struct transport_config : Base::transport_config {
+    using socket_type = typename Socket::endpoint;
+  };
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+};
+
+}  // namespace wspush
