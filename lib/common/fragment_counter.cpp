@@ -6,12 +6,14 @@
 
 namespace wspush {
 
+std::size_t FragmentCounter::extended_size() const {
+  std::size_t const length = header_[1] & 0x7f;
+  return length == 126 ? 2 : length == 127 ? 8 : 0;
+}
+
 std::size_t FragmentCounter::header_size() const {
   if (have_ < 2) return 2;
-  std::size_t const length = header_[1] & 0x7f;
-  std::size_t const extended = length == 126 ? 2 : length == 127 ? 8 : 0;
-  std::size_t const mask = (header_[1] & 0x80) ? 4 : 0;
-  return 2 + extended + mask;
+  return 2 + extended_size() + ((header_[1] & 0x80) ? 4 : 0);
 }
 
 std::size_t FragmentCounter::feed(std::uint8_t const* data, std::size_t n) {
@@ -30,12 +32,9 @@ std::size_t FragmentCounter::feed(std::uint8_t const* data, std::size_t n) {
 
     std::uint8_t const opcode = header_[0] & 0x0f;
     bool const fin = (header_[0] & 0x80) != 0;
-    std::uint64_t length = header_[1] & 0x7f;
-    std::size_t const extended = length == 126 ? 2 : length == 127 ? 8 : 0;
-    if (extended > 0) {
-      length = 0;
-      for (std::size_t k = 0; k < extended; ++k) length = (length << 8) | header_[2 + k];
-    }
+    std::size_t const extended = extended_size();
+    std::uint64_t length = extended > 0 ? 0 : header_[1] & 0x7f;
+    for (std::size_t k = 0; k < extended; ++k) length = (length << 8) | header_[2 + k];
     have_ = 0;
     skip_ = length;
     if (opcode >= 0x8) continue;  // control frames sit between fragments uncounted

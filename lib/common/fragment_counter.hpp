@@ -17,6 +17,7 @@ class FragmentCounter {
   bool over() const { return over_; }
 
  private:
+  std::size_t extended_size() const;  // bytes of 16/64-bit length after the first two
   std::size_t header_size() const;
 
   std::uint8_t header_[14] = {};

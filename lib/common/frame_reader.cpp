@@ -114,8 +114,7 @@ std::size_t FrameReader::consume(std::string_view data, FrameSink& sink) {
     }
     if (++fragments_ > kMaxFragments) {
       message_.clear();
-      return used +
-             fail(kClosePolicy, "message in over " + std::to_string(kMaxFragments) + " fragments");
+      return used + fail(kClosePolicy, kTooManyFragments);
     }
     std::size_t const start = message_.size();
     unmask_into(message_, body, static_cast<std::size_t>(length), key);

@@ -18,6 +18,7 @@ namespace wspush {
 // A message in more fragments than this is refused with 1008: 300 000 empty
 // continuation frames cost a reader CPU for nothing.
 inline constexpr std::size_t kMaxFragments = 1024;
+inline constexpr char kTooManyFragments[] = "message in over 1024 fragments";  // its reason
 
 // Close codes of RFC 6455 §7.4.1 that the server sends itself.
 inline constexpr std::uint16_t kCloseGoingAway = 1001;

@@ -47,12 +47,15 @@ class CountedStream {
                                           std::error_code const& ec, std::size_t n) mutable {
       bool const was_over = counter_.over();
       std::size_t const kept = ec ? n : count(buffers, n);
+      // Told after the handler has taken the frames before the cap, from a copy: the
+      // handler may end the connection that holds this stream.
+      std::function<void()> const tell = !was_over && counter_.over() ? on_over_ : nullptr;
       if (kept == 0 && !ec) {
         read(buffers, std::move(handler));  // dropped: wait for more, or for the close
       } else {
         handler(ec, kept);
       }
-      if (!was_over && counter_.over() && on_over_) on_over_();
+      if (tell) tell();
     });
   }
 

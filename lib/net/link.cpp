@@ -145,9 +145,7 @@ class LinkImpl final : public Link {
 
     con_ = client_.get_connection(options.url, ec);
     if (ec) throw std::invalid_argument("invalid URL '" + options.url + "': " + ec.message());
-    con_->on_too_many_fragments([this] {
-      close(kClosePolicy, "message in over " + std::to_string(kMaxFragments) + " fragments");
-    });
+    con_->on_too_many_fragments([this] { close(kClosePolicy, kTooManyFragments); });
     for (std::string const& header : options.headers) {
       auto const colon = header.find(':');
       std::string value = header.substr(colon + 1);

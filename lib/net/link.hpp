@@ -1,5 +1,5 @@
 // One client connection over websocketpp, plain or TLS: the layer AsyncClient and
-// BlockingClient share (ws_client.cpp). Opening it starts the connect; events go to
+// BlockingClient share (ws_client.cpp holds both). Opening it starts the connect; events go to
 // the sink on the io_context's thread. What a failure means (exit code, one-line
 // reason) is decided here, from websocketpp's error codes.
 #pragma once
@@ -15,7 +15,6 @@
 
 namespace wspush {
 
-// One connection, plain or TLS. Events go to the sink on the loop's thread.
 class Link {
  public:
   using Sink = std::function<void(ClientEvent&)>;
