@@ -76,6 +76,8 @@ std::string apply_config(ServeFlags& flags, ServeOptions& options) {
   if (c.ping_interval && !given("--ping-interval")) flags.ping_interval = *c.ping_interval;
   if (c.pong_timeout && !given("--pong-timeout")) flags.pong_timeout = *c.pong_timeout;
   if (c.idle_timeout && !given("--idle-timeout")) flags.idle_timeout = *c.idle_timeout;
+  if (c.tls_cert && !given("--tls-cert")) options.tls_cert = *c.tls_cert;
+  if (c.tls_key && !given("--tls-key")) options.tls_key = *c.tls_key;
   options.rooms = c.rooms;
   return {};
 }
@@ -235,6 +237,12 @@ Command serve_command() {
                            "Require 'Authorization: Bearer KEY' on the API (default: the API "
                            "answers loopback peers only)")
                 ->type_name("KEY");
+            app.add_option("--tls-cert", flags->server.tls_cert,
+                           "PEM certificate chain: the port speaks TLS (wss://, https://); "
+                           "SIGHUP reloads it")
+                ->type_name("FILE");
+            app.add_option("--tls-key", flags->server.tls_key, "PEM private key of --tls-cert")
+                ->type_name("FILE");
             app.add_option("--allow-origin", flags->server.allow_origins,
                            "Browsers' Origin allowed to connect (repeatable): an exact origin "
                            "or *.example.com; others get 403. Default: any")

@@ -5,6 +5,7 @@
 //    "max_message_size": 65536, "send_buffer": 1048576, "api_key": "…",
 //    "log_level": "info", "stdin": "/logs", "handshake_timeout": "5s",
 //    "drain_timeout": "5s", "close_timeout": "5s",
+//    "tls_cert": "/etc/wspush/cert.pem", "tls_key": "/etc/wspush/key.pem",
 //    "rooms": [{"path": "/news", "kind": "feed", "history": 500,
 //               "slow_consumer": "disconnect"},
 //              {"path": "/chat/*", "kind": "relay"}]}
@@ -42,6 +43,8 @@ struct ServeConfig {
   std::optional<std::string> pong_timeout;
   std::optional<std::string> idle_timeout;
   std::vector<std::string> allow_origin;
+  std::optional<std::string> tls_cert;  // file names
+  std::optional<std::string> tls_key;
   std::vector<RoomSpec> rooms;
 };
 

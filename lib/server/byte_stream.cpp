@@ -1,41 +1,79 @@
 #include "server/byte_stream.hpp"
 
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cerrno>
+
+#include "server/tls_stream.hpp"
 
 namespace wspush {
 namespace {
 
 constexpr std::size_t kMaxIov = 64;
 
-bool would_block(int error) {
-  return error == EAGAIN || error == EWOULDBLOCK || error == EINTR;
-}
-
 }  // namespace
 
-TcpStream::TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+void SslFree::operator()(ssl_st* ssl) const {
+  SSL_free(ssl);
+}
+
+ByteStream::Io io_of_syscall(long result, ByteStream::Want want) {
+  ByteStream::Io io;
+  if (result > 0 || (result == 0 && want == ByteStream::Want::write)) {
+    io.bytes = static_cast<std::size_t>(result);
+  } else if (result < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+    io.blocked = true;
+    io.want = want;
+  } else {
+    io.closed = true;  // 0 on a read: end of stream; otherwise reset or another error
+  }
+  return io;
+}
+
+SocketStream::SocketStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
   asio::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
+void SocketStream::wait(Want want, std::function<void(Ready)> then) {
+  auto const type =
+      want == Want::read ? asio::ip::tcp::socket::wait_read : asio::ip::tcp::socket::wait_write;
+  socket_.async_wait(type, [then = std::move(then)](asio::error_code const& ec) {
+    if (!ec) return then(Ready::ready);
+    then(ec == asio::error::operation_aborted ? Ready::cancelled : Ready::failed);
+  });
+}
+
+void SocketStream::close() {
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+std::string SocketStream::remote() const {
+  asio::error_code ec;
+  auto const peer = socket_.remote_endpoint(ec);
+  if (ec) return "?";
+  return peer.address().to_string() + ":" + std::to_string(peer.port());
+}
+
+StreamHandoff SocketStream::release_socket() {
+  StreamHandoff handoff;
+  asio::error_code ec;
+  handoff.v6 = socket_.local_endpoint(ec).protocol() == asio::ip::tcp::v6();
+  int const fd = socket_.release(ec);
+  handoff.fd = ec ? -1 : fd;
+  return handoff;
+}
+
 // Plain system calls on the non-blocking descriptor: the event loop already knows the
 // socket is ready, and Asio's synchronous wrappers add nothing on this path.
 ByteStream::Io TcpStream::read_some(char* buffer, std::size_t size) {
-  Io io;
-  ssize_t const n = ::recv(socket_.native_handle(), buffer, size, 0);
-  if (n > 0) {
-    io.bytes = static_cast<std::size_t>(n);
-  } else if (n < 0 && would_block(errno)) {
-    io.blocked = true;
-    io.want = Want::read;
-  } else {
-    io.closed = true;  // 0: end of stream; otherwise reset or another error
-  }
-  return io;
+  return io_of_syscall(::recv(fd(), buffer, size, 0), Want::read);
 }
 
 ByteStream::Io TcpStream::write_some(std::string_view const* buffers, std::size_t count) {
@@ -48,51 +86,21 @@ ByteStream::Io TcpStream::write_some(std::string_view const* buffers, std::size_
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = n;
-  Io io;
   // MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE.
-  ssize_t const written = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
-  if (written >= 0) {
-    io.bytes = static_cast<std::size_t>(written);
-  } else if (would_block(errno)) {
-    io.blocked = true;
-    io.want = Want::write;
-  } else {
-    io.closed = true;
+  return io_of_syscall(::sendmsg(fd(), &msg, MSG_NOSIGNAL), Want::write);
+}
+
+std::unique_ptr<ByteStream> resume_stream(asio::io_context& io, StreamHandoff handoff) {
+  asio::ip::tcp::socket socket(io);
+  asio::error_code ec;
+  socket.assign(handoff.v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), handoff.fd, ec);
+  if (ec) {
+    ::close(handoff.fd);
+    return nullptr;
   }
-  return io;
-}
-
-void TcpStream::wait(Want want, std::function<void(Ready)> then) {
-  auto const type =
-      want == Want::read ? asio::ip::tcp::socket::wait_read : asio::ip::tcp::socket::wait_write;
-  socket_.async_wait(type, [then = std::move(then)](asio::error_code const& ec) {
-    if (!ec) return then(Ready::ready);
-    then(ec == asio::error::operation_aborted ? Ready::cancelled : Ready::failed);
-  });
-}
-
-void TcpStream::close() {
-  asio::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
-}
-
-int TcpStream::release() {
-  asio::error_code ec;
-  int const fd = socket_.release(ec);
-  return ec ? -1 : fd;
-}
-
-bool TcpStream::v6() const {
-  asio::error_code ec;
-  return socket_.local_endpoint(ec).protocol() == asio::ip::tcp::v6();
-}
-
-std::string TcpStream::remote() const {
-  asio::error_code ec;
-  auto const peer = socket_.remote_endpoint(ec);
-  if (ec) return "?";
-  return peer.address().to_string() + ":" + std::to_string(peer.port());
+  if (!handoff.tls) return std::make_unique<TcpStream>(std::move(socket));
+  return std::make_unique<TlsStream>(std::move(socket), std::move(handoff.tls),
+                                     std::move(handoff.ciphertext));
 }
 
 }  // namespace wspush

@@ -8,10 +8,10 @@
 
 namespace wspush {
 
-HttpConnection::HttpConnection(asio::io_context& io, asio::ip::tcp::socket socket,
+HttpConnection::HttpConnection(asio::io_context& io, std::unique_ptr<ByteStream> stream,
                                ListenerEvents& events, ListenerOptions const& options,
                                std::function<void(HttpConnection*)> on_done)
-    : stream_(std::move(socket)),
+    : stream_(std::move(stream)),
       events_(events),
       options_(options),
       on_done_(std::move(on_done)),
@@ -19,11 +19,11 @@ HttpConnection::HttpConnection(asio::io_context& io, asio::ip::tcp::socket socke
       deadline_(io) {}
 
 void HttpConnection::start() {
-  std::string const remote = stream_.remote();
+  std::string const remote = stream_->remote();
   peer_ = remote.substr(0, remote.rfind(':'));
   if (!peer_.empty() && peer_.front() == '[') peer_ = peer_.substr(1, peer_.size() - 2);
   arm_deadline();
-  read();
+  on_readable();
 }
 
 // Each request (the first, and each on a kept-alive connection) must arrive whole
@@ -40,7 +40,7 @@ void HttpConnection::arm_deadline() {
 
 void HttpConnection::abort() {
   if (finished_) return;
-  stream_.close();
+  stream_->close();
   done();
 }
 
@@ -51,22 +51,25 @@ void HttpConnection::done() {
   if (on_done_) std::exchange(on_done_, nullptr)(this);
 }
 
-void HttpConnection::read() {
-  if (finished_ || busy_) return;
-  stream_.wait(ByteStream::Want::read, [self = shared_from_this()](ByteStream::Ready ready) {
+void HttpConnection::wait(ByteStream::Want want) {
+  stream_->wait(want, [self = shared_from_this()](ByteStream::Ready ready) {
     if (ready == ByteStream::Ready::ready) return self->on_readable();
     if (ready == ByteStream::Ready::failed) self->abort();
   });
 }
 
+// Reads until the stream would block (the reactor is edge-triggered, and a TLS stream
+// may hold decrypted bytes the socket no longer shows), a few reads a turn.
 void HttpConnection::on_readable() {
-  if (finished_) return;
   char buffer[4096];
-  ByteStream::Io const io = stream_.read_some(buffer, sizeof buffer);
-  if (io.blocked) return read();
-  if (io.closed) return abort();
-  handle(std::string_view(buffer, io.bytes));
-  if (!finished_ && !busy_) read();
+  for (int reads = 0; reads < 8; ++reads) {
+    if (finished_ || busy_) return;
+    ByteStream::Io const io = stream_->read_some(buffer, sizeof buffer);
+    if (io.blocked) return wait(io.want);
+    if (io.closed) return abort();
+    handle(std::string_view(buffer, io.bytes));
+  }
+  asio::post(deadline_.get_executor(), [self = shared_from_this()] { self->on_readable(); });
 }
 
 void HttpConnection::handle(std::string_view data) {
@@ -115,12 +118,11 @@ void HttpConnection::on_request(std::string_view rest) {
 
 void HttpConnection::upgrade(HttpRequest const& request, std::string response,
                              std::string_view rest) {
-  bool const v6 = stream_.v6();
-  int const fd = stream_.release();
+  StreamHandoff stream = stream_->release();
   std::string const resource = request.target;
   done();
-  if (fd < 0) return;
-  events_.on_upgrade(fd, v6, peer_, resource, std::move(response), std::string(rest));
+  if (stream.fd < 0) return;
+  events_.on_upgrade(std::move(stream), peer_, resource, std::move(response), std::string(rest));
 }
 
 void HttpConnection::refuse(Refusal const& refusal) {
@@ -142,9 +144,9 @@ void HttpConnection::answer(int status, std::string const& body,
 void HttpConnection::write() {
   while (out_at_ < out_.size()) {
     std::string_view const rest = std::string_view(out_).substr(out_at_);
-    ByteStream::Io const io = stream_.write_some(&rest, 1);
+    ByteStream::Io const io = stream_->write_some(&rest, 1);
     if (io.blocked) {
-      stream_.wait(io.want, [self = shared_from_this()](ByteStream::Ready ready) {
+      stream_->wait(io.want, [self = shared_from_this()](ByteStream::Ready ready) {
         if (ready == ByteStream::Ready::ready) return self->write();
         self->abort();
       });
@@ -161,7 +163,9 @@ void HttpConnection::write() {
   std::string const next = std::move(pending_);
   pending_.clear();
   if (!next.empty()) handle(next);
-  if (!finished_ && !busy_) read();
+  if (!finished_ && !busy_) {
+    asio::post(deadline_.get_executor(), [self = shared_from_this()] { self->on_readable(); });
+  }
 }
 
 }  // namespace wspush

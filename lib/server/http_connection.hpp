@@ -20,7 +20,7 @@ namespace wspush {
 
 class HttpConnection final : public std::enable_shared_from_this<HttpConnection> {
  public:
-  HttpConnection(asio::io_context& io, asio::ip::tcp::socket socket, ListenerEvents& events,
+  HttpConnection(asio::io_context& io, std::unique_ptr<ByteStream> stream, ListenerEvents& events,
                  ListenerOptions const& options, std::function<void(HttpConnection*)> on_done);
   void start();
   // Closes at once (shutdown, handshake timeout).
@@ -28,7 +28,7 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
 
  private:
   void arm_deadline();
-  void read();
+  void wait(ByteStream::Want want);
   void on_readable();
   void handle(std::string_view data);
   void on_request(std::string_view rest);
@@ -40,7 +40,7 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
   void write();
   void done();
 
-  TcpStream stream_;
+  std::unique_ptr<ByteStream> stream_;
   ListenerEvents& events_;
   ListenerOptions const& options_;
   std::function<void(HttpConnection*)> on_done_;

@@ -10,6 +10,7 @@
 
 #include "net/log.hpp"
 #include "server/http_connection.hpp"
+#include "server/tls_stream.hpp"
 
 namespace wspush {
 namespace {
@@ -125,8 +126,14 @@ class Listener::Impl {
   }
 
   void serve(asio::ip::tcp::socket socket) {
+    std::unique_ptr<ByteStream> stream;
+    if (options_.tls != nullptr) {
+      stream = std::make_unique<TlsStream>(std::move(socket), options_.tls->session());
+    } else {
+      stream = std::make_unique<TcpStream>(std::move(socket));
+    }
     auto connection =
-        std::make_shared<HttpConnection>(io_, std::move(socket), events_, options_,
+        std::make_shared<HttpConnection>(io_, std::move(stream), events_, options_,
                                          [this](HttpConnection* c) { connections_.erase(c); });
     connections_.insert(connection.get());
     connection->start();

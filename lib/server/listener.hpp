@@ -1,8 +1,8 @@
 // The listener: accepts connections on every address the host resolves to and runs
-// one HttpConnection per connection until it is a WebSocket (handed over, with the
-// 101 and every byte read past the handshake, to ListenerEvents::on_upgrade) or its
+// one HttpConnection per connection (over TLS with a TlsContext) until it is a WebSocket (handed
+// over, with the 101 and every byte read past the handshake, to ListenerEvents::on_upgrade) or its
 // HTTP requests are answered. When the process runs out of descriptors, accepting
-// backs off instead of spinning. Later: connection limits and TLS.
+// backs off instead of spinning.
 //
 // Threading: the io_context's thread (the first loop) only.
 #pragma once
@@ -15,7 +15,9 @@
 #include <string>
 
 #include "common/duration.hpp"
+#include "server/byte_stream.hpp"
 #include "server/http_routes.hpp"
+#include "server/tls_context.hpp"
 
 namespace wspush {
 
@@ -29,8 +31,8 @@ class ListenerEvents {
   virtual void on_http(HttpRequestView const& request, std::function<void(HttpAnswer)> done) = 0;
   // An accepted handshake: the socket `fd` (now the callee's) for `resource`, the 101
   // response still to send, and the bytes the client sent after its request.
-  virtual void on_upgrade(int fd, bool v6, std::string const& peer, std::string const& resource,
-                          std::string response, std::string early) = 0;
+  virtual void on_upgrade(StreamHandoff stream, std::string const& peer,
+                          std::string const& resource, std::string response, std::string early) = 0;
   // A connection was refused before it became a session (metrics).
   virtual void on_refused(Refusal const& refusal) = 0;
 };
@@ -38,6 +40,7 @@ class ListenerEvents {
 struct ListenerOptions {
   std::size_t max_message_size = 64 * 1024;  // also the largest HTTP body (413 beyond)
   Duration handshake_timeout = std::chrono::seconds(5);
+  TlsContext const* tls = nullptr;  // null: plain TCP
 };
 
 class Listener {

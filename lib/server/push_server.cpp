@@ -22,6 +22,7 @@
 #include "server/listener.hpp"
 #include "server/shard.hpp"
 #include "server/tickers.hpp"
+#include "server/tls_context.hpp"
 
 namespace wspush {
 namespace {
@@ -58,9 +59,12 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
              HubOptions{options.interval, options.max_rooms_per_family}),
         shared_(hub_),
         routes_(shared_, api_admission_, metrics_, [this] { return draining_.load(); }),
-        listener_(io(), ListenerOptions{options.max_message_size, options.handshake_timeout},
+        tls_(make_tls(options)),
+        listener_(io(),
+                  ListenerOptions{options.max_message_size, options.handshake_timeout, tls_.get()},
                   *this),
         signals_(io(), SIGINT, SIGTERM),
+        reload_signal_(io(), SIGHUP),
         drain_deadline_(io()) {
     for (RoomSpec const& spec : rooms_or_default(options.rooms)) {
       std::string const error = registry_.declare(spec);
@@ -98,6 +102,7 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
     signals_.async_wait([this](asio::error_code const& ec, int signo) {
       if (!ec) shutdown(signo);
     });
+    on_reload_signal();
     shared_.run([](Hub& hub) { hub.start(); });
     if (!options_.stdin_room.empty()) read_stdin();
     std::vector<std::thread> threads;
@@ -111,6 +116,31 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
 
  private:
   asio::io_context& io() { return shards_.front()->io(); }
+
+  static std::unique_ptr<TlsContext> make_tls(ServeOptions const& options) {
+    if (options.tls_cert.empty() && options.tls_key.empty()) return nullptr;
+    if (options.tls_cert.empty() || options.tls_key.empty()) {
+      throw std::invalid_argument("--tls-cert and --tls-key go together");
+    }
+    auto tls = std::make_unique<TlsContext>(options.tls_cert, options.tls_key);
+    spdlog::info("TLS: certificate {}", tls->subject());
+    return tls;
+  }
+
+  // SIGHUP: the certificate and key are read again; connections open keep theirs.
+  void on_reload_signal() {
+    reload_signal_.async_wait([this](asio::error_code const& ec, int) {
+      if (ec) return;
+      if (!tls_) {
+        spdlog::info("SIGHUP: no TLS certificate to reload");
+      } else if (std::string const error = tls_->reload(); !error.empty()) {
+        spdlog::error("SIGHUP: TLS reload refused, the previous certificate stays: {}", error);
+      } else {
+        spdlog::info("SIGHUP: TLS certificate reloaded: {}", tls_->subject());
+      }
+      on_reload_signal();
+    });
+  }
 
   // Every connection is a descriptor: the soft limit goes up to the hard one, and a hard
   // limit below --max-connections is said once at start.
@@ -152,14 +182,15 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
 
   // The next shard in turn takes the session. Its Adopt is queued before the join, so
   // the session exists on its shard before anything the join queues for it.
-  void on_upgrade(int fd, bool v6, std::string const& peer, std::string const& resource,
+  void on_upgrade(StreamHandoff stream, std::string const& peer, std::string const& resource,
                   std::string response, std::string early) override {
     Shard& shard = *shards_[next_shard_++ % shards_.size()];
     std::string const* counted = connections_.add(peer);
     shared_.run([&](Hub& hub) {
       SessionId const id = shard.allocate_id();
       ++sessions_open_;
-      shard.enqueue(delivery::Adopt{id, fd, v6, std::move(response), std::move(early), counted});
+      shard.enqueue(
+          delivery::Adopt{id, std::move(stream), std::move(response), std::move(early), counted});
       if (room_path_of(resource) == kPublishPath) {
         hub.join_publisher(id, resource);
       } else {
@@ -250,8 +281,10 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
   Admission ws_admission_;
   Admission api_admission_;
   HttpRoutes routes_;
+  std::unique_ptr<TlsContext> tls_;
   Listener listener_;
   asio::signal_set signals_;
+  asio::signal_set reload_signal_;
   asio::steady_timer drain_deadline_;
   std::size_t next_shard_ = 0;
   std::atomic<std::size_t> sessions_open_{0};

@@ -28,8 +28,10 @@ struct ServeOptions {
   Duration ping_interval = std::chrono::seconds(25);     // ping quiet peers; 0: never
   Duration pong_timeout = std::chrono::seconds(10);      // close 4009 without an answer
   Duration idle_timeout = Duration::zero();              // close 4010 without messages; 0: off
-  std::optional<std::size_t> history;        // per room unless its spec says; nullopt: by kind
-  std::string api_key;                       // empty: the API answers loopback peers only
+  std::optional<std::size_t> history;  // per room unless its spec says; nullopt: by kind
+  std::string api_key;                 // empty: the API answers loopback peers only
+  std::string tls_cert;                // PEM chain; with tls_key: TLS on the port
+  std::string tls_key;
   std::vector<std::string> allow_origins;    // empty: any origin
   std::string stdin_room;                    // publish each stdin line here (serve --stdin)
   std::size_t threads = 1;                   // event loops (shards) for the sessions
@@ -42,7 +44,8 @@ struct ServeOptions {
 
 class PushServer {
  public:
-  // Throws std::invalid_argument when the options contradict each other.
+  // Throws std::invalid_argument when the options contradict each other, and
+  // std::runtime_error when the TLS certificate or key does not load.
   explicit PushServer(ServeOptions const& options);
   ~PushServer();
   PushServer(PushServer const&) = delete;
@@ -52,7 +55,8 @@ class PushServer {
   // Throws std::runtime_error naming the address and the reason when none binds.
   std::uint16_t bind();
 
-  // Serves on the calling thread until SIGINT or SIGTERM, then stops accepting,
+  // Serves on the calling thread until SIGINT or SIGTERM (SIGHUP reloads the TLS
+  // certificate and key), then stops accepting,
   // closes every client with 1001 and returns once they are gone or the drain
   // timeout has passed.
   void run();

@@ -85,18 +85,17 @@ void Shard::carry_out(Delivery& d) {
 }
 
 void Shard::adopt(delivery::Adopt& a) {
-  asio::ip::tcp::socket socket(io_);
-  asio::error_code ec;
-  socket.assign(a.v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), a.fd, ec);
-  if (ec) ::close(a.fd);
+  std::unique_ptr<ByteStream> stream = resume_stream(io_, std::move(a.stream));
+  bool const failed = stream == nullptr;
+  if (failed) stream = std::make_unique<ClosedStream>();
   std::size_t const slot = a.id / count_;
   if (slot >= slots_.size()) slots_.resize(slot + 1);
   slots_[slot] = Slot{};
   slots_[slot].peer = a.peer;
-  slots_[slot].session = std::make_shared<WsSession>(
-      loop_, std::make_unique<TcpStream>(std::move(socket)), a.id, *this, limits_);
+  slots_[slot].session =
+      std::make_shared<WsSession>(loop_, std::move(stream), a.id, *this, limits_);
   counters_.sessions_opened.add();
-  if (ec) {
+  if (failed) {
     // Not from inside a drain: its on_closed would walk what is being carried out.
     asio::post(io_, [session = slots_[slot].session] { session->abort(); });
     return;

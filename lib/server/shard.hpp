@@ -30,8 +30,7 @@ namespace wspush {
 namespace delivery {
 struct Adopt {  // a socket that finished its handshake becomes a session here
   SessionId id;
-  int fd;
-  bool v6;
+  StreamHandoff stream;
   std::string response;               // the 101, sent before anything else
   std::string early;                  // bytes the client sent right behind its handshake
   std::string const* peer = nullptr;  // its address, as ConnectionCounts keeps it

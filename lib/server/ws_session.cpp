@@ -40,7 +40,10 @@ WsSession::WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std:
 void WsSession::start(std::string_view early, Payload greeting) {
   if (greeting) enqueue(greeting);
   if (!early.empty()) handle(early);
-  if (state_ != State::closed) wait_readable(ByteStream::Want::read);
+  // Read now rather than wait: what the client sent behind its handshake may already be
+  // in the socket (or decrypted inside a TLS stream), and the reactor only reports
+  // readiness that arrives after a wait begins.
+  if (state_ != State::closed) on_readable();
 }
 
 // Reading ---------------------------------------------------------------------

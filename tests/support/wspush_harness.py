@@ -234,6 +234,17 @@ def connect_proxy(*extra):
     return Helper([PYTHON, os.path.join(SUPPORT, "connect_proxy.py"), *extra])
 
 
+def tls_pair(directory, name="localhost"):
+    """A self-signed certificate for `name` (and 127.0.0.1) and its key, as PEM files in
+    `directory`; returns (cert, key) paths."""
+    cert, key = os.path.join(directory, name + ".crt"), os.path.join(directory, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=" + name,
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
