@@ -1,5 +1,6 @@
 // `wspush serve`: the room server.
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -28,8 +29,23 @@ struct ServeFlags {
   std::string log_level = "info";
   std::size_t history = 0;
   std::string config_file;
+  std::string jwt_secret_file;
   CLI::App* app = nullptr;  // to ask which flags were given (they override the file)
 };
+
+// A secret from a file (one line; trailing white space is not part of it).
+std::string read_secret(std::string const& file, std::string& secret) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return "cannot read the file";
+  std::stringstream text;
+  text << in.rdbuf();
+  secret = text.str();
+  while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) {
+    secret.pop_back();
+  }
+  if (secret.empty()) return "the file is empty";
+  return {};
+}
 
 // Settings from --config, under the flags that were given on the command line.
 std::string apply_config(ServeFlags& flags, ServeOptions& options) {
@@ -50,6 +66,10 @@ std::string apply_config(ServeFlags& flags, ServeOptions& options) {
   }
   if (c.send_buffer && !given("--send-buffer")) options.send_buffer = *c.send_buffer;
   if (c.api_key && !given("--api-key")) options.api_key = *c.api_key;
+  if (!given("--jwt-secret") && !given("--jwt-secret-file")) {
+    if (c.jwt_secret) options.jwt_secret = *c.jwt_secret;
+    if (c.jwt_secret_file) flags.jwt_secret_file = *c.jwt_secret_file;
+  }
   if (c.log_level && !given("--log-level")) flags.log_level = *c.log_level;
   if (c.stdin_room && !given("--stdin")) options.stdin_room = *c.stdin_room;
   if (!c.allow_origin.empty() && !given("--allow-origin")) options.allow_origins = c.allow_origin;
@@ -88,6 +108,15 @@ int run_serve(ServeFlags& flags) {
   if (!flags.config_file.empty()) {
     if (std::string const error = apply_config(flags, options); !error.empty()) {
       return usage_error("serve: " + error);
+    }
+  }
+  if (!flags.jwt_secret_file.empty()) {
+    if (!options.jwt_secret.empty()) {
+      return usage_error("serve: --jwt-secret and --jwt-secret-file exclude each other");
+    }
+    if (std::string const error = read_secret(flags.jwt_secret_file, options.jwt_secret);
+        !error.empty()) {
+      return usage_error("serve: --jwt-secret-file " + flags.jwt_secret_file + ": " + error);
     }
   }
   if (std::find(std::begin(kLogLevels), std::end(kLogLevels), flags.log_level) ==
@@ -237,6 +266,14 @@ Command serve_command() {
                            "Require 'Authorization: Bearer KEY' on the API (default: the API "
                            "answers loopback peers only)")
                 ->type_name("KEY");
+            auto* secret = app.add_option("--jwt-secret", flags->server.jwt_secret,
+                                          "Room handshakes need an HS256 token signed with "
+                                          "this (Bearer header or ?token=): 401/403 otherwise")
+                               ->type_name("SECRET");
+            app.add_option("--jwt-secret-file", flags->jwt_secret_file,
+                           "Read --jwt-secret from FILE (keeps it out of ps and the shell history)")
+                ->type_name("FILE")
+                ->excludes(secret);
             app.add_option("--tls-cert", flags->server.tls_cert,
                            "PEM certificate chain: the port speaks TLS (wss://, https://); "
                            "SIGHUP reloads it")

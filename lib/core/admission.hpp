@@ -1,10 +1,11 @@
 // The admission step: the checks a WebSocket handshake (or an API request) passes
-// before it is accepted, in order, the first refusal winning. Today: draining (503),
-// API access (403/401), the room (404/400/403, the Hub's). Later checks (origin, JWT,
-// connection limits, handshake rate) are further AdmissionChecks added to the chain;
-// the server does not change when they arrive.
+// before it is accepted, in order, the first refusal winning: draining (503), path
+// length, handshake rate and connection limits (limits.hpp), origin (403), JWT
+// (jwt_check.hpp: 401/403), API access (403/401), the room (404/400/403, the Hub's).
+// Each is one AdmissionCheck in the chain; the server does not change when one arrives.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,11 +17,18 @@
 
 namespace wspush {
 
-// What a check may look at. `header` answers "" for a header that is absent.
+// What an accepted handshake was granted, for the session to honour.
+struct Grant {
+  std::int64_t expires_at = 0;  // Unix seconds its token expires at (close 1008); 0: never
+};
+
+// What a check may look at. `header` answers "" for a header that is absent. A check
+// that lets a request through may write to `grant` (when the caller gives one).
 struct HandshakeRequest {
   std::string_view resource;  // path and query
   std::string_view peer;      // the peer's address, textual (v4, v6 or v4-mapped)
   std::function<std::string(std::string_view name)> header;
+  Grant* grant = nullptr;
   bool api() const;  // a request for the HTTP API (a path under /api/)
 };
 

@@ -154,6 +154,8 @@ ConfigParse parse_serve_config(std::string_view text) {
                      "max_path_length",
                      "max_rooms_per_family",
                      "allow_origin",
+                     "jwt_secret",
+                     "jwt_secret_file",
                      "tls_cert",
                      "tls_key",
                      "rooms"});
@@ -170,6 +172,8 @@ ConfigParse parse_serve_config(std::string_view text) {
       !f.string("ping_interval", c.ping_interval, error) ||
       !f.string("pong_timeout", c.pong_timeout, error) ||
       !f.string("idle_timeout", c.idle_timeout, error) ||
+      !f.string("jwt_secret", c.jwt_secret, error) ||
+      !f.string("jwt_secret_file", c.jwt_secret_file, error) ||
       !f.string("tls_cert", c.tls_cert, error) || !f.string("tls_key", c.tls_key, error) ||
       !f.number("max_connections", c.max_connections, 10000000, error) ||
       !f.number("max_connections_per_ip", c.max_connections_per_ip, 10000000, error) ||

@@ -33,6 +33,7 @@ Metrics::Totals Metrics::sum() const {
     t.pings_sent += l->pings_sent.get();
     t.ping_timeouts += l->ping_timeouts.get();
     t.idle_timeouts += l->idle_timeouts.get();
+    t.tokens_expired += l->tokens_expired.get();
   }
   return t;
 }

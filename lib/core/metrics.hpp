@@ -40,8 +40,9 @@ struct alignas(64) LoopCounters {
   Counter slow_dropped;       // `latest`: messages a slow member never got
   Counter slow_disconnected;  // `disconnect`: slow members cut off
   Counter pings_sent;
-  Counter ping_timeouts;  // closed 4009
-  Counter idle_timeouts;  // closed 4010
+  Counter ping_timeouts;   // closed 4009
+  Counter idle_timeouts;   // closed 4010
+  Counter tokens_expired;  // closed 1008 when their JWT's exp passed
 };
 
 // A room's slow-consumer counts, one slot per loop (a room has members on several).
@@ -71,7 +72,7 @@ class Metrics {
   struct Totals {
     std::uint64_t sessions_opened = 0, sessions_closed = 0, frames_received = 0, deliveries = 0,
                   bytes_queued = 0, slow_dropped = 0, slow_disconnected = 0, pings_sent = 0,
-                  ping_timeouts = 0, idle_timeouts = 0;
+                  ping_timeouts = 0, idle_timeouts = 0, tokens_expired = 0;
   };
   Totals sum() const;
 

@@ -47,6 +47,8 @@ std::string prometheus_text(Metrics const& metrics, std::uint64_t sessions_open,
            Row{"wspush_idle_timeouts_total", "counter",
                "Peers closed with 4010 for sending nothing within --idle-timeout.",
                t.idle_timeouts},
+           Row{"wspush_tokens_expired_total", "counter",
+               "Sessions closed with 1008 when their token's exp passed.", t.tokens_expired},
        }) {
     family(out, r.name, r.type, r.help);
     sample(out, r.name, r.value);

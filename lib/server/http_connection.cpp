@@ -4,6 +4,7 @@
 
 #include "common/codec.hpp"
 #include "core/handshake.hpp"
+#include "core/jwt_check.hpp"
 #include "net/log.hpp"
 
 namespace wspush {
@@ -93,16 +94,19 @@ void HttpConnection::handle(std::string_view data) {
 
 void HttpConnection::on_request(std::string_view rest) {
   HttpRequest& request = reader_.request();
+  Grant grant;
   HandshakeRequest const view{request.target, peer_,
-                              [&request](std::string_view name) { return request.header(name); }};
+                              [&request](std::string_view name) { return request.header(name); },
+                              &grant};
   if (asks_for_websocket(request)) {
     HandshakeAnswer answer = check_websocket_handshake(request);
     if (answer.refusal) return refuse(*answer.refusal);
     if (auto refusal = events_.admit(view)) {
-      spdlog::info("refused {} from {}: HTTP {}", request.target, peer_, refusal->http_status);
+      spdlog::info("refused {} from {}: HTTP {} ({})", redact_token(request.target), peer_,
+                   refusal->http_status, refusal->reason);
       return refuse(*refusal);
     }
-    return upgrade(request, std::move(answer.response), rest);
+    return upgrade(request, grant, std::move(answer.response), rest);
   }
   if (request.header("host").empty() && request.http_minor >= 1) {
     return refuse(Refusal{400, encode_text_event(400, "error", "missing Host header"), {}, "host"});
@@ -116,13 +120,14 @@ void HttpConnection::on_request(std::string_view rest) {
                   });
 }
 
-void HttpConnection::upgrade(HttpRequest const& request, std::string response,
+void HttpConnection::upgrade(HttpRequest const& request, Grant const& grant, std::string response,
                              std::string_view rest) {
   StreamHandoff stream = stream_->release();
   std::string const resource = request.target;
   done();
   if (stream.fd < 0) return;
-  events_.on_upgrade(std::move(stream), peer_, resource, std::move(response), std::string(rest));
+  events_.on_upgrade(std::move(stream), peer_, resource, grant, std::move(response),
+                     std::string(rest));
 }
 
 void HttpConnection::refuse(Refusal const& refusal) {

@@ -32,7 +32,8 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
   void on_readable();
   void handle(std::string_view data);
   void on_request(std::string_view rest);
-  void upgrade(HttpRequest const& request, std::string response, std::string_view rest);
+  void upgrade(HttpRequest const& request, Grant const& grant, std::string response,
+               std::string_view rest);
   void answer(int status, std::string const& body,
               std::vector<std::pair<std::string, std::string>> const& headers, bool keep_alive,
               std::string_view content_type = "application/json");

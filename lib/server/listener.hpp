@@ -1,8 +1,8 @@
 // The listener: accepts connections on every address the host resolves to and runs
-// one HttpConnection per connection (over TLS with a TlsContext) until it is a WebSocket (handed
-// over, with the 101 and every byte read past the handshake, to ListenerEvents::on_upgrade) or its
-// HTTP requests are answered. When the process runs out of descriptors, accepting
-// backs off instead of spinning.
+// one HttpConnection per connection (over TLS with a TlsContext) until it is a
+// WebSocket (handed over, with the 101 and every byte read past the handshake, to
+// ListenerEvents::on_upgrade) or its HTTP requests are answered. When the process runs out of
+// descriptors, accepting backs off instead of spinning.
 //
 // Threading: the io_context's thread (the first loop) only.
 #pragma once
@@ -29,10 +29,12 @@ class ListenerEvents {
   virtual std::optional<Refusal> admit(HandshakeRequest const& request) = 0;
   // A plain HTTP request (no upgrade).
   virtual void on_http(HttpRequestView const& request, std::function<void(HttpAnswer)> done) = 0;
-  // An accepted handshake: the socket `fd` (now the callee's) for `resource`, the 101
-  // response still to send, and the bytes the client sent after its request.
+  // An accepted handshake: the connection (now the callee's) for `resource`, what the
+  // admission step granted it, the 101 response still to send, and the bytes the
+  // client sent after its request.
   virtual void on_upgrade(StreamHandoff stream, std::string const& peer,
-                          std::string const& resource, std::string response, std::string early) = 0;
+                          std::string const& resource, Grant const& grant, std::string response,
+                          std::string early) = 0;
   // A connection was refused before it became a session (metrics).
   virtual void on_refused(Refusal const& refusal) = 0;
 };

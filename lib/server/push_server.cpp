@@ -14,6 +14,7 @@
 #include "core/broker.hpp"
 #include "core/handshake.hpp"
 #include "core/hub.hpp"
+#include "core/jwt_check.hpp"
 #include "core/limits.hpp"
 #include "net/line_reader.hpp"
 #include "net/log.hpp"
@@ -81,6 +82,10 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
     ws_admission_.add(std::make_unique<ConnectionLimitCheck>(connections_, options.max_connections,
                                                              options.max_connections_per_ip));
     ws_admission_.add(std::make_unique<OriginCheck>(options.allow_origins));
+    if (!options.jwt_secret.empty()) {
+      ws_admission_.add(std::make_unique<JwtCheck>(
+          options.jwt_secret, [] { return static_cast<std::int64_t>(std::time(nullptr)); }));
+    }
     ws_admission_.add(std::make_unique<ApiAccessCheck>(options.api_key));
     ws_admission_.add(std::make_unique<FunctionCheck>([this](HandshakeRequest const& r) {
       return shared_.run([&](Hub& hub) {
@@ -183,14 +188,14 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
   // The next shard in turn takes the session. Its Adopt is queued before the join, so
   // the session exists on its shard before anything the join queues for it.
   void on_upgrade(StreamHandoff stream, std::string const& peer, std::string const& resource,
-                  std::string response, std::string early) override {
+                  Grant const& grant, std::string response, std::string early) override {
     Shard& shard = *shards_[next_shard_++ % shards_.size()];
     std::string const* counted = connections_.add(peer);
     shared_.run([&](Hub& hub) {
       SessionId const id = shard.allocate_id();
       ++sessions_open_;
-      shard.enqueue(
-          delivery::Adopt{id, std::move(stream), std::move(response), std::move(early), counted});
+      shard.enqueue(delivery::Adopt{id, std::move(stream), std::move(response), std::move(early),
+                                    counted, grant.expires_at});
       if (room_path_of(resource) == kPublishPath) {
         hub.join_publisher(id, resource);
       } else {

@@ -92,6 +92,7 @@ void Shard::adopt(delivery::Adopt& a) {
   if (slot >= slots_.size()) slots_.resize(slot + 1);
   slots_[slot] = Slot{};
   slots_[slot].peer = a.peer;
+  slots_[slot].expires_at = a.expires_at;
   slots_[slot].session =
       std::make_shared<WsSession>(loop_, std::move(stream), a.id, *this, limits_);
   counters_.sessions_opened.add();

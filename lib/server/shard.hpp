@@ -34,6 +34,7 @@ struct Adopt {  // a socket that finished its handshake becomes a session here
   std::string response;               // the 101, sent before anything else
   std::string early;                  // bytes the client sent right behind its handshake
   std::string const* peer = nullptr;  // its address, as ConnectionCounts keeps it
+  std::int64_t expires_at = 0;        // Unix seconds its token expires; 0: never
 };
 struct Send {
   SessionId id;
@@ -119,6 +120,7 @@ class Shard final : public SessionEvents {
     std::uint64_t last_seq = 0;  // the last room seq queued to it
     std::unique_ptr<Lag> lag;
     std::string const* peer = nullptr;  // for the per-address connection count
+    std::int64_t expires_at = 0;        // its token's exp (close 1008 then); 0: never
     bool replaying() const { return lag && lag->replaying(); }
     bool pending() const { return lag && lag->pending; }
     Lag& lagging() {

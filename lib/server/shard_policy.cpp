@@ -25,8 +25,15 @@ void Shard::arm_keepalive() {
     if (ec) return;
     walking([this] {
       std::uint32_t const now = loop_.now_ms();
+      std::int64_t const unix_now = static_cast<std::int64_t>(std::time(nullptr));
       for (Slot& s : slots_) {
         if (!s.session) continue;
+        if (s.expires_at != 0 && s.expires_at <= unix_now) {
+          s.expires_at = 0;
+          counters_.tokens_expired.add();
+          s.session->close(kClosePolicy, "token expired");
+          continue;
+        }
         switch (s.session->keepalive(now)) {
           case WsSession::Keepalive::nothing:
             break;
