@@ -66,6 +66,7 @@ std::string apply_config(ServeFlags& flags, ServeOptions& options) {
   }
   if (c.send_buffer && !given("--send-buffer")) options.send_buffer = *c.send_buffer;
   if (c.api_key && !given("--api-key")) options.api_key = *c.api_key;
+  if (c.public_metrics && !given("--public-metrics")) options.public_metrics = *c.public_metrics;
   if (!given("--jwt-secret") && !given("--jwt-secret-file")) {
     if (c.jwt_secret) options.jwt_secret = *c.jwt_secret;
     if (c.jwt_secret_file) flags.jwt_secret_file = *c.jwt_secret_file;
@@ -280,6 +281,9 @@ Command serve_command() {
                 ->type_name("FILE");
             app.add_option("--tls-key", flags->server.tls_key, "PEM private key of --tls-cert")
                 ->type_name("FILE");
+            app.add_flag("--public-metrics", flags->server.public_metrics,
+                         "/metrics answers any peer (default: as the API, loopback peers or "
+                         "the API key)");
             app.add_option("--allow-origin", flags->server.allow_origins,
                            "Browsers' Origin allowed to connect (repeatable): an exact origin "
                            "or *.example.com; others get 403. Default: any")

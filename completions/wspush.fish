@@ -27,6 +27,7 @@ complete -c wspush -n "__fish_seen_subcommand_from serve" -l handshake-timeout -
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l drain-timeout -r -a '1s 5s 30s' -d 'Time clients have to close on SIGTERM'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l close-timeout -r -a '1s 5s 10s' -d 'Wait for a client close frame'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l allow-origin -r -d 'Origin allowed to connect'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l public-metrics -d '/metrics for any peer, without the API key'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l jwt-secret -r -d 'HS256 secret room tokens are signed with'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l jwt-secret-file -r -F -d 'File holding --jwt-secret'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l tls-cert -r -F -d 'PEM certificate chain (TLS on the port)'

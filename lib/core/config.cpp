@@ -51,6 +51,17 @@ class Fields {
     return true;
   }
 
+  bool boolean(const char* name, std::optional<bool>& out, std::string& error) const {
+    auto const it = object_.FindMember(name);
+    if (it == object_.MemberEnd()) return true;
+    if (!it->value.IsBool()) {
+      error = where_ + name + ": expected true or false";
+      return false;
+    }
+    out = it->value.GetBool();
+    return true;
+  }
+
   template <typename T>
   bool number(const char* name, std::optional<T>& out, std::uint64_t max,
               std::string& error) const {
@@ -154,6 +165,7 @@ ConfigParse parse_serve_config(std::string_view text) {
                      "max_path_length",
                      "max_rooms_per_family",
                      "allow_origin",
+                     "public_metrics",
                      "jwt_secret",
                      "jwt_secret_file",
                      "tls_cert",
@@ -172,6 +184,7 @@ ConfigParse parse_serve_config(std::string_view text) {
       !f.string("ping_interval", c.ping_interval, error) ||
       !f.string("pong_timeout", c.pong_timeout, error) ||
       !f.string("idle_timeout", c.idle_timeout, error) ||
+      !f.boolean("public_metrics", c.public_metrics, error) ||
       !f.string("jwt_secret", c.jwt_secret, error) ||
       !f.string("jwt_secret_file", c.jwt_secret_file, error) ||
       !f.string("tls_cert", c.tls_cert, error) || !f.string("tls_key", c.tls_key, error) ||

@@ -43,6 +43,7 @@ struct ServeConfig {
   std::optional<std::string> pong_timeout;
   std::optional<std::string> idle_timeout;
   std::vector<std::string> allow_origin;
+  std::optional<bool> public_metrics;
   std::optional<std::string> jwt_secret;
   std::optional<std::string> jwt_secret_file;
   std::optional<std::string> tls_cert;  // file names

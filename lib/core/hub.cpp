@@ -142,6 +142,7 @@ void Hub::join(SessionId id, std::string_view resource) {
     auto const since = query_param(resource, "since");
     if (auto const seq = since ? parse_seq(*since) : std::nullopt) {
       History::Replay r = broker_.replay_after(room->path(), *seq);
+      ++(r.complete ? counts_.replays_recovered : counts_.replays_not_recovered);
       JsonScalar first_seq = nullptr;
       if (stream.first_seq) first_seq = *stream.first_seq;
       // Told before the replay, so a client knows at once whether it missed anything.
@@ -310,7 +311,10 @@ void Hub::tick(std::string const& room_path) {
 
 // What the broker numbered: to this node's members of the room (if it has the room).
 void Hub::on_published(std::string const& room_path, std::uint64_t seq, Payload const& framed) {
-  if (Room* room = rooms_.find(room_path)) outbox_.broadcast(room->id(), framed, seq);
+  if (Room* room = rooms_.find(room_path)) {
+    ++counts_.broadcasts;
+    outbox_.broadcast(room->id(), framed, seq);
+  }
 }
 
 void Hub::publish(std::string_view path, std::string_view event, std::string_view json,

@@ -117,6 +117,13 @@ class Hub final : private BrokerSink {
 
   std::size_t sessions() const { return sessions_.size(); }
   std::size_t room_count() const { return rooms_.size(); }
+  // Counted under the Hub's lock, once per publish or join (not per delivery).
+  struct Counts {
+    std::uint64_t broadcasts = 0;             // messages numbered into a room of this node
+    std::uint64_t replays_recovered = 0;      // ?since= joins told recovered:true
+    std::uint64_t replays_not_recovered = 0;  // … told recovered:false (history too short)
+  };
+  Counts const& counts() const { return counts_; }
 
  private:
   struct Session {
@@ -143,6 +150,7 @@ class Hub final : private BrokerSink {
   WallClock const& clock_;
   HubOptions options_;
   std::unordered_map<SessionId, Session> sessions_;
+  Counts counts_;
 };
 
 // GET /api/rooms: {"rooms":[{"path","kind","family","members","last_seq","history",

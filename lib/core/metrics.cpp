@@ -20,22 +20,10 @@ Metrics::Metrics(std::size_t loops) {
   }
 }
 
-Metrics::Totals Metrics::sum() const {
-  Totals t;
-  for (auto const& l : loops_) {
-    t.sessions_opened += l->sessions_opened.get();
-    t.sessions_closed += l->sessions_closed.get();
-    t.frames_received += l->frames_received.get();
-    t.deliveries += l->deliveries.get();
-    t.bytes_queued += l->bytes_queued.get();
-    t.slow_dropped += l->slow_dropped.get();
-    t.slow_disconnected += l->slow_disconnected.get();
-    t.pings_sent += l->pings_sent.get();
-    t.ping_timeouts += l->ping_timeouts.get();
-    t.idle_timeouts += l->idle_timeouts.get();
-    t.tokens_expired += l->tokens_expired.get();
-  }
-  return t;
+std::uint64_t Metrics::total(Counter LoopCounters::*counter) const {
+  std::uint64_t n = 0;
+  for (auto const& l : loops_) n += ((*l).*counter).get();
+  return n;
 }
 
 void Metrics::count_refusal(std::string_view reason) {

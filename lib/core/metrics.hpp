@@ -69,12 +69,8 @@ class Metrics {
   LoopCounters& loop(std::size_t index) { return *loops_[index]; }
   std::size_t loops() const { return loops_.size(); }
 
-  struct Totals {
-    std::uint64_t sessions_opened = 0, sessions_closed = 0, frames_received = 0, deliveries = 0,
-                  bytes_queued = 0, slow_dropped = 0, slow_disconnected = 0, pings_sent = 0,
-                  ping_timeouts = 0, idle_timeouts = 0, tokens_expired = 0;
-  };
-  Totals sum() const;
+  // One counter summed over the loops, e.g. total(&LoopCounters::deliveries).
+  std::uint64_t total(Counter LoopCounters::*counter) const;
 
   // Connections refused before they became sessions, by reason ("version", "key",
   // "unknown_room", "handshake_timeout", …). Rare events: a lock, not a per-loop block.

@@ -1,5 +1,7 @@
 #include "core/prometheus.hpp"
 
+#include <cstdio>
+
 namespace wspush {
 namespace {
 
@@ -8,60 +10,90 @@ void family(std::string& out, const char* name, const char* type, const char* he
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
-void sample(std::string& out, const char* name, std::uint64_t value) {
+void sample(std::string& out, std::string const& name, double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  out.append(name).append(" ").append(text).append("\n");
+}
+
+void sample(std::string& out, std::string const& name, std::uint64_t value) {
   out.append(name).append(" ").append(std::to_string(value)).append("\n");
 }
 
+template <typename T>
+void single(std::string& out, const char* name, const char* type, const char* help, T value) {
+  family(out, name, type, help);
+  sample(out, name, value);
+}
+
+// The per-loop counters, by Prometheus name.
+struct LoopRow {
+  const char* name;
+  const char* help;
+  Counter LoopCounters::*counter;
+};
+constexpr LoopRow kLoopRows[] = {
+    {"wspush_connections_accepted_total", "WebSocket sessions opened since the start.",
+     &LoopCounters::sessions_opened},
+    {"wspush_connections_closed_total", "WebSocket sessions closed.",
+     &LoopCounters::sessions_closed},
+    {"wspush_messages_received_total", "Text and binary messages received from clients.",
+     &LoopCounters::frames_received},
+    {"wspush_deliveries_total", "Messages queued to a session (broadcasts, replays, replies).",
+     &LoopCounters::deliveries},
+    {"wspush_sent_bytes_total", "Bytes of those messages, framed (before any TLS).",
+     &LoopCounters::bytes_queued},
+    {"wspush_slow_consumer_drops_total", "Messages a slow member of a `latest` room never got.",
+     &LoopCounters::slow_dropped},
+    {"wspush_slow_consumer_disconnects_total", "Slow members cut off with 4008.",
+     &LoopCounters::slow_disconnected},
+    {"wspush_pings_sent_total", "Keepalive pings sent to quiet peers.", &LoopCounters::pings_sent},
+    {"wspush_ping_timeouts_total", "Peers closed with 4009 for not answering a ping.",
+     &LoopCounters::ping_timeouts},
+    {"wspush_idle_timeouts_total", "Peers closed with 4010 for sending nothing in time.",
+     &LoopCounters::idle_timeouts},
+    {"wspush_tokens_expired_total", "Sessions closed with 1008 when their token's exp passed.",
+     &LoopCounters::tokens_expired},
+};
+
 }  // namespace
 
-std::string prometheus_text(Metrics const& metrics, std::uint64_t sessions_open,
-                            std::uint64_t rooms) {
-  Metrics::Totals const t = metrics.sum();
+std::string prometheus_text(Metrics const& metrics, Scrape const& s) {
   std::string out;
-  struct Row {
-    const char* name;
-    const char* type;
-    const char* help;
-    std::uint64_t value;
-  };
-  for (Row const& r : {
-           Row{"wspush_connections_open", "gauge", "WebSocket sessions open now.", sessions_open},
-           Row{"wspush_connections_accepted_total", "counter",
-               "WebSocket sessions opened since the start.", t.sessions_opened},
-           Row{"wspush_connections_closed_total", "counter", "WebSocket sessions closed.",
-               t.sessions_closed},
-           Row{"wspush_rooms", "gauge", "Rooms that exist now (families not counted).", rooms},
-           Row{"wspush_messages_received_total", "counter",
-               "Text and binary messages received from clients.", t.frames_received},
-           Row{"wspush_deliveries_total", "counter",
-               "Messages queued to a session (broadcasts, replays, replies).", t.deliveries},
-           Row{"wspush_sent_bytes_total", "counter", "Bytes of those messages.", t.bytes_queued},
-           Row{"wspush_slow_consumer_drops_total", "counter",
-               "Messages a slow member of a `latest` room never got.", t.slow_dropped},
-           Row{"wspush_slow_consumer_disconnects_total", "counter",
-               "Slow members cut off with 4008.", t.slow_disconnected},
-           Row{"wspush_pings_sent_total", "counter", "Keepalive pings sent to quiet peers.",
-               t.pings_sent},
-           Row{"wspush_ping_timeouts_total", "counter",
-               "Peers closed with 4009 for not answering a ping.", t.ping_timeouts},
-           Row{"wspush_idle_timeouts_total", "counter",
-               "Peers closed with 4010 for sending nothing within --idle-timeout.",
-               t.idle_timeouts},
-           Row{"wspush_tokens_expired_total", "counter",
-               "Sessions closed with 1008 when their token's exp passed.", t.tokens_expired},
-       }) {
-    family(out, r.name, r.type, r.help);
-    sample(out, r.name, r.value);
+  single(out, "wspush_connections_open", "gauge", "WebSocket sessions open now.", s.sessions_open);
+  for (LoopRow const& r : kLoopRows) {
+    single(out, r.name, "counter", r.help, metrics.total(r.counter));
   }
+  single(out, "wspush_rooms", "gauge", "Rooms that exist now (families not counted).", s.rooms);
+  single(out, "wspush_messages_broadcast_total", "counter",
+         "Messages published into a room (each once, however many members).", s.hub.broadcasts);
+  family(out, "wspush_replays_total", "counter",
+         "Joins with ?since=, by whether the history still held everything after it.");
+  sample(out, "wspush_replays_total{recovered=\"true\"}", s.hub.replays_recovered);
+  sample(out, "wspush_replays_total{recovered=\"false\"}", s.hub.replays_not_recovered);
   family(out, "wspush_handshake_refusals_total", "counter",
          "Connections refused before they became sessions, by reason.");
   for (auto const& [reason, count] : metrics.refusals()) {
-    out.append("wspush_handshake_refusals_total{reason=\"")
-        .append(reason)
-        .append("\"} ")
-        .append(std::to_string(count))
-        .append("\n");
+    sample(out, "wspush_handshake_refusals_total{reason=\"" + reason + "\"}", count);
   }
+  family(out, "wspush_loop_queue_depth", "gauge", "Deliveries waiting in each event loop's inbox.");
+  for (std::size_t k = 0; k < s.inbox_depths.size(); ++k) {
+    sample(out, "wspush_loop_queue_depth{loop=\"" + std::to_string(k) + "\"}",
+           std::uint64_t{s.inbox_depths[k]});
+  }
+  single(out, "wspush_loops", "gauge", "Event loops carrying sessions.",
+         std::uint64_t{s.inbox_depths.size()});
+  single(out, "wspush_draining", "gauge", "1 while the server drains (SIGTERM), else 0.",
+         std::uint64_t{s.draining ? 1u : 0u});
+  // The process, under the names Prometheus' client libraries use.
+  single(out, "process_cpu_seconds_total", "counter", "User and system CPU time.",
+         s.process.cpu_seconds);
+  single(out, "process_resident_memory_bytes", "gauge", "Resident memory.",
+         s.process.resident_bytes);
+  single(out, "process_open_fds", "gauge", "Open file descriptors.", s.process.open_fds);
+  single(out, "process_max_fds", "gauge", "The descriptor limit.", s.process.max_fds);
+  single(out, "process_start_time_seconds", "gauge", "Start time since the Unix epoch.",
+         s.process.start_time_seconds);
   return out;
 }
 

@@ -1,17 +1,30 @@
-// GET /metrics: the server's counters in the Prometheus text exposition format
-// (version 0.0.4), read from the per-loop blocks and summed at scrape time.
+// GET /metrics: the server's figures in the Prometheus text exposition format
+// (version 0.0.4). Counters are read from the per-loop blocks and summed at scrape
+// time; the Hub's counts and gauges, the loops' inbox depths and the process's own
+// figures are gathered by the caller into a Scrape.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
+#include "core/hub.hpp"
 #include "core/metrics.hpp"
+#include "core/process_stats.hpp"
 
 namespace wspush {
 
 inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-// `sessions_open` and `rooms` are gauges the caller reads from the Hub.
-std::string prometheus_text(Metrics const& metrics, std::uint64_t sessions_open,
-                            std::uint64_t rooms);
+struct Scrape {
+  std::uint64_t sessions_open = 0;
+  std::uint64_t rooms = 0;
+  Hub::Counts hub;
+  std::vector<std::size_t> inbox_depths;  // one per loop
+  bool draining = false;
+  ProcessStats process;
+};
+
+std::string prometheus_text(Metrics const& metrics, Scrape const& scrape);
 
 }  // namespace wspush

@@ -1,6 +1,7 @@
 #include "server/http_routes.hpp"
 
 #include "common/codec.hpp"
+#include "core/process_stats.hpp"
 #include "core/prometheus.hpp"
 
 namespace wspush {
@@ -9,28 +10,46 @@ constexpr std::string_view kPublishPath = "/api/publish";
 constexpr std::string_view kRoomsPath = "/api/rooms";
 }  // namespace
 
+void HttpRoutes::health(std::function<void(HttpAnswer)> done) {
+  server_.probe_loops([done = std::move(done)](std::vector<std::size_t> const& stalled) {
+    if (stalled.empty()) return done(HttpAnswer{200, R"({"status":"ok"})", {}});
+    std::string list;
+    for (std::size_t k : stalled) list += (list.empty() ? "" : ",") + std::to_string(k);
+    done(HttpAnswer{503, R"({"status":"stalled","loops":[)" + list + "]}", {}});
+  });
+}
+
+void HttpRoutes::metrics(HttpRequestView const& req, std::function<void(HttpAnswer)> const& done) {
+  if (!public_metrics_) {
+    HandshakeRequest as_api = req.request;
+    as_api.resource = "/api/metrics";
+    if (auto refusal = api_admission_.check(as_api)) return done(answer_of(*refusal));
+  }
+  Scrape scrape = hub_.run([](Hub& hub) {
+    Scrape s;
+    s.sessions_open = hub.sessions();
+    s.rooms = hub.room_count();
+    s.hub = hub.counts();
+    return s;
+  });
+  scrape.inbox_depths = server_.inbox_depths();
+  scrape.draining = server_.draining();
+  scrape.process = read_process_stats();
+  done(HttpAnswer{200, prometheus_text(metrics_, scrape), {}, kPrometheusContentType});
+}
+
 HttpAnswer answer_of(Refusal const& refusal) {
   return HttpAnswer{refusal.http_status, refusal.body, refusal.headers};
 }
 
 void HttpRoutes::answer(HttpRequestView const& req, std::function<void(HttpAnswer)> done) {
   std::string const path(room_path_of(req.request.resource));
-  if (path == "/healthz") return done(HttpAnswer{200, R"({"status":"ok"})", {}});
+  if (path == "/healthz") return health(std::move(done));
   if (path == "/readyz") {  // for load balancers: 503 while draining, so no new clients come
-    if (draining_ && draining_()) return done(HttpAnswer{503, R"({"status":"draining"})", {}});
+    if (server_.draining()) return done(HttpAnswer{503, R"({"status":"draining"})", {}});
     return done(HttpAnswer{200, R"({"status":"ready"})", {}});
   }
-  if (path == "/metrics") {
-    // Scraped as the API is used: loopback peers, or with the API key.
-    HandshakeRequest as_api = req.request;
-    as_api.resource = "/api/metrics";
-    if (auto refusal = api_admission_.check(as_api)) return done(answer_of(*refusal));
-    auto const [open, rooms] = hub_.run([](Hub& hub) {
-      return std::pair<std::uint64_t, std::uint64_t>(hub.sessions(), hub.room_count());
-    });
-    return done(
-        HttpAnswer{200, prometheus_text(metrics_, open, rooms), {}, kPrometheusContentType});
-  }
+  if (path == "/metrics") return metrics(req, done);
   if (path == kPublishPath || path == kRoomsPath) {
     std::string const allowed = path == kPublishPath ? "POST" : "GET";
     if (req.method != allowed) {

@@ -1,7 +1,7 @@
-// The plain-HTTP side of the port: the API (publish, rooms), health, and the answer
-// to a GET of a room path without an upgrade. Later: /metrics, /readyz, the live page
-// and Server-Sent Events, each one more route here. No websocketpp: the listener hands
-// over a request view and sends back the answer.
+// The plain-HTTP side of the port: the API (publish, rooms), /healthz, /readyz,
+// /metrics, and the answer to a GET of a room path without an upgrade. Later: the live
+// page and Server-Sent Events, each one more route here. No websocketpp: the listener
+// hands over a request view and sends back the answer.
 //
 // Threading: the listener's thread (the first loop).
 #pragma once
@@ -30,22 +30,39 @@ struct HttpRequestView {
   std::string_view body;
 };
 
+// What the routes ask of the server around them.
+class ServerState {
+ public:
+  virtual ~ServerState() = default;
+  virtual bool draining() const = 0;
+  virtual std::vector<std::size_t> inbox_depths() = 0;
+  // /healthz: `done` gets the loops that did not answer within the deadline.
+  virtual void probe_loops(std::function<void(std::vector<std::size_t> const&)> done) = 0;
+};
+
 class HttpRoutes {
  public:
+  // `public_metrics`: /metrics answers any peer; otherwise it is scraped as the API
+  // is used (loopback peers, or with the API key).
   HttpRoutes(SharedHub& hub, Admission const& api_admission, Metrics const& metrics,
-             std::function<bool()> draining)
+             ServerState& server, bool public_metrics)
       : hub_(hub),
         api_admission_(api_admission),
         metrics_(metrics),
-        draining_(std::move(draining)) {}
-  // Answers `request` through `done` (at once today; a broker may answer later).
+        server_(server),
+        public_metrics_(public_metrics) {}
+  // Answers `request` through `done`, at once or (for /healthz) on the same thread later.
   void answer(HttpRequestView const& request, std::function<void(HttpAnswer)> done);
 
  private:
+  void metrics(HttpRequestView const& request, std::function<void(HttpAnswer)> const& done);
+  void health(std::function<void(HttpAnswer)> done);
+
   SharedHub& hub_;
   Admission const& api_admission_;  // who may use the API (and scrape /metrics)
   Metrics const& metrics_;
-  std::function<bool()> draining_;
+  ServerState& server_;
+  bool public_metrics_;
 };
 
 // A refusal as an HTTP answer.

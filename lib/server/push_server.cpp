@@ -21,6 +21,7 @@
 #include "server/fanout.hpp"
 #include "server/http_routes.hpp"
 #include "server/listener.hpp"
+#include "server/loop_probe.hpp"
 #include "server/shard.hpp"
 #include "server/tickers.hpp"
 #include "server/tls_context.hpp"
@@ -29,6 +30,8 @@ namespace wspush {
 namespace {
 
 constexpr std::string_view kPublishPath = "/api/publish";
+// /healthz: every loop must answer a posted no-op within this.
+constexpr Duration kHealthDeadline = std::chrono::seconds(2);
 
 std::vector<RoomSpec> rooms_or_default(std::vector<RoomSpec> const& rooms) {
   if (!rooms.empty()) return rooms;
@@ -43,7 +46,7 @@ std::uint64_t fresh_epoch() {
 
 }  // namespace
 
-class PushServer::Impl final : public ListenerEvents, public ShardOwner {
+class PushServer::Impl final : public ListenerEvents, public ShardOwner, public ServerState {
  public:
   explicit Impl(ServeOptions const& options)
       : options_(options),
@@ -59,7 +62,8 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
         hub_(registry_, broker_, fanout_, tickers_, clock_,
              HubOptions{options.interval, options.max_rooms_per_family}),
         shared_(hub_),
-        routes_(shared_, api_admission_, metrics_, [this] { return draining_.load(); }),
+        routes_(shared_, api_admission_, metrics_, *this, options.public_metrics),
+        probe_(io(), loop_contexts(), kHealthDeadline),
         tls_(make_tls(options)),
         listener_(io(),
                   ListenerOptions{options.max_message_size, options.handshake_timeout, tls_.get()},
@@ -206,6 +210,22 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
 
   void on_refused(Refusal const& refusal) override { metrics_.count_refusal(refusal.reason); }
 
+  // ServerState: on the first loop's thread.
+  bool draining() const override { return draining_; }
+  std::vector<std::size_t> inbox_depths() override {
+    std::vector<std::size_t> depths;
+    for (auto& shard : shards_) depths.push_back(shard->inbox_depth());
+    return depths;
+  }
+  void probe_loops(std::function<void(std::vector<std::size_t> const&)> done) override {
+    probe_.probe(std::move(done));
+  }
+  std::vector<asio::io_context*> loop_contexts() {
+    std::vector<asio::io_context*> loops;
+    for (auto& shard : shards_) loops.push_back(&shard->io());
+    return loops;
+  }
+
   // ShardOwner: on any shard's thread.
   void on_session_closed(std::string const* peer) override {
     connections_.remove(peer);
@@ -286,6 +306,7 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner {
   Admission ws_admission_;
   Admission api_admission_;
   HttpRoutes routes_;
+  LoopProbe probe_;
   std::unique_ptr<TlsContext> tls_;
   Listener listener_;
   asio::signal_set signals_;

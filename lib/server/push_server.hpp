@@ -30,6 +30,7 @@ struct ServeOptions {
   Duration idle_timeout = Duration::zero();              // close 4010 without messages; 0: off
   std::optional<std::size_t> history;  // per room unless its spec says; nullopt: by kind
   std::string api_key;                 // empty: the API answers loopback peers only
+  bool public_metrics = false;         // /metrics for any peer, without the key
   std::string jwt_secret;              // non-empty: room handshakes need an HS256 token
   std::string tls_cert;                // PEM chain; with tls_key: TLS on the port
   std::string tls_key;

@@ -47,6 +47,11 @@ void Shard::enqueue(Delivery delivery) {
   asio::post(io_, [this] { drain(); });
 }
 
+std::size_t Shard::inbox_depth() {
+  std::lock_guard<std::mutex> lock(inbox_mutex_);
+  return inbox_.size();
+}
+
 void Shard::drain() {
   if (in_drain_) return;  // carried out by the drain in progress
   walking([this] {

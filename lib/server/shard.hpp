@@ -83,6 +83,8 @@ class Shard final : public SessionEvents {
 
   // Any thread.
   void enqueue(Delivery delivery);
+  // Deliveries waiting in the inbox now (for /metrics).
+  std::size_t inbox_depth();
   // Under the SharedHub's mutex.
   SessionId allocate_id();
 

@@ -11,6 +11,7 @@ import tempfile
 import time
 
 import websocket  # Debian's python3-websocket (websocket-client)
+from prometheus_client.parser import text_string_to_metric_families
 
 DEADLINE = 10.0  # seconds: generous, never a measure of speed
 
@@ -170,16 +171,19 @@ def raw_http(host, port, request):
         return status, headers, body.decode()
 
 
-def metrics(server):
-    """GET /metrics as {sample: value}, e.g. {'wspush_connections_open': 0,
+def metrics(server, request_headers=""):
+    """GET /metrics parsed by Prometheus' own text parser (Debian's
+    python3-prometheus-client) as {sample: value}, e.g. {'wspush_connections_open': 0,
     'wspush_handshake_refusals_total{reason="key"}': 2}."""
-    status, _, body = raw_http("127.0.0.1", server.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert status == 200
+    status, headers, body = raw_http(
+        "127.0.0.1", server.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n%s\r\n" % request_headers)
+    assert status == 200, body
+    assert headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     out = {}
-    for line in body.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = int(value)
+    for family in text_string_to_metric_families(body):
+        for sample in family.samples:
+            labels = ",".join('%s="%s"' % kv for kv in sorted(sample.labels.items()))
+            out[sample.name + ("{%s}" % labels if labels else "")] = sample.value
     return out
 
 

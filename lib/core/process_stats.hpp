@@ -1,0 +1,20 @@
+// What /metrics says about the process itself, read from /proc on each scrape:
+// CPU time, resident memory, open descriptors and their limit, start time.
+#pragma once
+
+#include <cstdint>
+
+namespace wspush {
+
+struct ProcessStats {
+  double cpu_seconds = 0;  // user + system
+  std::uint64_t resident_bytes = 0;
+  std::uint64_t open_fds = 0;
+  std::uint64_t max_fds = 0;
+  double start_time_seconds = 0;  // since the Unix epoch
+};
+
+// The calling process's figures; a field it cannot read stays 0.
+ProcessStats read_process_stats();
+
+}  // namespace wspush
