@@ -27,6 +27,7 @@ struct ServeFlags {
   std::string pong_timeout = "10s";
   std::string idle_timeout = "0s";
   std::string log_level = "info";
+  std::string log_format = "auto";
   std::size_t history = 0;
   std::string config_file;
   std::string jwt_secret_file;
@@ -72,6 +73,7 @@ std::string apply_config(ServeFlags& flags, ServeOptions& options) {
     if (c.jwt_secret_file) flags.jwt_secret_file = *c.jwt_secret_file;
   }
   if (c.log_level && !given("--log-level")) flags.log_level = *c.log_level;
+  if (c.log_format && !given("--log-format")) flags.log_format = *c.log_format;
   if (c.stdin_room && !given("--stdin")) options.stdin_room = *c.stdin_room;
   if (!c.allow_origin.empty() && !given("--allow-origin")) options.allow_origins = c.allow_origin;
   if (c.handshake_timeout && !given("--handshake-timeout")) {
@@ -124,7 +126,9 @@ int run_serve(ServeFlags& flags) {
       std::end(kLogLevels)) {
     return usage_error("serve: unknown log level '" + flags.log_level + "'");
   }
-  init_logging(flags.log_level);
+  std::optional<LogFormat> const format = log_format_of(flags.log_format);
+  if (!format) return usage_error("serve: unknown log format '" + flags.log_format + "'");
+  init_logging(flags.log_level, *format);
   // A --room flag replaces the file's room of the same path; two flags for one path
   // stay an error (the registry refuses them).
   std::vector<RoomSpec> from_flags;
@@ -294,6 +298,11 @@ Command serve_command() {
             app.add_option("--log-level", flags->log_level, "Log level on stderr")
                 ->check(CLI::IsMember(
                     std::vector<std::string>(std::begin(kLogLevels), std::end(kLogLevels))))
+                ->capture_default_str();
+            app.add_option("--log-format", flags->log_format,
+                           "Log lines as text or JSON (auto: text on a terminal, JSON otherwise)")
+                ->check(CLI::IsMember(
+                    std::vector<std::string>(std::begin(kLogFormats), std::end(kLogFormats))))
                 ->capture_default_str();
             return [flags] { return run_serve(*flags); };
           }};

@@ -42,6 +42,7 @@ complete -c wspush -n "__fish_seen_subcommand_from serve" -l pong-timeout -r -a 
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l idle-timeout -r -a '0s 1m 10m' -d 'Close connections silent this long'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l max-message-size -r -d 'Largest client message in bytes'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l log-level -r -a 'trace debug info warn error off' -d 'Log level on stderr'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l log-format -r -a 'auto text json' -d 'Log lines as text or JSON'
 
 # client
 set -l c "__fish_seen_subcommand_from client"

@@ -152,6 +152,7 @@ ConfigParse parse_serve_config(std::string_view text) {
                      "send_buffer",
                      "api_key",
                      "log_level",
+                     "log_format",
                      "stdin",
                      "handshake_timeout",
                      "drain_timeout",
@@ -177,7 +178,7 @@ ConfigParse parse_serve_config(std::string_view text) {
       !f.size("max_message_size", c.max_message_size, 1u << 30, error) ||
       !f.size("send_buffer", c.send_buffer, 1u << 30, error) ||
       !f.string("api_key", c.api_key, error) || !f.string("log_level", c.log_level, error) ||
-      !f.string("stdin", c.stdin_room, error) ||
+      !f.string("log_format", c.log_format, error) || !f.string("stdin", c.stdin_room, error) ||
       !f.string("handshake_timeout", c.handshake_timeout, error) ||
       !f.string("drain_timeout", c.drain_timeout, error) ||
       !f.string("close_timeout", c.close_timeout, error) ||

@@ -30,6 +30,7 @@ struct ServeConfig {
   std::optional<std::size_t> send_buffer;
   std::optional<std::string> api_key;
   std::optional<std::string> log_level;
+  std::optional<std::string> log_format;  // "auto", "text" or "json"
   std::optional<std::string> stdin_room;
   std::optional<std::string> handshake_timeout;  // durations as on the command line: "5s"
   std::optional<std::string> drain_timeout;

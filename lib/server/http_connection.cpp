@@ -102,8 +102,12 @@ void HttpConnection::on_request(std::string_view rest) {
     HandshakeAnswer answer = check_websocket_handshake(request);
     if (answer.refusal) return refuse(*answer.refusal);
     if (auto refusal = events_.admit(view)) {
-      spdlog::info("refused {} from {}: HTTP {} ({})", redact_token(request.target), peer_,
-                   refusal->http_status, refusal->reason);
+      std::string const target = redact_token(request.target);
+      log_event(spdlog::level::info, "handshake refused",
+                {{"remote", std::string_view(peer_)},
+                 {"target", std::string_view(target)},
+                 {"status", std::int64_t{refusal->http_status}},
+                 {"reason", refusal->reason}});
       return refuse(*refusal);
     }
     return upgrade(request, grant, std::move(answer.response), rest);

@@ -98,6 +98,7 @@ void Shard::adopt(delivery::Adopt& a) {
   slots_[slot] = Slot{};
   slots_[slot].peer = a.peer;
   slots_[slot].expires_at = a.expires_at;
+  slots_[slot].opened_ms = loop_.now_ms();
   slots_[slot].session =
       std::make_shared<WsSession>(loop_, std::move(stream), a.id, *this, limits_);
   counters_.sessions_opened.add();
@@ -113,10 +114,14 @@ void Shard::join(SessionId id, RoomJoin& j) {
   if (!live(id)) return;
   auto [it, inserted] = rooms_.try_emplace(j.room);
   LocalRoom& room = it->second;
-  if (inserted) room = LocalRoom{j.room, j.kind, j.path, j.policy, j.counters, {}};
+  if (inserted) {
+    room = LocalRoom{j.room, j.kind, std::make_shared<std::string const>(j.path), j.policy,
+                     j.counters, {}};
+  }
   std::size_t const slot = id / count_;
   Slot& s = slots_[slot];
   s.room = &room;
+  s.room_path = room.path;
   s.room_index = room.members.size();
   room.members.push_back(slot);
   // The replay holds the messages just before last_seq, in order. It fills the send
@@ -184,7 +189,7 @@ void Shard::on_text(std::uint64_t id, std::string_view text) {
     return;
   }
   if (room->kind == RoomKind::echo) return reply(id, framed_message(Opcode::text, text));
-  ClientAction const action = decide_client_text(room->kind, room->path, text, clock_);
+  ClientAction const action = decide_client_text(room->kind, *room->path, text, clock_);
   switch (action.kind) {
     case ClientAction::Kind::reply:
       return reply(id, framed_message(Opcode::text, action.text));
@@ -218,7 +223,24 @@ void Shard::on_closed(std::uint64_t id) {
 
 // The session is gone: it leaves its room here and in the Hub; what was queued for it
 // goes nowhere; only then may its id (and slot) serve a new session.
+// One line per connection: who, which room, how long, how much, and how it ended.
+void Shard::log_close(Slot const& s) {
+  if (!s.session) return;
+  WsSession const& session = *s.session;
+  double const seconds = (loop_.now_ms() - s.opened_ms) / 1000.0;
+  log_event(spdlog::level::info, "connection closed",
+            {{"remote", s.peer ? std::string_view(*s.peer) : std::string_view("?")},
+             {"room", s.room_path ? std::string_view(*s.room_path) : std::string_view()},
+             {"duration_s", seconds},
+             {"messages_out", std::uint64_t{session.messages_out()}},
+             {"messages_in", std::uint64_t{session.messages_in()}},
+             {"code", std::uint64_t{session.close_code()}},
+             {"reason", session.close_reason()},
+             {"by", std::string_view(session.closed_by_server() ? "server" : "client")}});
+}
+
 void Shard::release(SessionId id) {
+  log_close(slots_[id / count_]);
   leave(id);
   hub_.run([id](Hub& hub) { hub.leave(id); });
   drain();

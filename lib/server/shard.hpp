@@ -97,7 +97,7 @@ class Shard final : public SessionEvents {
   struct LocalRoom {
     RoomId id;
     RoomKind kind;
-    std::string path;
+    std::shared_ptr<std::string const> path;  // shared with its members' slots
     SlowConsumerPolicy policy;
     std::shared_ptr<RoomCounters> counters;
     std::vector<std::size_t> members;  // slots
@@ -123,6 +123,8 @@ class Shard final : public SessionEvents {
     std::unique_ptr<Lag> lag;
     std::string const* peer = nullptr;  // for the per-address connection count
     std::int64_t expires_at = 0;        // its token's exp (close 1008 then); 0: never
+    std::uint32_t opened_ms = 0;        // loop time it was adopted (the close log line)
+    std::shared_ptr<std::string const> room_path;  // the last room it joined (the same)
     bool replaying() const { return lag && lag->replaying(); }
     bool pending() const { return lag && lag->pending; }
     Lag& lagging() {
@@ -163,6 +165,7 @@ class Shard final : public SessionEvents {
   void close_batch(std::uint16_t code, std::string const& reason, std::size_t from,
                    std::size_t per_batch);
   void release(SessionId id);
+  void log_close(Slot const& slot);
   WsSession* live(SessionId id) const;
 
   void on_text(std::uint64_t id, std::string_view text) override;

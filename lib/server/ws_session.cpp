@@ -99,6 +99,7 @@ bool WsSession::on_frame(InMessage const& message) {
       // After our close frame, data is read and dropped while we wait for theirs.
       if (state_ != State::open) return true;
       message_ms_ = heard_ms_;
+      ++messages_in_;
       if (message.kind == InKind::text) {
         events_.on_text(id_, message.payload);
       } else {
@@ -119,6 +120,7 @@ bool WsSession::on_frame(InMessage const& message) {
       return true;
     case InKind::close:
       close_received_ = true;
+      record_close(message.close_code, message.close_reason, false);
       if (!close_sent_) {
         // Echo their code (RFC 6455 §5.5.1); none given: none echoed.
         std::uint16_t const code = message.close_code == kCloseNoStatus ? 0 : message.close_code;
@@ -168,7 +170,9 @@ void WsSession::fail(ReadError const& error) {
 // Writing ---------------------------------------------------------------------
 
 void WsSession::push(Payload const& framed) {
-  if (state_ == State::open) enqueue(framed);
+  if (state_ != State::open) return;
+  ++messages_out_;
+  enqueue(framed);
 }
 
 bool WsSession::make_room_for(std::size_t bytes) {
@@ -265,6 +269,7 @@ void WsSession::send_close(std::uint16_t code, std::string_view reason) {
   if (close_sent_ || state_ == State::closed) return;
   state_ = State::closing;
   close_sent_ = true;
+  record_close(code == 0 ? kCloseNoStatus : code, reason, true);
   enqueue(framed_message(Opcode::close, close_payload(code, reason)));
   // Their close frame may never come, or they may never read ours: either way the
   // connection ends after the close timeout.
@@ -273,6 +278,13 @@ void WsSession::send_close(std::uint16_t code, std::string_view reason) {
 
 void WsSession::abort() {
   finish();
+}
+
+void WsSession::record_close(std::uint16_t code, std::string_view reason, bool by_server) {
+  if (close_code_ != 0) return;  // the first close frame says how it ended
+  close_code_ = code;
+  close_by_server_ = by_server;
+  if (!reason.empty()) close_reason_ = std::make_unique<std::string>(reason);
 }
 
 void WsSession::arm_timer(Duration after, std::function<void()> then) {

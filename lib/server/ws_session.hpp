@@ -111,6 +111,16 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   bool open() const { return state_ == State::open; }
   std::string remote() const { return stream_->remote(); }
 
+  // For the close log line: messages pushed to it and received from it, and the first
+  // close frame either side sent (1006, none: the connection just ended).
+  std::uint32_t messages_out() const { return messages_out_; }
+  std::uint32_t messages_in() const { return messages_in_; }
+  std::uint16_t close_code() const { return close_code_ == 0 ? 1006 : close_code_; }
+  std::string_view close_reason() const {
+    return close_reason_ ? std::string_view(*close_reason_) : std::string_view();
+  }
+  bool closed_by_server() const { return close_by_server_; }
+
   // The loop's periodic look at the session: pings a quiet peer, closes one that did
   // not answer or was idle too long. Returns what it did.
   enum class Keepalive : std::uint8_t { nothing, pinged, ping_timeout, idle };
@@ -133,6 +143,7 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   void after_drained();
   void finish();
   void arm_timer(Duration after, std::function<void()> then);
+  void record_close(std::uint16_t code, std::string_view reason, bool by_server);
 
   SessionLoop& loop_;
   std::unique_ptr<ByteStream> stream_;
@@ -157,6 +168,11 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   std::uint32_t heard_ms_;    // when the peer last sent anything
   std::uint32_t message_ms_;  // when it last sent a text or binary message
   std::uint32_t ping_ms_ = 0;
+  std::uint32_t messages_in_ = 0;
+  std::uint32_t messages_out_ = 0;
+  std::uint16_t close_code_ = 0;  // 0: no close frame yet
+  bool close_by_server_ = false;
+  std::unique_ptr<std::string> close_reason_;  // only once there is one
 };
 
 }  // namespace wspush
