@@ -37,7 +37,25 @@ struct BenchFlags {
   bool json = false;
   std::string timeout = "120s";
   std::string settle = "1s";
+  std::string cacert;
+  bool insecure = false;
 };
+
+// The fleet's TLS settings for `url`: on for wss://, verifying the URL's host.
+ConnectionFleet::Tls fleet_tls(BenchFlags const& f) {
+  ConnectionFleet::Tls tls;
+  tls.enabled = f.url.rfind("wss://", 0) == 0;
+  tls.insecure = f.insecure;
+  tls.cacert = f.cacert;
+  std::string_view rest = std::string_view(f.url).substr(tls.enabled ? 6 : 5);
+  rest = rest.substr(0, rest.find_first_of("/?"));
+  if (!rest.empty() && rest.front() == '[') {
+    tls.host = std::string(rest.substr(1, rest.find(']') - 1));
+  } else {
+    tls.host = std::string(rest.substr(0, rest.rfind(':')));
+  }
+  return tls;
+}
 
 // CPU time (user + system) of a process in microseconds, from /proc.
 std::optional<double> process_cpu_us(int pid) {
@@ -81,7 +99,8 @@ class Bench {
         settle_(settle),
         fleet_({[this](std::size_t c) { on_open(c); },
                 [this](std::size_t c, std::string const& m) { on_message(c, m); },
-                [this](std::size_t c, std::string const& why) { on_lost(c, why); }}) {
+                [this](std::size_t c, std::string const& why) { on_lost(c, why); }},
+               fleet_tls(f)) {
     ledgers_.reserve(f.subscribers);
     for (std::size_t i = 0; i < f.subscribers; ++i) ledgers_.emplace_back(f.publishers, f.messages);
     sent_.assign(f.publishers, 0);
@@ -297,7 +316,9 @@ class Bench {
 };
 
 int run_bench(BenchFlags& f) {
-  if (f.url.rfind("ws://", 0) != 0) return usage_error("bench: expected a ws:// relay room URL");
+  if (f.url.rfind("ws://", 0) != 0 && f.url.rfind("wss://", 0) != 0) {
+    return usage_error("bench: expected a ws:// or wss:// relay room URL");
+  }
   if (f.subscribers == 0 || f.publishers == 0 || f.messages == 0 || f.window == 0) {
     return usage_error("bench: --subscribers, --publishers, --messages, --window must be >= 1");
   }
@@ -313,7 +334,7 @@ Command bench_command() {
   return {
       "bench", "Load-test a relay room: deliveries/s, latency, loss", [](CLI::App& app) {
         auto f = std::make_shared<BenchFlags>();
-        app.add_option("url", f->url, "A relay room, ws://HOST:PORT/ROOM")->required();
+        app.add_option("url", f->url, "A relay room, ws://HOST:PORT/ROOM or wss://…")->required();
         app.add_option("--subscribers", f->subscribers, "Subscribers")->capture_default_str();
         app.add_option("--publishers", f->publishers, "Publishers")->capture_default_str();
         app.add_option("--messages", f->messages, "Messages per publisher")->capture_default_str();
@@ -331,6 +352,7 @@ Command bench_command() {
                        "Measure this server's CPU per 1000 deliveries and RSS per idle "
                        "connection");
         app.add_flag("--json", f->json, "One JSON line on stdout");
+        add_tls_flags(app, f->cacert, f->insecure);
         app.add_option("--timeout", f->timeout, "Give up after this long (exit 7)")
             ->check(duration_check())
             ->capture_default_str();

@@ -408,10 +408,7 @@ Command client_command() {
             app.add_option("--proxy", f->connect.proxy,
                            "HTTP CONNECT proxy http://HOST:PORT (default: $https_proxy for "
                            "wss://, $http_proxy for ws://, unless $no_proxy covers the host)");
-            app.add_option("--cacert", f->connect.cacert, "Trust the CAs in this PEM file (wss://)")
-                ->check(CLI::ExistingFile);
-            app.add_flag("-k,--insecure", f->connect.insecure,
-                         "Do not verify the server's certificate (wss://)");
+            add_tls_flags(app, f->connect.cacert, f->connect.insecure);
             app.add_option("--max-message-size", f->connect.max_message_size,
                            "Largest message accepted, in bytes (larger: close 1009, exit 6)")
                 ->transform(size_check(1, std::uint64_t{1} << 30))

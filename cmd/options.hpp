@@ -35,6 +35,13 @@ inline CLI::Validator size_check(std::uint64_t minimum, std::uint64_t maximum) {
       "SIZE");
 }
 
+// --cacert and -k/--insecure, as every client-side command has them.
+inline void add_tls_flags(CLI::App& app, std::string& cacert, bool& insecure) {
+  app.add_option("--cacert", cacert, "Trust the CAs in this PEM file (wss://, https://)")
+      ->check(CLI::ExistingFile);
+  app.add_flag("-k,--insecure", insecure, "Do not verify the server's certificate");
+}
+
 // A checked duration flag's value; nullopt when the flag was not given.
 inline std::optional<Duration> duration_of(std::string const& text) {
   if (text.empty()) return std::nullopt;

@@ -240,9 +240,7 @@ Command publish_command() {
             app.add_option("--timeout", f->timeout, "Give up after this long (exit 7)")
                 ->check(duration_check());
             app.add_option("--proxy", f->connect.proxy, "HTTP CONNECT proxy http://HOST:PORT");
-            app.add_option("--cacert", f->connect.cacert, "Trust the CAs in this PEM file")
-                ->check(CLI::ExistingFile);
-            app.add_flag("-k,--insecure", f->connect.insecure, "Do not verify the certificate");
+            add_tls_flags(app, f->connect.cacert, f->connect.insecure);
             app.footer(
                 "Exit codes: as wspush client (3 connect, 4 TLS, 5 refused: e.g. 401, 403, 404,\n"
                 "6 connection lost, 7 timeout), and 1 when a line was skipped or refused.");

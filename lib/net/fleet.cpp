@@ -4,22 +4,53 @@
 #include <stdexcept>
 #include <unordered_map>
 #include <websocketpp/client.hpp>
-#include <websocketpp/config/asio_no_tls_client.hpp>
+#include <websocketpp/config/asio_client.hpp>
+
+#include "net/client_tls.hpp"
 
 namespace wspush {
 
 namespace asio = websocketpp::lib::asio;
-using Client = websocketpp::client<websocketpp::config::asio_client>;
 
-// One thread runs the loop and owns every connection.
+// What the fleet does, whatever its transport.
 class ConnectionFleet::Impl {
  public:
-  explicit Impl(Handlers handlers) : handlers_(std::move(handlers)) {
+  virtual ~Impl() = default;
+  virtual std::size_t open(std::size_t count, std::string const& url, std::size_t concurrent) = 0;
+  virtual void send(std::size_t conn, std::string_view text) = 0;
+  virtual void close_all() = 0;
+
+  void after(Duration delay, std::function<void()> fn) {
+    auto timer = std::make_unique<asio::steady_timer>(io_, delay);
+    timer->async_wait([fn = std::move(fn)](std::error_code const& ec) {
+      if (!ec) fn();
+    });
+    timers_.push_back(std::move(timer));
+  }
+  void run() { io_.run(); }
+  void stop() { io_.stop(); }
+
+ protected:
+  asio::io_context io_;
+  std::vector<std::unique_ptr<asio::steady_timer>> timers_;
+};
+
+// One thread runs the loop and owns every connection.
+template <typename Config>
+class ConnectionFleet::ImplOf final : public ConnectionFleet::Impl {
+  using Client = websocketpp::client<Config>;
+
+ public:
+  ImplOf(Handlers handlers, Tls const& tls) : handlers_(std::move(handlers)) {
     client_.clear_access_channels(websocketpp::log::alevel::all);
     client_.clear_error_channels(websocketpp::log::elevel::all);
     std::error_code ec;
     client_.init_asio(&io_, ec);
     if (ec) throw std::runtime_error("cannot initialise the network: " + ec.message());
+    if constexpr (!std::is_same_v<Config, websocketpp::config::asio_client>) {
+      auto const ctx = client_tls_context(tls.cacert, tls.insecure, tls.host);
+      client_.set_tls_init_handler([ctx](websocketpp::connection_hdl) { return ctx; });
+    }
     client_.set_open_handler([this](websocketpp::connection_hdl hdl) {
       --handshaking_;
       open_more();
@@ -37,12 +68,13 @@ class ConnectionFleet::Impl {
     client_.set_close_handler([this](websocketpp::connection_hdl hdl) {
       if (auto conn = index_of(hdl)) handlers_.on_lost(*conn, "closed");
     });
-    client_.set_message_handler([this](websocketpp::connection_hdl hdl, Client::message_ptr msg) {
-      if (auto conn = index_of(hdl)) handlers_.on_message(*conn, msg->get_payload());
-    });
+    client_.set_message_handler(
+        [this](websocketpp::connection_hdl hdl, typename Client::message_ptr msg) {
+          if (auto conn = index_of(hdl)) handlers_.on_message(*conn, msg->get_payload());
+        });
   }
 
-  std::size_t open(std::size_t count, std::string const& url, std::size_t concurrent) {
+  std::size_t open(std::size_t count, std::string const& url, std::size_t concurrent) override {
     std::size_t const first = connections_.size();
     concurrent_ = concurrent;
     for (std::size_t i = 0; i < count; ++i) {
@@ -57,6 +89,18 @@ class ConnectionFleet::Impl {
     return first;
   }
 
+  void send(std::size_t conn, std::string_view text) override {
+    connections_.at(conn)->send(text.data(), text.size(), websocketpp::frame::opcode::text);
+  }
+
+  void close_all() override {
+    for (auto const& con : connections_) {
+      std::error_code ec;
+      con->close(websocketpp::close::status::normal, "bench done", ec);
+    }
+  }
+
+ private:
   void open_more() {
     while (!waiting_.empty() && handshaking_ < concurrent_) {
       client_.connect(waiting_.front());
@@ -72,50 +116,43 @@ class ConnectionFleet::Impl {
     return it->second;
   }
 
-  asio::io_context io_;
   Client client_;
   Handlers handlers_;
-  std::vector<Client::connection_ptr> connections_;
+  std::vector<typename Client::connection_ptr> connections_;
   std::unordered_map<void const*, std::size_t> index_;
-  std::deque<Client::connection_ptr> waiting_;
+  std::deque<typename Client::connection_ptr> waiting_;
   std::size_t handshaking_ = 0;
   std::size_t concurrent_ = 256;
-  std::vector<std::unique_ptr<asio::steady_timer>> timers_;
 };
 
-ConnectionFleet::ConnectionFleet(Handlers handlers)
-    : impl_(std::make_unique<Impl>(std::move(handlers))) {}
+ConnectionFleet::ConnectionFleet(Handlers handlers, Tls const& tls) {
+  if (tls.enabled) {
+    impl_ =
+        std::make_unique<ImplOf<websocketpp::config::asio_tls_client>>(std::move(handlers), tls);
+  } else {
+    impl_ = std::make_unique<ImplOf<websocketpp::config::asio_client>>(std::move(handlers), tls);
+  }
+}
 ConnectionFleet::~ConnectionFleet() = default;
 
 std::size_t ConnectionFleet::open(std::size_t count, std::string const& url,
                                   std::size_t concurrent) {
   return impl_->open(count, url, concurrent);
 }
-
 void ConnectionFleet::send(std::size_t conn, std::string_view text) {
-  impl_->connections_.at(conn)->send(text.data(), text.size(), websocketpp::frame::opcode::text);
+  impl_->send(conn, text);
 }
-
 void ConnectionFleet::close_all() {
-  for (auto const& con : impl_->connections_) {
-    std::error_code ec;
-    con->close(websocketpp::close::status::normal, "bench done", ec);
-  }
+  impl_->close_all();
 }
-
 void ConnectionFleet::after(Duration delay, std::function<void()> fn) {
-  auto timer = std::make_unique<asio::steady_timer>(impl_->io_, delay);
-  timer->async_wait([fn = std::move(fn)](std::error_code const& ec) {
-    if (!ec) fn();
-  });
-  impl_->timers_.push_back(std::move(timer));
+  impl_->after(delay, std::move(fn));
 }
-
 void ConnectionFleet::run() {
-  impl_->io_.run();
+  impl_->run();
 }
 void ConnectionFleet::stop() {
-  impl_->io_.stop();
+  impl_->stop();
 }
 
 }  // namespace wspush

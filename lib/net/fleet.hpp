@@ -1,6 +1,6 @@
-// Many WebSocket client connections on one event loop, for `wspush bench`. Each
-// connection is known by its index; events arrive on the loop's thread. No
-// websocketpp in this header.
+// Many WebSocket client connections on one event loop, for `wspush bench`, over plain
+// TCP or TLS (one TLS context shared by all). Each connection is known by its index;
+// events arrive on the loop's thread. No websocketpp in this header.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +20,13 @@ class ConnectionFleet {
     std::function<void(std::size_t conn, std::string const& message)> on_message;
     std::function<void(std::size_t conn, std::string const& reason)> on_lost;  // failed or closed
   };
-  explicit ConnectionFleet(Handlers handlers);
+  struct Tls {
+    bool enabled = false;  // wss:// URLs
+    bool insecure = false;
+    std::string cacert;
+    std::string host;  // the name the certificate must carry
+  };
+  ConnectionFleet(Handlers handlers, Tls const& tls);
   ~ConnectionFleet();
 
   // Starts opening `count` more connections to `url`, at most `concurrent` handshakes
@@ -35,6 +41,8 @@ class ConnectionFleet {
 
  private:
   class Impl;
+  template <typename Config>
+  class ImplOf;
   std::unique_ptr<Impl> impl_;
 };
 

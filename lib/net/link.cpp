@@ -8,6 +8,7 @@
 
 #include "common/frame_reader.hpp"
 #include "net/capped_socket.hpp"
+#include "net/client_tls.hpp"
 
 namespace wspush {
 namespace asio = websocketpp::lib::asio;
@@ -187,23 +188,7 @@ class LinkImpl final : public Link {
   void set_up_tls(ConnectOptions const& options) {
     std::string const host = websocketpp::uri(options.url).get_host();
     client_.set_tls_init_handler([options, host](websocketpp::connection_hdl) {
-      auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-      ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1);
-      std::error_code ec;
-      if (options.insecure) {
-        ctx->set_verify_mode(asio::ssl::verify_none, ec);
-      } else {
-        ctx->set_verify_mode(asio::ssl::verify_peer, ec);
-        if (!options.cacert.empty()) {
-          ctx->load_verify_file(options.cacert, ec);
-        } else {
-          ctx->set_default_verify_paths(ec);
-        }
-        ctx->set_verify_callback(asio::ssl::host_name_verification(host), ec);
-      }
-      return ctx;
+      return client_tls_context(options.cacert, options.insecure, host);
     });
     client_.set_socket_init_handler(
         [host](websocketpp::connection_hdl, asio::ssl::stream<asio::ip::tcp::socket>& s) {

@@ -39,6 +39,7 @@ SSL_CTX* load(std::string const& cert_file, std::string const& key_file, std::st
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
   // Idle connections give their record buffers back (about 34 KiB each otherwise).
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_cipher_list(ctx, kCiphers12);
   SSL_CTX_set_dh_auto(ctx, 1);
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {

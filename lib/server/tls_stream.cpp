@@ -34,45 +34,80 @@ ByteStream::Io moved(std::size_t bytes) {
   return io;
 }
 
+// Ciphertext of the loop's current SSL call, sent right after it; only what the
+// socket does not take is copied into the stream's own buffer.
+thread_local std::string scratch;
+
+int bio_write(BIO* bio, char const* data, int size) {
+  static_cast<TlsStream*>(BIO_get_data(bio))->take(data, static_cast<std::size_t>(size));
+  return size;
+}
+
+long bio_ctrl(BIO*, int command, long, void*) {
+  return command == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+int bio_create(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+// A write-only BIO that hands OpenSSL's output to its TlsStream (BIO_set_data).
+BIO_METHOD const* sink_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "wspush sink");
+    BIO_meth_set_write(m, bio_write);
+    BIO_meth_set_ctrl(m, bio_ctrl);
+    BIO_meth_set_create(m, bio_create);
+    return m;
+  }();
+  return method;
+}
+
 }  // namespace
 
 TlsStream::TlsStream(asio::ip::tcp::socket socket, SslPtr ssl, std::string ciphertext)
     : SocketStream(std::move(socket)), ssl_(std::move(ssl)), out_(std::move(ciphertext)) {
   if (SSL_get_rbio(ssl_.get()) == nullptr) {
-    // A fresh session: reads from the socket, writes into memory.
-    BIO* const rbio = BIO_new_socket(fd(), BIO_NOCLOSE);
-    BIO* const wbio = BIO_new(BIO_s_mem());
-    SSL_set_bio(ssl_.get(), rbio, wbio);
+    // A fresh session: reads from the socket, writes through this stream.
+    SSL_set_bio(ssl_.get(), BIO_new_socket(fd(), BIO_NOCLOSE), BIO_new(sink_method()));
     SSL_set_accept_state(ssl_.get());
   }
+  BIO_set_data(SSL_get_wbio(ssl_.get()), this);  // (again, after a hand-off)
 }
 
-bool TlsStream::flush() {
-  BIO* const wbio = SSL_get_wbio(ssl_.get());
-  if (BIO_ctrl_pending(wbio) > 0) {
-    if (out_at_ == out_.size()) {
-      out_.clear();
-      out_at_ = 0;
-    }
-    char* data = nullptr;
-    long const n = BIO_get_mem_data(wbio, &data);
-    out_.append(data, static_cast<std::size_t>(n));
-    (void)BIO_reset(wbio);
-  }
-  while (out_at_ < out_.size()) {
-    Io const io = io_of_syscall(
-        ::send(fd(), out_.data() + out_at_, out_.size() - out_at_, MSG_NOSIGNAL), Want::write);
+void TlsStream::take(char const* data, std::size_t size) {
+  // Behind what is still unsent, or into the loop's scratch to be sent at once.
+  (out_at_ < out_.size() ? out_ : scratch).append(data, size);
+}
+
+bool TlsStream::send_all(std::string const& bytes, std::size_t& at) {
+  while (at < bytes.size()) {
+    Io const io = io_of_syscall(::send(fd(), bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL),
+                                Want::write);
     if (io.blocked) return false;
     if (io.closed) {
       failed_ = true;
       return false;
     }
-    out_at_ += io.bytes;
+    at += io.bytes;
   }
-  out_.clear();
-  out_at_ = 0;
-  if (out_.capacity() > kChunk * 2) out_.shrink_to_fit();
   return true;
+}
+
+bool TlsStream::flush() {
+  if (out_at_ < out_.size()) {
+    if (!send_all(out_, out_at_)) return false;
+    std::string().swap(out_);  // an idle connection keeps no buffer
+    out_at_ = 0;
+  }
+  if (scratch.empty()) return true;
+  std::size_t sent = 0;
+  bool const all = send_all(scratch, sent);
+  if (!all && !failed_) out_.assign(scratch, sent, std::string::npos);
+  scratch.clear();
+  if (scratch.capacity() > kChunk * 2) scratch.shrink_to_fit();
+  return all;
 }
 
 ByteStream::Io TlsStream::read_some(char* buffer, std::size_t size) {

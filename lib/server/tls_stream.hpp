@@ -1,9 +1,10 @@
 // TLS over a socket, as a ByteStream. OpenSSL reads the socket itself (a socket BIO)
-// and writes into memory (a memory BIO) that this stream sends: so SSL_write never
-// blocks and never has to be repeated, and what it encrypted is written out here,
-// by the same non-blocking calls as plain TCP. The handshake runs inside the first
-// reads (the server's flights are sent as they are produced). A broadcast is framed
-// once per room; only the encryption is per connection.
+// and writes through a sink BIO into this stream, which sends it at once: so SSL_write
+// never blocks and never has to be repeated, and what it encrypted is written out
+// here, by the same non-blocking calls as plain TCP. Only ciphertext the socket does
+// not take is kept per connection; an idle connection holds no buffer of its own. The handshake
+// runs inside the first reads (the server's flights are sent as they are produced). A broadcast is
+// framed once per room; only the encryption is per connection.
 //
 // Threading: the stream's loop only; the SSL object moves with a hand-off.
 #pragma once
@@ -21,8 +22,11 @@ class TlsStream final : public SocketStream {
   Io write_some(std::string_view const* buffers, std::size_t count) override;
   void close() override;
   StreamHandoff release() override;
+  // OpenSSL's output for this connection (its write BIO calls it).
+  void take(char const* data, std::size_t size);
 
  private:
+  bool send_all(std::string const& bytes, std::size_t& at);
   // Sends what OpenSSL encrypted; false while some of it is still unsent (the socket
   // is full) or the connection failed (failed_).
   bool flush();

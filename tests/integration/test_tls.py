@@ -179,3 +179,18 @@ def test_a_member_that_stops_reading_gets_every_message_intact_later(pair):
             got = recv_json(member)
             assert got["seq"] == n + 1 and got["data"] == blob + str(n)
         member.close()
+
+
+def test_the_bench_speaks_wss(pair):
+    cert, key = pair
+    with Server("--tls-cert", cert, "--tls-key", key, "--room", "/bench:relay") as s:
+        r = run_wspush("bench", s.url("/bench", "wss").replace("127.0.0.1", "localhost"),
+                       "--cacert", cert, "--subscribers", "20", "--messages", "50", "--json",
+                       "--server-pid", str(s.proc.pid))
+        assert r.returncode == 0, r.stderr
+        result = json.loads(r.stdout)
+        assert result["deliveries"] == 1000 and result["lost"] == 0
+        assert result["server_cpu_us_per_1000_deliveries"] > 0
+        # Not trusted: every subscriber fails its handshake, and the bench says so.
+        r = run_wspush("bench", s.url("/bench", "wss"), "--subscribers", "2", "--messages", "1")
+        assert r.returncode != 0 and "TLS" in r.stderr
