@@ -154,7 +154,14 @@ void Shard::leave(SessionId id) {
 void Shard::broadcast(delivery::Broadcast const& b) {
   auto const it = rooms_.find(b.room);
   if (it == rooms_.end()) return;  // no member of it on this loop
-  for (std::size_t const slot : it->second.members) offer(slot, b.framed, b.seq);
+  std::vector<std::size_t> const& members = it->second.members;
+  // With several loops, each takes its own copy of the frame: every member's queue
+  // counts references to it, and one count shared by loops on different cores would
+  // move its cache line between them twice a delivery.
+  Payload const framed = count_ > 1 && members.size() > 1
+                             ? std::make_shared<std::string const>(*b.framed)
+                             : b.framed;
+  for (std::size_t const slot : members) offer(slot, framed, b.seq);
 }
 
 // A message for one session (a reply, the welcome): bounded by the same queue.
