@@ -115,8 +115,8 @@ void Shard::join(SessionId id, RoomJoin& j) {
   auto [it, inserted] = rooms_.try_emplace(j.room);
   LocalRoom& room = it->second;
   if (inserted) {
-    room = LocalRoom{j.room, j.kind, std::make_shared<std::string const>(j.path), j.policy,
-                     j.counters, {}};
+    room = LocalRoom{j.room,   j.kind,     std::make_shared<std::string const>(j.path),
+                     j.policy, j.counters, {}};
   }
   std::size_t const slot = id / count_;
   Slot& s = slots_[slot];
@@ -158,9 +158,8 @@ void Shard::broadcast(delivery::Broadcast const& b) {
   // With several loops, each takes its own copy of the frame: every member's queue
   // counts references to it, and one count shared by loops on different cores would
   // move its cache line between them twice a delivery.
-  Payload const framed = count_ > 1 && members.size() > 1
-                             ? std::make_shared<std::string const>(*b.framed)
-                             : b.framed;
+  Payload const framed =
+      count_ > 1 && members.size() > 1 ? std::make_shared<std::string const>(*b.framed) : b.framed;
   for (std::size_t const slot : members) offer(slot, framed, b.seq);
 }
 
