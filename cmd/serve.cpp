@@ -4,11 +4,11 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <thread>
 
 #include "commands.hpp"
 #include "common/codec.hpp"
 #include "core/config.hpp"
+#include "core/cpu_budget.hpp"
 #include "net/log.hpp"
 #include "options.hpp"
 #include "server/push_server.hpp"
@@ -31,6 +31,7 @@ struct ServeFlags {
   std::size_t history = 0;
   std::string config_file;
   std::string jwt_secret_file;
+  CpuBudget cpus;           // the default --threads
   CLI::App* app = nullptr;  // to ask which flags were given (they override the file)
 };
 
@@ -129,6 +130,10 @@ int run_serve(ServeFlags& flags) {
   std::optional<LogFormat> const format = log_format_of(flags.log_format);
   if (!format) return usage_error("serve: unknown log format '" + flags.log_format + "'");
   init_logging(flags.log_level, *format);
+  if (flags.app->count("--threads") == 0) {
+    spdlog::info("{} event loop(s): one per CPU this process may use ({})", options.threads,
+                 flags.cpus.describe());
+  }
   // A --room flag replaces the file's room of the same path; two flags for one path
   // stay an error (the registry refuses them).
   std::vector<RoomSpec> from_flags;
@@ -261,10 +266,11 @@ Command serve_command() {
                            "policy applies (disconnect: close 4008; latest: keep the newest)")
                 ->transform(size_check(1, std::uint64_t{1} << 30))
                 ->capture_default_str();
-            flags->server.threads = std::max(1u, std::thread::hardware_concurrency());
+            flags->cpus = read_cpu_budget();
+            flags->server.threads = flags->cpus.loops();
             app.add_option("--threads", flags->server.threads,
-                           "Event loops carrying the WebSocket sessions (default: one per "
-                           "core)")
+                           "Event loops carrying the WebSocket sessions (default: one per CPU "
+                           "this process may use: its affinity mask and cgroup quota)")
                 ->check(CLI::Range(1, 256))
                 ->type_name("N");
             app.add_option("--api-key", flags->server.api_key,

@@ -123,3 +123,12 @@ def test_healthz_asks_every_loop():
     with Server("--threads", "3") as s:
         status, _, body = raw_http("127.0.0.1", s.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert status == 200 and json.loads(body) == {"status": "ok"}
+
+
+def test_default_loops_follow_the_cpus_the_process_may_use():
+    with Server(wrapper=["taskset", "-c", "0"]) as s:  # one CPU in its affinity mask
+        assert metrics(s)["wspush_loops"] == 1
+        assert "1 event loop(s): one per CPU this process may use (1 in the affinity mask" \
+            in s.stderr_text()
+    with Server("--threads", "3", wrapper=["taskset", "-c", "0"]) as s:  # the flag wins
+        assert metrics(s)["wspush_loops"] == 3

@@ -26,7 +26,8 @@ def wspush_binary():
 class Server:
     """A `wspush serve` process. Use as a context manager; it is always stopped."""
 
-    def __init__(self, *args, host="127.0.0.1", stdin=False):
+    def __init__(self, *args, host="127.0.0.1", stdin=False, wrapper=()):
+        self.wrapper = list(wrapper)  # e.g. ["taskset", "-c", "0"]
         self.want_stdin = stdin or "--stdin" in args
         self.args = ["serve", "--host", host, "--port", "0", "--log-level", "debug", *args]
         self.host = host
@@ -37,7 +38,7 @@ class Server:
 
     def __enter__(self):
         self.proc = subprocess.Popen(
-            [wspush_binary(), *self.args],
+            [*self.wrapper, wspush_binary(), *self.args],
             stdout=subprocess.PIPE,
             stderr=self.log,  # a file, not a pipe: a full pipe would stall the server
             stdin=subprocess.PIPE if self.want_stdin else subprocess.DEVNULL,
