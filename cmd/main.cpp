@@ -4,10 +4,7 @@
 
 #include "commands.hpp"
 #include "options.hpp"
-
-#ifndef WSPUSH_VERSION
-#define WSPUSH_VERSION "dev"
-#endif
+#include "wspush_version.hpp"
 
 namespace {
 
@@ -22,7 +19,8 @@ std::vector<Command> all_commands() {
 
 int main(int argc, char** argv) {
   CLI::App app{"wspush: a WebSocket push server with rooms, and its clients"};
-  app.set_version_flag("--version", std::string("wspush ") + WSPUSH_VERSION);
+  app.set_version_flag("--version",
+                       std::string("wspush ") + WSPUSH_VERSION + " (commit " + WSPUSH_COMMIT + ")");
   app.require_subcommand(0, 1);
   auto* help = app.add_subcommand("help", "Show help for wspush or for one subcommand");
   std::string help_topic;

@@ -1,11 +1,14 @@
 """Command-line behaviour of `wspush` and `wspush serve`: usage errors, help, defaults."""
 
 import json
+import os
+import re
 import subprocess
 
 import pytest
 
-from wspush_harness import DEADLINE, Server, connect, recv_json, wspush_binary
+from wspush_harness import DEADLINE, Server, connect, long_flags, recv_json, subcommands
+from wspush_harness import wspush_binary
 
 
 def run(*args):
@@ -13,9 +16,17 @@ def run(*args):
                           timeout=DEADLINE, stdin=subprocess.DEVNULL)
 
 
-def test_version():
+def test_version_names_the_release_and_the_commit():
     r = run("--version")
-    assert r.returncode == 0 and r.stdout.startswith("wspush ")
+    assert r.returncode == 0
+    found = re.fullmatch(r"wspush (\d+\.\d+\.\d+) \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)\n",
+                         r.stdout)
+    assert found, r.stdout
+    tree = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    head = subprocess.run(["git", "-C", tree, "rev-parse", "--short=12", "HEAD"],
+                          capture_output=True, text=True)
+    if head.returncode == 0:  # built from this checkout
+        assert found.group(2).startswith(head.stdout.strip())
 
 
 @pytest.mark.parametrize("args", [["help"], ["--help"], ["help", "serve"], ["serve", "--help"]])
@@ -61,17 +72,6 @@ def test_defaults_serve_nowtime_ticker():
 
 
 COMPLETIONS = ["wspush.bash", "_wspush", "wspush.fish"]
-
-
-def subcommands():
-    out = run("--help").stdout
-    section = out.split("Subcommands:", 1)[1]
-    return [line.split()[0] for line in section.splitlines() if line.strip()]
-
-
-def long_flags(subcommand):
-    import re
-    return sorted(set(re.findall(r"(--[a-z][a-z0-9-]*)", run(subcommand, "--help").stdout)))
 
 
 @pytest.mark.parametrize("name", COMPLETIONS)

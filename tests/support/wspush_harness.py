@@ -239,6 +239,19 @@ def connect_proxy(*extra):
     return Helper([PYTHON, os.path.join(SUPPORT, "connect_proxy.py"), *extra])
 
 
+def subcommands():
+    """The subcommands `wspush --help` lists."""
+    out = run_wspush("--help").stdout
+    section = out.split("Subcommands:", 1)[1]
+    return [line.split()[0] for line in section.splitlines() if line.strip()]
+
+
+def long_flags(subcommand):
+    """Every --flag `wspush SUBCOMMAND --help` lists."""
+    import re
+    return sorted(set(re.findall(r"(--[a-z][a-z0-9-]*)", run_wspush(subcommand, "--help").stdout)))
+
+
 def tls_pair(directory, name="localhost"):
     """A self-signed certificate for `name` (and 127.0.0.1) and its key, as PEM files in
     `directory`; returns (cert, key) paths."""
