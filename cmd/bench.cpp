@@ -195,8 +195,11 @@ class Bench {
     }
     latencies_.push_back(static_cast<double>(now_ns() - probe->sent_ns) / 1e3);
     ledgers_[conn].observe(*probe);
-    if (++delivered_ % (expected() / 10 + 1) == 0) {
-      std::cerr << "wspush bench: " << delivered_ << " of " << expected() << " deliveries\n";
+    // Progress on a terminal only: one line rewritten in place, every 1 %.
+    ++delivered_;
+    if (progress_ && (delivered_ % (expected() / 100 + 1) == 0 || delivered_ == expected())) {
+      std::cerr << "\rwspush bench: " << delivered_ << " of " << expected() << " deliveries ("
+                << delivered_ * 100 / expected() << " %)" << std::flush;
     }
     if (delivered_ >= expected()) finish();
   }
@@ -210,6 +213,7 @@ class Bench {
   }
 
   void finish() {
+    if (progress_ && delivered_ > expected() / 100) std::cerr << '\n';  // end the line
     finished_ = true;
     publish_s_ = std::chrono::duration<double>(Clock::now() - publish_start_).count();
     own_cpu_s_ = own_cpu_s() - own_cpu_start_;
@@ -311,6 +315,7 @@ class Bench {
   std::optional<double> rss_before_, rss_idle_;
   std::optional<double> server_cpu_start_, server_cpu_end_;
   bool finished_ = false;
+  bool const progress_ = isatty(STDERR_FILENO) != 0;
   std::string failure_;
   ExitCode exit_ = ExitCode::failure;
 };

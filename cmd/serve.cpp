@@ -1,4 +1,6 @@
 // `wspush serve`: the room server.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -47,6 +49,35 @@ std::string read_secret(std::string const& file, std::string& secret) {
   }
   if (secret.empty()) return "the file is empty";
   return {};
+}
+
+// On a terminal: where to connect, in a few lines (not in logs, not when piped).
+void print_banner(ServeOptions const& options, std::uint16_t port) {
+  bool const tls = !options.tls_cert.empty();
+  std::string const host =
+      options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+  std::string const base = host + ":" + std::to_string(port);
+  std::string const ws = (tls ? "wss://" : "ws://") + base;
+  std::string const http = (tls ? "https://" : "http://") + base;
+  std::vector<RoomSpec> rooms = options.rooms;
+  if (rooms.empty()) rooms.push_back(RoomSpec{"/nowtime", RoomKind::ticker, false, {}, {}});
+  std::cerr << "wspush serve on " << http << "\n";
+  std::string first_feed;
+  for (RoomSpec const& room : rooms) {
+    std::string const path = room.path + (room.family ? "*" : "");
+    std::cerr << "  room  " << ws << path << "  (" << to_string(room.kind)
+              << (room.family ? " family" : "") << ")\n";
+    if (first_feed.empty() && !room.family && room.kind != RoomKind::ticker &&
+        room.kind != RoomKind::echo) {
+      first_feed = room.path;
+    }
+  }
+  std::cerr << "  API   " << http
+            << "/api/publish?room=" << (first_feed.empty() ? "/ROOM" : first_feed)
+            << (options.api_key.empty() ? "  (loopback peers only)" : "  (Bearer API key)")
+            << "\n  also  " << http << "/api/rooms  /healthz  /readyz  /metrics\n"
+            << "  try   wspush client " << ws << rooms.front().path
+            << (rooms.front().family ? "x" : "") << " | jq .data\n";
 }
 
 // Settings from --config, under the flags that were given on the command line.
@@ -185,6 +216,7 @@ int run_serve(ServeFlags& flags) {
     PushServer server(options);  // std::invalid_argument reaches main: a usage error
     std::uint16_t const port = server.bind();
     std::cout << encode_listening(options.host, port) << std::endl;  // flushed: a readiness signal
+    if (isatty(STDERR_FILENO)) print_banner(options, port);
     server.run();
   } catch (std::runtime_error const& e) {
     std::cerr << "wspush serve: " << e.what() << '\n';

@@ -98,7 +98,7 @@ def test_bench_delivers_every_message_once_in_order_and_reports_json():
         assert 0 < report["latency_p50_us"] <= report["latency_p99_us"] <= report["latency_max_us"]
         assert report["server_cpu_us_per_1000_deliveries"] is not None
         assert report["server_rss_kib_per_idle_connection"] is not None
-        assert "deliveries" in r.stderr  # progress goes to stderr
+        assert "publishing" in r.stderr and "deliveries (" not in r.stderr  # no progress: piped
 
 
 def test_bench_rate_paces_the_publishers():
@@ -146,3 +146,55 @@ def test_sizes_take_units_on_every_byte_flag_and_in_the_config(tmp_path):
     config.write_text(json.dumps({"send_buffer": "lots"}))
     r = run("serve", "--port", "0", "--config", str(config))
     assert r.returncode == 2 and "send_buffer" in r.stderr and "invalid size" in r.stderr
+
+
+def on_a_terminal(argv, until, timeout=DEADLINE):
+    """Runs argv with stderr on a pseudo-terminal; returns (process, its stdout pipe, what
+    the terminal showed once `until` appeared)."""
+    import select
+    import time
+    master, slave = os.openpty()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    shown, end = b"", time.monotonic() + timeout
+    try:
+        while until not in shown and time.monotonic() < end:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    shown += os.read(master, 4096)
+                except OSError:  # the process closed the terminal
+                    break
+    finally:
+        os.close(master)
+    return proc, shown.decode(errors="replace")
+
+
+def test_serve_greets_a_terminal_with_where_to_connect_and_a_pipe_with_nothing():
+    proc, shown = on_a_terminal([wspush_binary(), "serve", "--host", "127.0.0.1", "--port", "0",
+                                 "--room", "/news", "--room", "/chat/*:relay",
+                                 "--log-level", "warn"], b"jq .data")
+    try:
+        port = json.loads(proc.stdout.readline())["port"]
+        for line in ("wspush serve on http://127.0.0.1:%d" % port,
+                     "room  ws://127.0.0.1:%d/news  (feed)" % port,
+                     "room  ws://127.0.0.1:%d/chat/*  (relay family)" % port,
+                     "API   http://127.0.0.1:%d/api/publish?room=/news" % port,
+                     "wspush client ws://127.0.0.1:%d/news | jq .data" % port):
+            assert line in shown, shown
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=DEADLINE) == 0
+    with Server("--room", "/news") as s:  # stderr is a file
+        assert "room  ws://" not in s.stderr_text()
+
+
+def test_bench_shows_progress_on_a_terminal_only():
+    with Server("--room", "/r:relay") as s:
+        args = [wspush_binary(), "bench", s.url("/r"), "--subscribers", "5", "--messages", "200"]
+        proc, shown = on_a_terminal(args, b"1000 of 1000 deliveries (100 %)")
+        proc.stdout.read()
+        assert proc.wait(timeout=DEADLINE) == 0
+        assert "\rwspush bench: 1000 of 1000 deliveries (100 %)" in shown, shown
+        piped = subprocess.run(args, capture_output=True, text=True, timeout=DEADLINE * 3)
+        assert piped.returncode == 0 and "deliveries (" not in piped.stderr
