@@ -5,15 +5,13 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_parse.hpp"
 #include "common/utf8.hpp"
 
 namespace wspush {
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-// Iterative: the parser's own stack cannot overflow, whatever the input.
-constexpr unsigned kParseFlags =
-    rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag;
 
 std::string too_deep() {
   return "invalid JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
@@ -37,11 +35,6 @@ std::string encode_envelope(int status, std::string_view event, std::optional<st
   }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
-}
-
-std::string parse_error(rapidjson::Document const& doc) {
-  return std::string("invalid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-         " at offset " + std::to_string(doc.GetErrorOffset());
 }
 
 std::string to_compact(rapidjson::Value const& v) {
@@ -142,8 +135,7 @@ ServerText inspect_server_text(std::string_view text) {
   out.one_line = text.find_first_of("\r\n") == std::string_view::npos;
   if (json_too_deep(text)) return out;  // printed as text: never parsed, never recursed into
   rapidjson::Document doc;
-  doc.Parse<kParseFlags>(text.data(), text.size());
-  if (doc.HasParseError()) return out;
+  if (!parse_json(doc, text).empty()) return out;
   out.json = true;
   if (doc.IsObject()) {
     auto const seq = doc.FindMember("seq");
@@ -182,13 +174,13 @@ LineData line_to_json(std::string_view line, bool require_json) {
     return out;
   }
   rapidjson::Document doc;
-  doc.Parse<kParseFlags>(line.data(), line.size());
-  if (!doc.HasParseError()) {
+  std::string const error = parse_json(doc, line);
+  if (error.empty()) {
     out.json = to_compact(doc);
     return out;
   }
   if (require_json) {
-    out.error = parse_error(doc);
+    out.error = error;
     return out;
   }
   rapidjson::StringBuffer buf;
@@ -203,8 +195,7 @@ ClientMessage decode_client_message(std::string_view text) {
   if (!valid_utf8(text)) return invalid("invalid JSON: not UTF-8");
   if (json_too_deep(text)) return invalid(too_deep());
   rapidjson::Document doc;
-  doc.Parse<kParseFlags>(text.data(), text.size());
-  if (doc.HasParseError()) return invalid(parse_error(doc));
+  if (std::string error = parse_json(doc, text); !error.empty()) return invalid(std::move(error));
   if (!doc.IsObject()) return invalid("expected a JSON object with an \"event\" field");
   auto const event = doc.FindMember("event");
   if (event == doc.MemberEnd()) return invalid("missing field: event");
@@ -237,9 +228,8 @@ std::optional<std::string> compact_json(std::string_view text, std::string* erro
     return std::nullopt;
   }
   rapidjson::Document doc;
-  doc.Parse<kParseFlags>(text.data(), text.size());
-  if (doc.HasParseError()) {
-    if (error) *error = parse_error(doc);
+  if (std::string const why = parse_json(doc, text); !why.empty()) {
+    if (error) *error = why;
     return std::nullopt;
   }
   return to_compact(doc);

@@ -44,6 +44,33 @@ TEST(Codec, PublishKeepsNumbersExact) {
   EXPECT_EQ(pub.data, "[0.1,12345678901234567890]");
 }
 
+// Debian's RapidJSON 1.1.0 made these wild in full-precision mode (found by fuzz_codec):
+// "0e99" became 2.37e80, twenty-five zeros after the point 1.12e-44. Each expected text
+// is the shortest that reads back as the nearest double (checked with Python's float).
+TEST(Codec, NumbersArriveAsTheirValueWhateverTheirSpelling) {
+  struct Case {
+    const char* in;
+    const char* out;
+  };
+  for (Case const c : {Case{"0e99", "0.0"}, Case{"0.0000000000000000000000000", "0.0"},
+                       Case{"0.000000000000000000000000000000e5", "0.0"}, Case{"-0.0e-5", "-0.0"},
+                       Case{"0E+10", "0.0"}, Case{"0.184467440737095516159", "0.1844674407370955"},
+                       Case{"18446744073709551615", "18446744073709551615"},
+                       Case{"18446744073709551616", "18446744073709553000.0"},
+                       Case{"-9223372036854775808", "-9223372036854775808"},
+                       Case{"-9223372036854775809", "-9223372036854776000.0"},
+                       Case{"4294967296", "4294967296"}, Case{"-2147483649", "-2147483649"},
+                       Case{"1e-400", "0.0"}, Case{"2.5e3", "2500.0"}, Case{"-1", "-1"}}) {
+    std::string error;
+    EXPECT_EQ(wspush::compact_json(c.in, &error), std::optional<std::string>(c.out))
+        << c.in << error;
+  }
+  std::string error;
+  EXPECT_EQ(wspush::compact_json("[1e400]", &error), std::nullopt);
+  EXPECT_NE(error.find("Number too big"), std::string::npos) << error;
+  EXPECT_NE(error.find("at offset"), std::string::npos) << error;
+}
+
 struct BadInput {
   const char* text;
   const char* reason_fragment;
