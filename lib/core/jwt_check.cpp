@@ -46,16 +46,14 @@ std::optional<std::int64_t> seconds_of(rapidjson::Value const& v) {
 
 }  // namespace
 
-std::string_view token_of(HandshakeRequest const& request) {
+std::string token_of(HandshakeRequest const& request) {
   if (request.header) {
-    // The header's value lives in the request; the function hands back a copy.
-    thread_local std::string authorization;
-    authorization = request.header("Authorization");
+    std::string const authorization = request.header("Authorization");
     if (authorization.compare(0, kBearer.size(), kBearer) == 0) {
-      return std::string_view(authorization).substr(kBearer.size());
+      return authorization.substr(kBearer.size());
     }
   }
-  return query_param(request.resource, "token").value_or(std::string_view());
+  return std::string(query_param(request.resource, "token").value_or(std::string_view()));
 }
 
 bool room_pattern_covers(std::string_view pattern, std::string_view path) {
@@ -82,7 +80,7 @@ JwtCheck::JwtCheck(std::string secret, std::function<std::int64_t()> now)
 
 std::optional<Refusal> JwtCheck::check(HandshakeRequest const& request) const {
   if (request.api()) return std::nullopt;
-  std::string const token(token_of(request));
+  std::string const token = token_of(request);
   if (token.empty()) {
     return unauthorized("missing token: send 'Authorization: Bearer TOKEN' or ?token=",
                         "token_missing");

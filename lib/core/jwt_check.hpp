@@ -33,7 +33,7 @@ class JwtCheck final : public AdmissionCheck {
 };
 
 // The token a request carries ("" for none): the Bearer header first, then ?token=.
-std::string_view token_of(HandshakeRequest const& request);
+std::string token_of(HandshakeRequest const& request);
 // Whether a `rooms` claim entry covers the room `path`.
 bool room_pattern_covers(std::string_view pattern, std::string_view path);
 // `target` with the value of ?token= replaced by "…", for logs: a token is never logged.

@@ -1,5 +1,6 @@
 #include "server/loop_probe.hpp"
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <memory>
@@ -12,7 +13,6 @@ namespace {
 struct Round {
   Round(asio::io_context& home, std::size_t loops) : answered(loops, false), timer(home) {}
   std::vector<bool> answered;
-  std::size_t missing = 0;
   asio::steady_timer timer;
   std::function<void(std::vector<std::size_t> const&)> done;
 
@@ -36,7 +36,6 @@ LoopProbe::LoopProbe(asio::io_context& home, std::vector<asio::io_context*> loop
 void LoopProbe::probe(std::function<void(std::vector<std::size_t> const& stalled)> done) {
   auto round = std::make_shared<Round>(home_, loops_.size());
   round->done = std::move(done);
-  round->missing = loops_.size();
   round->timer.expires_after(deadline_);
   round->timer.async_wait([round](asio::error_code const& ec) {
     if (!ec) round->finish();
@@ -44,9 +43,10 @@ void LoopProbe::probe(std::function<void(std::vector<std::size_t> const& stalled
   for (std::size_t k = 0; k < loops_.size(); ++k) {
     asio::post(*loops_[k], [round, k, &home = home_] {
       asio::post(home, [round, k] {
-        if (!round->done || round->answered[k]) return;
+        if (!round->done) return;
         round->answered[k] = true;
-        if (--round->missing == 0) round->finish();
+        auto const& all = round->answered;
+        if (std::find(all.begin(), all.end(), false) == all.end()) round->finish();
       });
     });
   }
