@@ -6,7 +6,6 @@
 
 namespace wspush {
 namespace {
-constexpr std::string_view kPublishPath = "/api/publish";
 constexpr std::string_view kRoomsPath = "/api/rooms";
 }  // namespace
 

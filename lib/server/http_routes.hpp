@@ -65,6 +65,9 @@ class HttpRoutes {
   bool public_metrics_;
 };
 
+// POST here publishes a body; a WebSocket here is a publish stream.
+inline constexpr std::string_view kPublishPath = "/api/publish";
+
 // A refusal as an HTTP answer.
 HttpAnswer answer_of(Refusal const& refusal);
 

@@ -29,7 +29,6 @@
 namespace wspush {
 namespace {
 
-constexpr std::string_view kPublishPath = "/api/publish";
 // /healthz: every loop must answer a posted no-op within this.
 constexpr Duration kHealthDeadline = std::chrono::seconds(2);
 
