@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from wspush_harness import (DEADLINE, Server, Stream, connect, raw_http, recv_json, run_wspush,
-                            tcp_forwarder, wspush_binary)
+from wspush_harness import (DEADLINE, Server, Stream, connect, file_text, raw_http, recv_json,
+                            run_wspush, tcp_forwarder, wspush_binary)
 
 WELCOME = {"status": 200, "event": "notification", "data": "Welcome"}
 
@@ -239,8 +239,7 @@ def stats_of(stderr):
 
 
 def open_log(server):
-    server.log.seek(0)
-    return server.log.read().decode(errors="replace")
+    return file_text(server.log)
 
 
 def publish_while_cut(server, fwd, values):

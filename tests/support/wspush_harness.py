@@ -16,6 +16,19 @@ from prometheus_client.parser import text_string_to_metric_families
 DEADLINE = 10.0  # seconds: generous, never a measure of speed
 
 
+def file_text(f):
+    """What a child process has written so far into the temporary file `f`. pread, not
+    seek+read: the child shares the file offset, and a seek back to 0 would make its next
+    line overwrite the start of the file."""
+    chunks, offset = [], 0
+    while True:
+        chunk = os.pread(f.fileno(), 1 << 20, offset)
+        if not chunk:
+            return b"".join(chunks).decode(errors="replace")
+        chunks.append(chunk)
+        offset += len(chunk)
+
+
 def wspush_binary():
     path = os.environ.get("WSPUSH_BIN")
     if not path:
@@ -86,8 +99,7 @@ class Server:
         return self.proc.returncode if self.proc else None
 
     def stderr_text(self):
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
+        return file_text(self.log)
 
 
 def read_line(stream, timeout):
@@ -206,8 +218,7 @@ class Helper:
         line = read_line(self.proc.stdout, DEADLINE)
         if not line:
             self.__exit__()
-            self.log.seek(0)
-            raise RuntimeError("%s did not start: %s" % (self.argv, self.log.read().decode()))
+            raise RuntimeError("%s did not start: %s" % (self.argv, file_text(self.log)))
         self.port = json.loads(line)["port"]
         return self
 
@@ -312,8 +323,7 @@ class Stream:
         return self.proc.returncode, [json.loads(l) for l in rest.decode().splitlines()]
 
     def stderr(self):
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
+        return file_text(self.log)
 
 
 def never_reading_member(port, path, first_frames=b""):
