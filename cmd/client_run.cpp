@@ -94,7 +94,7 @@ class Run {
   // Where to reconnect: the room again, resuming after the last seq seen.
   std::string next_url() const {
     auto const last = session_.seq().last();
-    return last ? resume_url(base_url_, *last) : base_url_;
+    return last ? resume_url(base_url_, *last, session_.epoch()) : base_url_;
   }
 
   int finish() {

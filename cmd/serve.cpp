@@ -107,6 +107,7 @@ std::string apply_config(ServeFlags& flags, ServeOptions& options) {
   if (c.log_level && !given("--log-level")) flags.log_level = *c.log_level;
   if (c.log_format && !given("--log-format")) flags.log_format = *c.log_format;
   if (c.stdin_room && !given("--stdin")) options.stdin_room = *c.stdin_room;
+  if (c.broker && !given("--broker")) options.broker = *c.broker;
   if (!c.allow_origin.empty() && !given("--allow-origin")) options.allow_origins = c.allow_origin;
   if (c.handshake_timeout && !given("--handshake-timeout")) {
     flags.handshake_timeout = *c.handshake_timeout;
@@ -330,6 +331,10 @@ Command serve_command() {
                            "Browsers' Origin allowed to connect (repeatable): an exact origin "
                            "or *.example.com; others get 403. Default: any")
                 ->type_name("ORIGIN");
+            app.add_option("--broker", flags->server.broker,
+                           "Share the rooms with other nodes through Redis: "
+                           "redis://[:PASSWORD@]HOST:PORT[/DB] (default: this process only)")
+                ->type_name("URL");
             app.add_option("--stdin", flags->server.stdin_room,
                            "Publish each line of stdin into this room")
                 ->type_name("ROOM");

@@ -19,7 +19,8 @@ bool is_normal_close(int code) {
   return code == 1000 || code == 1001;
 }
 
-std::string resume_url(std::string const& url, std::uint64_t since) {
+std::string resume_url(std::string const& url, std::uint64_t since,
+                       std::optional<std::uint64_t> epoch) {
   std::string const fragment_free = url.substr(0, url.find('#'));
   auto const q = fragment_free.find('?');
   std::string base = fragment_free.substr(0, q);
@@ -29,7 +30,8 @@ std::string resume_url(std::string const& url, std::uint64_t since) {
     while (!rest.empty()) {
       auto const amp = rest.find('&');
       std::string_view const pair = rest.substr(0, amp);
-      if (pair.substr(0, pair.find('=')) != "since" && !pair.empty()) {
+      std::string_view const key = pair.substr(0, pair.find('='));
+      if (key != "since" && key != "epoch" && !pair.empty()) {
         query += (query.empty() ? "" : "&") + std::string(pair);
       }
       if (amp == std::string_view::npos) break;
@@ -37,6 +39,7 @@ std::string resume_url(std::string const& url, std::uint64_t since) {
     }
   }
   query += (query.empty() ? "" : "&") + std::string("since=") + std::to_string(since);
+  if (epoch) query += "&epoch=" + std::to_string(*epoch);
   return base + "?" + query;
 }
 
@@ -85,6 +88,7 @@ Reaction ClientSession::on_frame(Opcode opcode, std::string_view payload,
     ServerText const info = inspect_server_text(payload);
     json = info.json;
     one_line = info.one_line;
+    if (info.epoch) epoch_ = info.epoch;
     if (info.recovered) {  // the answer to our ?since= after a reconnection
       if (*info.recovered) {
         ++stats_.resumed;

@@ -60,8 +60,10 @@ std::string encode_stats(ClientStats const& stats);
 // Whether a close code ends the stream normally (1000 normal, 1001 going away).
 bool is_normal_close(int code);
 
-// `url` with its since= query parameter set to `since` (added or replaced).
-std::string resume_url(std::string const& url, std::uint64_t since);
+// `url` with its since= query parameter set to `since` and, when known, epoch= to the
+// stream's epoch (added or replaced).
+std::string resume_url(std::string const& url, std::uint64_t since,
+                       std::optional<std::uint64_t> epoch = std::nullopt);
 
 // Reconnection delays: exponential from `base`, capped, with jitter so that many
 // clients cut off at once do not come back at once.
@@ -88,6 +90,8 @@ class ClientSession {
 
   bool finished() const { return finished_; }
   SeqTracker const& seq() const { return seq_; }
+  // The stream's epoch, from the last recovery event (to resume with ?epoch=).
+  std::optional<std::uint64_t> epoch() const { return epoch_; }
   ClientStats& stats() { return stats_; }
 
   // The exit code once the connection is over without a transport failure: a close
@@ -97,6 +101,7 @@ class ClientSession {
  private:
   ClientSessionOptions options_;
   SeqTracker seq_;
+  std::optional<std::uint64_t> epoch_;
   ClientStats stats_;
   bool finished_ = false;
 };

@@ -149,6 +149,10 @@ ServerText inspect_server_text(std::string_view text) {
       if (recovered != data->value.MemberEnd() && recovered->value.IsBool()) {
         out.recovered = recovered->value.GetBool();
       }
+      auto const epoch = data->value.FindMember("epoch");
+      if (epoch != data->value.MemberEnd() && epoch->value.IsUint64()) {
+        out.epoch = epoch->value.GetUint64();
+      }
     }
   }
   return out;

@@ -42,10 +42,11 @@ std::string encode_object(std::vector<std::pair<std::string_view, JsonScalar>> c
 
 // What a client needs to know of a text frame from a server.
 struct ServerText {
-  bool json = false;                 // one valid JSON value
-  bool one_line = true;              // no raw newline: can be printed as one line unchanged
-  std::optional<std::uint64_t> seq;  // the envelope's "seq", if any
-  std::optional<bool> recovered;     // a "recovery" event: whether nothing was lost
+  bool json = false;                   // one valid JSON value
+  bool one_line = true;                // no raw newline: can be printed as one line unchanged
+  std::optional<std::uint64_t> seq;    // the envelope's "seq", if any
+  std::optional<bool> recovered;       // a "recovery" event: whether nothing was lost
+  std::optional<std::uint64_t> epoch;  // … and the epoch of the room's stream
 };
 ServerText inspect_server_text(std::string_view text);
 

@@ -5,7 +5,7 @@
 
 namespace wspush {
 
-void InMemoryBroker::open_stream(std::string const& room, std::size_t history) {
+void InMemoryBroker::open_stream(std::string const& room, std::size_t history, StreamScope) {
   if (streams_.find(room) != streams_.end()) return;
   streams_.emplace(room, std::make_unique<Stream>(history));
 }

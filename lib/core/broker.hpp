@@ -37,12 +37,18 @@ struct PublishAck {
   std::uint64_t seq = 0;
 };
 
+// Where a room's stream lives: in this process only (ticker rooms: each node ticks its
+// own), or shared by every node of the cluster (with --broker).
+enum class StreamScope { node, cluster };
+
 class BrokerSink {
  public:
   virtual ~BrokerSink() = default;
   // One message of `room`, numbered `seq`, as a framed text frame (the envelope with its
   // seq). Called once per message, in seq order per room.
   virtual void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) = 0;
+  // A stream that was not ready() is now: its state and history can be read.
+  virtual void on_stream_ready(std::string const& room) = 0;
 };
 
 class Broker {
@@ -51,7 +57,10 @@ class Broker {
   // Where every room's messages go; set once, before the first publish.
   virtual void set_sink(BrokerSink& sink) = 0;
   // A room's stream keeps its last `history` messages. Idempotent.
-  virtual void open_stream(std::string const& room, std::size_t history) = 0;
+  virtual void open_stream(std::string const& room, std::size_t history, StreamScope scope) = 0;
+  // Whether the stream's state and history are known here (a shared stream is read from
+  // the broker first). When it becomes so, the sink hears on_stream_ready.
+  virtual bool ready(std::string const& room) const = 0;
   // The room is gone (a family room dropped when empty and without history).
   virtual void drop_stream(std::string const& room) = 0;
   // Publishes {"status":200,"event":EVENT,"data":DATA,"seq":N} into `room`: numbers it,
@@ -70,7 +79,8 @@ class InMemoryBroker final : public Broker {
   explicit InMemoryBroker(std::uint64_t epoch) : epoch_(epoch) {}
 
   void set_sink(BrokerSink& sink) override { sink_ = &sink; }
-  void open_stream(std::string const& room, std::size_t history) override;
+  void open_stream(std::string const& room, std::size_t history, StreamScope scope) override;
+  bool ready(std::string const&) const override { return true; }
   void drop_stream(std::string const& room) override;
   void publish(std::string const& room, std::string_view event, std::string_view data_json,
                std::function<void(PublishAck const&)> done) override;

@@ -171,6 +171,7 @@ ConfigParse parse_serve_config(std::string_view text) {
                      "jwt_secret_file",
                      "tls_cert",
                      "tls_key",
+                     "broker",
                      "rooms"});
   if (!error.empty()) return result;
   if (!f.string("host", c.host, error) || !f.number("port", c.port, 65535, error) ||
@@ -189,6 +190,7 @@ ConfigParse parse_serve_config(std::string_view text) {
       !f.string("jwt_secret", c.jwt_secret, error) ||
       !f.string("jwt_secret_file", c.jwt_secret_file, error) ||
       !f.string("tls_cert", c.tls_cert, error) || !f.string("tls_key", c.tls_key, error) ||
+      !f.string("broker", c.broker, error) ||
       !f.number("max_connections", c.max_connections, 10000000, error) ||
       !f.number("max_connections_per_ip", c.max_connections_per_ip, 10000000, error) ||
       !f.number("handshake_rate", c.handshake_rate, 10000000, error) ||

@@ -6,6 +6,7 @@
 //    "log_level": "info", "stdin": "/logs", "handshake_timeout": "5s",
 //    "drain_timeout": "5s", "close_timeout": "5s",
 //    "tls_cert": "/etc/wspush/cert.pem", "tls_key": "/etc/wspush/key.pem",
+//    "broker": "redis://127.0.0.1:6379",
 //    "rooms": [{"path": "/news", "kind": "feed", "history": 500,
 //               "slow_consumer": "disconnect"},
 //              {"path": "/chat/*", "kind": "relay"}]}
@@ -49,6 +50,7 @@ struct ServeConfig {
   std::optional<std::string> jwt_secret_file;
   std::optional<std::string> tls_cert;  // file names
   std::optional<std::string> tls_key;
+  std::optional<std::string> broker;  // redis://[:PASSWORD@]HOST:PORT[/DB]
   std::vector<RoomSpec> rooms;
 };
 

@@ -131,7 +131,15 @@ class Hub final : private BrokerSink {
     bool bye_sent = false;     // said bye; the next frame from the client ends the linger
     std::string publish_room;  // a publisher stream: where its frames go
     std::string publish_event;
+    std::string parked_resource;  // joining a room whose stream is not ready yet
   };
+  static StreamScope scope_of(Room const& room) {
+    return room.kind() == RoomKind::ticker ? StreamScope::node : StreamScope::cluster;
+  }
+  void on_stream_ready(std::string const& room) override;
+  void enter(SessionId id, Room& room, std::string_view resource);
+  std::vector<Payload> replay(SessionId id, Room const& room, StreamState const& stream,
+                              std::uint64_t since, std::optional<std::string_view> epoch);
   void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) override;
   void on_publisher_text(SessionId id, Session const& session, std::string_view text);
 
@@ -150,6 +158,7 @@ class Hub final : private BrokerSink {
   WallClock const& clock_;
   HubOptions options_;
   std::unordered_map<SessionId, Session> sessions_;
+  std::unordered_map<std::string, std::vector<SessionId>> parked_;  // by room path
   Counts counts_;
 };
 

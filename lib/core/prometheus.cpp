@@ -85,6 +85,21 @@ std::string prometheus_text(Metrics const& metrics, Scrape const& s) {
          std::uint64_t{s.inbox_depths.size()});
   single(out, "wspush_draining", "gauge", "1 while the server drains (SIGTERM), else 0.",
          std::uint64_t{s.draining ? 1u : 0u});
+  if (s.broker) {
+    BrokerScrape const& b = *s.broker;
+    single(out, "wspush_broker_up", "gauge", "1 while the link to Redis is up, else 0.",
+           std::uint64_t{b.up ? 1u : 0u});
+    single(out, "wspush_broker_connects_total", "counter",
+           "Times the link to Redis came up (the first connect and each reconnection).",
+           b.connects);
+    single(out, "wspush_broker_stream_reads_total", "counter",
+           "Reads of a room's stream: at the start, after a reconnection, to fill a seq gap.",
+           b.stream_reads);
+    single(out, "wspush_broker_lost_total", "counter",
+           "Seqs that were no longer in a room's stream when this node read it.", b.lost);
+    single(out, "wspush_broker_publish_refused_total", "counter",
+           "Publishes answered 503 because Redis did not take them.", b.publish_refused);
+  }
   // The process, under the names Prometheus' client libraries use.
   single(out, "process_cpu_seconds_total", "counter", "User and system CPU time.",
          s.process.cpu_seconds);

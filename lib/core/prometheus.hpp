@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,15 @@ namespace wspush {
 
 inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
+// The Redis broker's state (--broker), as numbers.
+struct BrokerScrape {
+  bool up = false;
+  std::uint64_t connects = 0;
+  std::uint64_t stream_reads = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t publish_refused = 0;
+};
+
 struct Scrape {
   std::uint64_t sessions_open = 0;
   std::uint64_t rooms = 0;
@@ -23,6 +33,7 @@ struct Scrape {
   std::vector<std::size_t> inbox_depths;  // one per loop
   bool draining = false;
   ProcessStats process;
+  std::optional<BrokerScrape> broker;  // with --broker only
 };
 
 std::string prometheus_text(Metrics const& metrics, Scrape const& scrape);

@@ -33,6 +33,7 @@ void HttpRoutes::metrics(HttpRequestView const& req, std::function<void(HttpAnsw
   });
   scrape.inbox_depths = server_.inbox_depths();
   scrape.draining = server_.draining();
+  scrape.broker = server_.broker();
   scrape.process = read_process_stats();
   done(HttpAnswer{200, prometheus_text(metrics_, scrape), {}, kPrometheusContentType});
 }
@@ -46,6 +47,10 @@ void HttpRoutes::answer(HttpRequestView const& req, std::function<void(HttpAnswe
   if (path == "/healthz") return health(std::move(done));
   if (path == "/readyz") {  // for load balancers: 503 while draining, so no new clients come
     if (server_.draining()) return done(HttpAnswer{503, R"({"status":"draining"})", {}});
+    // Publishes would be refused: a load balancer sends clients to a node that has Redis.
+    if (auto const b = server_.broker(); b && !b->up) {
+      return done(HttpAnswer{503, R"({"status":"broker unavailable"})", {}});
+    }
     return done(HttpAnswer{200, R"({"status":"ready"})", {}});
   }
   if (path == "/metrics") return metrics(req, done);

@@ -7,12 +7,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/admission.hpp"
 #include "core/metrics.hpp"
+#include "core/prometheus.hpp"
 #include "server/shared_hub.hpp"
 
 namespace wspush {
@@ -35,6 +37,8 @@ class ServerState {
  public:
   virtual ~ServerState() = default;
   virtual bool draining() const = 0;
+  // With --broker: the broker's state (/readyz is 503 while it is down); nullopt without.
+  virtual std::optional<BrokerScrape> broker() const = 0;
   virtual std::vector<std::size_t> inbox_depths() = 0;
   // /healthz: `done` gets the loops that did not answer within the deadline.
   virtual void probe_loops(std::function<void(std::vector<std::size_t> const&)> done) = 0;

@@ -16,12 +16,14 @@
 #include "core/hub.hpp"
 #include "core/jwt_check.hpp"
 #include "core/limits.hpp"
+#include "core/redis_url.hpp"
 #include "net/line_reader.hpp"
 #include "net/log.hpp"
 #include "server/fanout.hpp"
 #include "server/http_routes.hpp"
 #include "server/listener.hpp"
 #include "server/loop_probe.hpp"
+#include "server/redis_broker.hpp"
 #include "server/shard.hpp"
 #include "server/tickers.hpp"
 #include "server/tls_context.hpp"
@@ -54,13 +56,13 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
                 options.ping_interval,    options.pong_timeout, options.idle_timeout},
         metrics_(loops_),
         registry_(options.history, loops_),
-        broker_(fresh_epoch()),
         shards_(make_shards()),
+        broker_(make_broker(options)),
         fanout_(shards_),
         tickers_(io(), shared_),
-        hub_(registry_, broker_, fanout_, tickers_, clock_,
+        hub_(registry_, *broker_, fanout_, tickers_, clock_,
              HubOptions{options.interval, options.max_rooms_per_family}),
-        shared_(hub_),
+        shared_(hub_, hub_mutex_),
         routes_(shared_, api_admission_, metrics_, *this, options.public_metrics),
         probe_(io(), loop_contexts(), kHealthDeadline),
         tls_(make_tls(options)),
@@ -111,6 +113,7 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
       if (!ec) shutdown(signo);
     });
     on_reload_signal();
+    if (redis_) redis_->start();
     shared_.run([](Hub& hub) { hub.start(); });
     if (!options_.stdin_room.empty()) read_stdin();
     std::vector<std::thread> threads;
@@ -124,6 +127,18 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
 
  private:
   asio::io_context& io() { return shards_.front()->io(); }
+
+  // --broker redis://…: the rooms live in Redis, on the first loop; otherwise here.
+  std::unique_ptr<Broker> make_broker(ServeOptions const& options) {
+    if (options.broker.empty()) return std::make_unique<InMemoryBroker>(fresh_epoch());
+    auto const parsed = parse_redis_url(options.broker);
+    if (auto const* error = std::get_if<std::string>(&parsed)) throw std::invalid_argument(*error);
+    auto const& address = std::get<RedisAddress>(parsed);
+    spdlog::info("broker: rooms shared through redis {}:{}", address.host, address.port);
+    auto redis = std::make_unique<RedisBroker>(io(), address, hub_mutex_, fresh_epoch());
+    redis_ = redis.get();
+    return redis;
+  }
 
   static std::unique_ptr<TlsContext> make_tls(ServeOptions const& options) {
     if (options.tls_cert.empty() && options.tls_key.empty()) return nullptr;
@@ -211,6 +226,11 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
 
   // ServerState: on the first loop's thread.
   bool draining() const override { return draining_; }
+  std::optional<BrokerScrape> broker() const override {
+    if (!redis_) return std::nullopt;
+    BrokerHealth const& h = redis_->health();
+    return BrokerScrape{h.up, h.connects, h.stream_reads, h.lost, h.publish_refused};
+  }
   std::vector<std::size_t> inbox_depths() override {
     std::vector<std::size_t> depths;
     for (auto& shard : shards_) depths.push_back(shard->inbox_depth());
@@ -295,9 +315,11 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
   SessionLimits limits_;
   Metrics metrics_;
   RoomRegistry registry_;
-  InMemoryBroker broker_;
   SystemWallClock clock_;
+  std::mutex hub_mutex_;  // SharedHub's, and the broker's for what Redis answers
   std::vector<std::unique_ptr<Shard>> shards_;
+  RedisBroker* redis_ = nullptr;  // broker_, when it is Redis
+  std::unique_ptr<Broker> broker_;
   Fanout fanout_;
   Tickers tickers_;
   Hub hub_;

@@ -11,7 +11,8 @@ namespace wspush {
 
 class SharedHub {
  public:
-  explicit SharedHub(Hub& hub) : hub_(hub) {}
+  // `mutex` outlives it; the broker takes it too, for what Redis answers.
+  SharedHub(Hub& hub, std::mutex& mutex) : hub_(hub), mutex_(mutex) {}
   template <typename Fn>
   decltype(auto) run(Fn&& fn) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -22,7 +23,7 @@ class SharedHub {
 
  private:
   Hub& hub_;
-  std::mutex mutex_;
+  std::mutex& mutex_;
 };
 
 }  // namespace wspush

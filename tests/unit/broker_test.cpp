@@ -21,6 +21,7 @@ struct RecordingSink final : BrokerSink {
   void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) override {
     got.push_back({room, seq, std::string(frame_payload(*framed)), framed});
   }
+  void on_stream_ready(std::string const&) override {}
   std::vector<Got> got;
 };
 
@@ -40,8 +41,8 @@ TEST(Broker, NumbersFramesOnceAndHandsEachMessageToTheSinkInOrder) {
   Broker& broker = memory;
   RecordingSink sink;
   broker.set_sink(sink);
-  broker.open_stream("/news", 10);
-  broker.open_stream("/other", 10);
+  broker.open_stream("/news", 10, StreamScope::cluster);
+  broker.open_stream("/other", 10, StreamScope::cluster);
   auto const acks = publish_n(broker, "/news", 3);
   broker.publish("/other", "e", R"({"x":1})", nullptr);
   ASSERT_EQ(acks.size(), 3u);
@@ -63,7 +64,7 @@ TEST(Broker, HistoryAfterNIsTheSameFramedBuffersBounded) {
   InMemoryBroker broker(1);
   RecordingSink sink;
   broker.set_sink(sink);
-  broker.open_stream("/news", 3);
+  broker.open_stream("/news", 3, StreamScope::cluster);
   publish_n(broker, "/news", 5);
   History::Replay const r = broker.replay_after("/news", 3);
   EXPECT_TRUE(r.complete);
@@ -89,9 +90,9 @@ TEST(Broker, UnknownStreamsRefuseAndReopeningKeepsData) {
   broker.publish("/nope", "message", "1", [&ack](PublishAck const& a) { ack = a; });
   EXPECT_EQ(ack.status, 404);
   EXPECT_TRUE(sink.got.empty());
-  broker.open_stream("/news", 5);
+  broker.open_stream("/news", 5, StreamScope::cluster);
   publish_n(broker, "/news", 2);
-  broker.open_stream("/news", 5);  // idempotent
+  broker.open_stream("/news", 5, StreamScope::cluster);  // idempotent
   EXPECT_EQ(broker.state("/news").last_seq, 2u);
   broker.drop_stream("/news");
   EXPECT_EQ(broker.state("/news").last_seq, 0u);

@@ -132,6 +132,7 @@ TEST(ResumeUrl, SetsOrReplacesSince) {
   EXPECT_EQ(resume_url("ws://h:1/r", 5), "ws://h:1/r?since=5");
   EXPECT_EQ(resume_url("ws://h:1/r?a=1&since=2&b", 9), "ws://h:1/r?a=1&b&since=9");
   EXPECT_EQ(resume_url("ws://h:1/r?since=2#x", 3), "ws://h:1/r?since=3");
+  EXPECT_EQ(resume_url("ws://h:1/r?epoch=4&since=2", 3, 77), "ws://h:1/r?since=3&epoch=77");
 }
 
 TEST(Backoff, GrowsExponentiallyWithJitterUpToTheCap) {

@@ -249,7 +249,7 @@ TEST_F(HubTest, SinceReplaysRetainedMessagesAfterARecoveryEvent) {
   ASSERT_EQ(got.size(), 4u);
   EXPECT_EQ(got[0], kWelcome);
   EXPECT_EQ(got[1], R"({"status":200,"event":"recovery","data":{"recovered":true,"since":3,)"
-                    R"("first_seq":1,"last_seq":5,"replayed":2}})");
+                    R"("epoch":7,"first_seq":1,"last_seq":5,"replayed":2}})");
   EXPECT_EQ(got[2], R"({"status":200,"event":"message","data":4,"seq":4})");
   EXPECT_EQ(got[3], R"({"status":200,"event":"message","data":5,"seq":5})");
 }

@@ -1,0 +1,156 @@
+// The Hub's publishers: the publish stream, POST /api/publish, publishes from inside
+// the process (stdin), and the rooms API's listing.
+#include <algorithm>
+#include <variant>
+
+#include "common/codec.hpp"
+#include "common/url.hpp"
+#include "core/hub.hpp"
+
+namespace wspush {
+
+std::string encode_rooms(std::vector<RoomInfo> const& rooms) {
+  std::string out = R"({"rooms":[)";
+  for (RoomInfo const& r : rooms) {
+    if (out.back() != '[') out.push_back(',');
+    out += encode_object({{"path", std::string_view(r.path)},
+                          {"kind", to_string(r.kind)},
+                          {"family", r.family},
+                          {"members", std::uint64_t{r.members}},
+                          {"last_seq", r.last_seq},
+                          {"history", std::uint64_t{r.history}},
+                          {"history_capacity", std::uint64_t{r.history_capacity}},
+                          {"slow_consumer", to_string(r.slow_consumer)},
+                          {"dropped", r.dropped},
+                          {"disconnected", r.disconnected}});
+  }
+  return out + "]}";
+}
+
+namespace {
+
+struct PublisherTarget {
+  std::string room;
+  std::string event;
+};
+
+// room= and event= of a publish request, decoded; event defaults to "message".
+std::variant<PublisherTarget, std::string> publisher_target(std::string_view resource) {
+  auto const room = query_param(resource, "room");
+  if (!room || room->empty()) return std::string("missing query parameter: room");
+  auto decoded_room = percent_decode(*room);
+  if (!decoded_room) return std::string("malformed query parameter: room");
+  PublisherTarget t{std::move(*decoded_room), "message"};
+  if (auto const event = query_param(resource, "event"); event && !event->empty()) {
+    auto decoded = percent_decode(*event);
+    if (!decoded) return std::string("malformed query parameter: event");
+    t.event = std::move(*decoded);
+  }
+  return t;
+}
+
+}  // namespace
+
+std::optional<Refusal> Hub::admit_publisher(std::string_view resource) const {
+  auto const target = publisher_target(resource);
+  if (auto const* error = std::get_if<std::string>(&target)) {
+    return Refusal{400, encode_text_event(400, "error", *error), {}, "publish_target"};
+  }
+  auto const& room = std::get<PublisherTarget>(target).room;
+  auto const kind = rooms_.resolve(room);
+  if (!kind) {
+    return Refusal{
+        404, encode_text_event(404, "error", "unknown room: " + room), {}, "unknown_room"};
+  }
+  if (*kind == RoomKind::ticker || *kind == RoomKind::echo) {
+    return Refusal{403,
+                   encode_text_event(403, "error",
+                                     "room " + room + " is a " + std::string(to_string(*kind)) +
+                                         " room: publish into feed or relay rooms"),
+                   {},
+                   "publish_forbidden"};
+  }
+  return std::nullopt;
+}
+
+void Hub::join_publisher(SessionId id, std::string_view resource) {
+  auto const target = publisher_target(resource);
+  Session session;
+  if (auto const* t = std::get_if<PublisherTarget>(&target)) {
+    session.publish_room = t->room;
+    session.publish_event = t->event;
+  }
+  sessions_[id] = std::move(session);
+}
+
+void Hub::http_publish(std::string_view resource, std::string_view body,
+                       std::function<void(Refusal const&)> done) {
+  auto const target = publisher_target(resource);
+  if (auto const* error = std::get_if<std::string>(&target)) {
+    return done(Refusal{400, encode_text_event(400, "error", *error)});
+  }
+  std::string error;
+  auto const json = compact_json(body, &error);
+  if (!json) return done(Refusal{400, encode_text_event(400, "error", error)});
+  auto const& t = std::get<PublisherTarget>(target);
+  publish(t.room, t.event, *json, [done = std::move(done)](PublishResult const& r) {
+    if (r.status != 200)
+      return done(Refusal{r.status, encode_text_event(r.status, "error", r.error)});
+    done(Refusal{200, encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}})});
+  });
+}
+
+void Hub::on_publisher_text(SessionId id, Session const& session, std::string_view text) {
+  std::string error;
+  auto const json = compact_json(text, &error);
+  if (!json) return reply_error(id, 400, error);
+  publish(session.publish_room, session.publish_event, *json, [this, id](PublishResult const& r) {
+    if (sessions_.find(id) == sessions_.end()) return;  // gone before the broker answered
+    if (r.status != 200) return reply_error(id, r.status, r.error);
+    send(id, encode_json_event(
+                 200, "published",
+                 encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}})));
+  });
+}
+
+void Hub::publish(std::string_view path, std::string_view event, std::string_view json,
+                  PublishDone done) {
+  if (rooms_.family_full(path, options_.max_rooms_per_family)) {
+    return done(PublishResult{503, "room limit reached: " + std::string(path), 0, 0});
+  }
+  Room* room = room_for(path);
+  if (!room) return done(PublishResult{404, "unknown room: " + std::string(path), 0, 0});
+  if (room->kind() == RoomKind::ticker || room->kind() == RoomKind::echo) {
+    PublishResult r{403,
+                    "room " + room->path() + " is a " + std::string(to_string(room->kind())) +
+                        " room: publish into feed or relay rooms",
+                    0, 0};
+    drop_if_unused(*room);
+    return done(r);
+  }
+  std::size_t const delivered = room->members();
+  broker_.publish(room->path(), event, json,
+                  [delivered, done = std::move(done)](PublishAck const& ack) {
+                    done(PublishResult{ack.status, ack.error, delivered, ack.seq});
+                  });
+}
+
+std::vector<RoomInfo> Hub::rooms() const {
+  std::vector<RoomInfo> out;
+  rooms_.for_each([this, &out](Room const& room) {
+    StreamState const st = broker_.state(room.path());
+    out.push_back(RoomInfo{room.path(), room.kind(), false, room.members(), st.last_seq, st.size,
+                           st.capacity, room.slow_consumer(), room.counters()->dropped(),
+                           room.counters()->disconnected()});
+  });
+  for (auto const& family : rooms_.families()) {
+    RoomInfo info{family.pattern, family.kind, true, 0, 0, 0, 0};
+    info.slow_consumer = family.slow_consumer;
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(),
+            [](RoomInfo const& a, RoomInfo const& b) { return a.path < b.path; });
+  return out;
+}
+
+}  // namespace wspush

@@ -1,0 +1,267 @@
+#include "server/redis_broker.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <asio/post.hpp>
+#include <cstdlib>
+
+#include "common/codec.hpp"
+#include "net/log.hpp"
+
+namespace wspush {
+namespace {
+
+// KEYS: meta, stream. ARGV: envelope up to its seq, history, channel. A missing hash
+// means Redis lost the room (or never had it): a new epoch (Redis's clock in
+// microseconds, as text: Lua's numbers are doubles), and the stream (if any is left)
+// goes with the old one.
+constexpr char const* kPublishScript = R"lua(
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  local now = redis.call('TIME')
+  epoch = now[1] .. string.sub('000000' .. now[2], -6)
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local msg = ARGV[1] .. seq .. '}'
+local keep = tonumber(ARGV[2])
+if keep > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', keep, seq .. '-1', 'm', msg)
+end
+redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. msg)
+return {seq, epoch}
+)lua";
+
+// KEYS: meta, stream. ARGV: the last seq this node has, its epoch. Answers the epoch
+// ('' if none), the last seq, and the entries after ARGV[1] (all of them when the
+// epoch is not the node's: that stream is not the one the node knew).
+constexpr char const* kReadScript = R"lua(
+local epoch = redis.call('HGET', KEYS[1], 'epoch') or ''
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+local after = ARGV[1]
+if epoch ~= ARGV[2] then after = '0' end
+return {epoch, seq, redis.call('XRANGE', KEYS[2], '(' .. after .. '-1', '+')}
+)lua";
+
+std::string meta_key(std::string const& room) {
+  return "wspush:{" + room + "}:meta";
+}
+std::string stream_key(std::string const& room) {
+  return "wspush:{" + room + "}:stream";
+}
+std::string channel_of(std::string const& room) {
+  return "wspush:" + room;
+}
+constexpr std::string_view kChannelPrefix = "wspush:";
+
+std::uint64_t number_of(std::string_view text) {
+  return std::strtoull(std::string(text).c_str(), nullptr, 10);
+}
+
+std::string_view text_of(redisReply const* r) {
+  return r && r->str ? std::string_view(r->str, r->len) : std::string_view();
+}
+
+}  // namespace
+
+RedisBroker::RedisBroker(asio::io_context& io, RedisAddress address, std::mutex& hub_mutex,
+                         std::uint64_t node_epoch)
+    : io_(io),
+      hub_mutex_(hub_mutex),
+      local_(node_epoch),
+      link_(io, address, *this),
+      where_("redis " + address.host + ":" + std::to_string(address.port)) {}
+
+RedisBroker::~RedisBroker() {
+  *alive_ = false;
+}
+
+template <typename Fn>
+void RedisBroker::on_io(Fn&& fn) {
+  asio::post(io_, [alive = alive_, fn = std::forward<Fn>(fn)]() mutable {
+    if (*alive) fn();
+  });
+}
+
+void RedisBroker::set_sink(BrokerSink& sink) {
+  sink_ = &sink;
+  local_.set_sink(sink);
+}
+
+void RedisBroker::open_stream(std::string const& room, std::size_t history, StreamScope scope) {
+  if (scope == StreamScope::node) return local_.open_stream(room, history, scope);
+  if (mirrors_.count(room)) return;
+  mirrors_.emplace(room, std::make_unique<StreamMirror>(history));
+  on_io([this, channel = channel_of(room)] { link_.subscribe(channel); });
+}
+
+bool RedisBroker::ready(std::string const& room) const {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return true;
+  // Unreachable Redis: the node serves what it has rather than keep joins waiting.
+  return it->second->started() || (tried_ && !health_.up);
+}
+
+void RedisBroker::drop_stream(std::string const& room) {
+  if (mirrors_.erase(room) == 0) return local_.drop_stream(room);
+  on_io([this, channel = channel_of(room)] { link_.unsubscribe(channel); });
+}
+
+void RedisBroker::publish(std::string const& room, std::string_view event,
+                          std::string_view data_json, std::function<void(PublishAck const&)> done) {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return local_.publish(room, event, data_json, std::move(done));
+  if (!health_.up) {
+    ++health_.publish_refused;
+    if (done) done(PublishAck{503, "broker unavailable: " + where_ + ": " + link_error_, 0});
+    return;
+  }
+  // The envelope up to its seq: the script appends the seq it assigns and the brace.
+  std::string prefix = encode_json_event(200, event, data_json, std::uint64_t{0});
+  prefix.resize(prefix.size() - 2);  // "0}"
+  std::vector<std::string> argv{"EVAL",
+                                kPublishScript,
+                                "2",
+                                meta_key(room),
+                                stream_key(room),
+                                std::move(prefix),
+                                std::to_string(it->second->state().capacity),
+                                channel_of(room)};
+  on_io([this, argv = std::move(argv), done = std::move(done)]() mutable {
+    link_.command(argv, [this, alive = alive_, done = std::move(done)](redisReply const* r) {
+      if (!*alive) return;
+      PublishAck ack;
+      if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        ack.seq = static_cast<std::uint64_t>(r->element[0]->integer);
+      } else {
+        ack.status = 503;
+        ack.error = "broker unavailable: " + where_ + ": " +
+                    (r ? std::string(text_of(r)) : std::string("connection lost"));
+        ++health_.publish_refused;
+      }
+      std::lock_guard<std::mutex> lock(hub_mutex_);
+      if (done) done(ack);
+    });
+  });
+}
+
+History::Replay RedisBroker::replay_after(std::string const& room, std::uint64_t since) const {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return local_.replay_after(room, since);
+  return it->second->replay_after(since);
+}
+
+StreamState RedisBroker::state(std::string const& room) const {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return local_.state(room);
+  return it->second->state();
+}
+
+// RedisLinkEvents, on `io`.
+
+void RedisBroker::on_link_up() {
+  std::lock_guard<std::mutex> lock(hub_mutex_);
+  health_.up = true;
+  ++health_.connects;
+  tried_ = true;
+  link_error_.clear();
+}
+
+void RedisBroker::on_link_down(std::string const& why) {
+  std::lock_guard<std::mutex> lock(hub_mutex_);
+  link_error_ = why;
+  health_.up = false;
+  tried_ = true;
+  for (auto& [room, mirror] : mirrors_) {
+    mirror->on_link_lost();
+    // Joins that waited for this stream go ahead with what the node has.
+    if (!mirror->started() && sink_) sink_->on_stream_ready(room);
+  }
+}
+
+void RedisBroker::on_subscribed(std::string_view channel) {
+  if (channel.substr(0, kChannelPrefix.size()) != kChannelPrefix) return;
+  std::string const room(channel.substr(kChannelPrefix.size()));
+  std::uint64_t after = 0;
+  std::uint64_t epoch = 0;
+  {
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    auto const it = mirrors_.find(room);
+    if (it == mirrors_.end() || !it->second->begin_read()) return;
+    after = it->second->last_seq();
+    epoch = it->second->epoch();
+  }
+  read(room, after, epoch);
+}
+
+void RedisBroker::on_message(std::string_view channel, std::string_view payload) {
+  if (channel.substr(0, kChannelPrefix.size()) != kChannelPrefix) return;
+  auto const space1 = payload.find(' ');
+  auto const space2 = payload.find(' ', space1 == std::string_view::npos ? 0 : space1 + 1);
+  if (space2 == std::string_view::npos) return;  // not ours
+  std::uint64_t const epoch = number_of(payload.substr(0, space1));
+  std::uint64_t const seq = number_of(payload.substr(space1 + 1, space2 - space1 - 1));
+  std::string const room(channel.substr(kChannelPrefix.size()));
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> next;
+  {
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    auto const it = mirrors_.find(room);
+    if (it == mirrors_.end()) return;
+    next = apply(room, it->second->on_message(epoch, seq, payload.substr(space2 + 1)));
+  }
+  if (next) read(room, next->first, next->second);
+}
+
+void RedisBroker::read(std::string const& room, std::uint64_t after, std::uint64_t epoch) {
+  ++health_.stream_reads;
+  link_.command({"EVAL", kReadScript, "2", meta_key(room), stream_key(room), std::to_string(after),
+                 epoch ? std::to_string(epoch) : std::string()},
+                [this, alive = alive_, room](redisReply const* r) {
+                  if (*alive) on_read(room, r);
+                });
+}
+
+void RedisBroker::on_read(std::string const& room, redisReply const* r) {
+  bool const ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+                  r->element[2]->type == REDIS_REPLY_ARRAY;
+  if (!ok) {
+    // The link going down says so itself; an error answer is logged and the next
+    // reconnection reads again.
+    if (r) spdlog::error("broker: reading {} failed: {}", room, text_of(r));
+    return;
+  }
+  std::vector<StreamEntry> entries;
+  redisReply const* list = r->element[2];
+  for (std::size_t k = 0; k < list->elements; ++k) {
+    redisReply const* e = list->element[k];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->elements != 2) continue;
+    entries.push_back(StreamEntry{number_of(text_of(e->element[0])),
+                                  std::string(text_of(e->element[1]->element[1]))});
+  }
+  std::uint64_t const epoch = number_of(text_of(r->element[0]));
+  auto const last = static_cast<std::uint64_t>(r->element[1]->integer);
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> next;
+  {
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    auto const it = mirrors_.find(room);
+    if (it == mirrors_.end()) return;
+    bool const was_started = it->second->started();
+    next = apply(room, it->second->on_snapshot(epoch, last, std::move(entries)));
+    if (!was_started && sink_) sink_->on_stream_ready(room);
+  }
+  if (next) read(room, next->first, next->second);
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> RedisBroker::apply(std::string const& room,
+                                                                          StreamMirror::Step step) {
+  StreamMirror const& mirror = *mirrors_.at(room);
+  health_.lost += step.lost;
+  if (sink_) {
+    for (auto const& [seq, framed] : step.deliver) sink_->on_published(room, seq, framed);
+  }
+  if (!step.read_after) return std::nullopt;
+  return std::make_pair(*step.read_after, mirror.epoch());
+}
+
+}  // namespace wspush
