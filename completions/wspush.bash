@@ -34,9 +34,9 @@ _wspush() {
         --config) _filedir json; return ;;
         --tls-cert|--tls-key) _filedir pem; return ;;
         --jwt-secret-file) _filedir; return ;;
-        --host|--port|--max-message-size|--send-buffer|--threads|--history|--api-key|--stdin|--max-connections|--max-connections-per-ip|--handshake-rate|--max-path-length|--max-rooms-per-family|--allow-origin|--jwt-secret) return ;;
+        --host|--port|--max-message-size|--send-buffer|--threads|--history|--api-key|--stdin|--max-connections|--max-connections-per-ip|--handshake-rate|--max-path-length|--max-rooms-per-family|--allow-origin|--jwt-secret|--broker) return ;;
       esac
-      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --send-buffer --threads --api-key --stdin --handshake-timeout --drain-timeout --close-timeout --ping-interval --pong-timeout --idle-timeout --max-connections --max-connections-per-ip --handshake-rate --max-path-length --max-rooms-per-family --allow-origin --public-metrics --jwt-secret --jwt-secret-file --tls-cert --tls-key --log-level --log-format" -- "$cur"))
+      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --send-buffer --threads --api-key --stdin --handshake-timeout --drain-timeout --close-timeout --ping-interval --pong-timeout --idle-timeout --max-connections --max-connections-per-ip --handshake-rate --max-path-length --max-rooms-per-family --allow-origin --public-metrics --jwt-secret --jwt-secret-file --tls-cert --tls-key --broker --log-level --log-format" -- "$cur"))
       ;;
     client)
       case "$prev" in

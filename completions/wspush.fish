@@ -30,6 +30,7 @@ complete -c wspush -n "__fish_seen_subcommand_from serve" -l allow-origin -r -d 
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l public-metrics -d '/metrics for any peer, without the API key'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l jwt-secret -r -d 'HS256 secret room tokens are signed with'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l jwt-secret-file -r -F -d 'File holding --jwt-secret'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l broker -r -d 'Share the rooms through Redis: redis://HOST:PORT'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l tls-cert -r -F -d 'PEM certificate chain (TLS on the port)'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l tls-key -r -F -d 'PEM private key of --tls-cert'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l max-connections -r -d 'Connections in all'

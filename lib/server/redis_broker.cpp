@@ -11,18 +11,20 @@
 namespace wspush {
 namespace {
 
-// KEYS: meta, stream. ARGV: envelope up to its seq, history, channel. A missing hash
-// means Redis lost the room (or never had it): a new epoch (Redis's clock in
-// microseconds, as text: Lua's numbers are doubles), and the stream (if any is left)
-// goes with the old one.
-constexpr char const* kPublishScript = R"lua(
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  local now = redis.call('TIME')
-  epoch = now[1] .. string.sub('000000' .. now[2], -6)
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', epoch)
-end
+// KEYS[1] meta, KEYS[2] stream. A missing hash means Redis lost the room (or never had
+// it): a new epoch (Redis's clock in microseconds, as text: Lua's numbers are doubles),
+// and the stream (if any is left) goes with the old one. Both scripts start so.
+#define WSPUSH_EPOCH_LUA                                      \
+  "local epoch = redis.call('HGET', KEYS[1], 'epoch')\n"      \
+  "if not epoch then\n"                                       \
+  "  local now = redis.call('TIME')\n"                        \
+  "  epoch = now[1] .. string.sub('000000' .. now[2], -6)\n"  \
+  "  redis.call('DEL', KEYS[2])\n"                            \
+  "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)\n" \
+  "end\n"
+
+// ARGV: the envelope up to its seq, the history to keep, the channel.
+constexpr char const* kPublishScript = WSPUSH_EPOCH_LUA R"lua(
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local msg = ARGV[1] .. seq .. '}'
 local keep = tonumber(ARGV[2])
@@ -33,16 +35,16 @@ redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. msg)
 return {seq, epoch}
 )lua";
 
-// KEYS: meta, stream. ARGV: the last seq this node has, its epoch. Answers the epoch
-// ('' if none), the last seq, and the entries after ARGV[1] (all of them when the
-// epoch is not the node's: that stream is not the one the node knew).
-constexpr char const* kReadScript = R"lua(
-local epoch = redis.call('HGET', KEYS[1], 'epoch') or ''
+// ARGV: the last seq this node has, its epoch. Answers the epoch, the last seq, and
+// the entries after ARGV[1] (all of them when the epoch is not the node's: that
+// stream is not the one the node knew).
+constexpr char const* kReadScript = WSPUSH_EPOCH_LUA R"lua(
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 local after = ARGV[1]
 if epoch ~= ARGV[2] then after = '0' end
 return {epoch, seq, redis.call('XRANGE', KEYS[2], '(' .. after .. '-1', '+')}
 )lua";
+#undef WSPUSH_EPOCH_LUA
 
 std::string meta_key(std::string const& room) {
   return "wspush:{" + room + "}:meta";

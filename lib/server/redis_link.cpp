@@ -1,6 +1,7 @@
 #include "server/redis_link.hpp"
 
 #include <hiredis/hiredis.h>
+#include <unistd.h>
 
 #include "net/log.hpp"
 
@@ -51,12 +52,15 @@ void RedisLink::connect() {
   });
 }
 
-// AUTH (when there is a password), SELECT on the command connection, then PING: the
-// connection counts once Redis answered all of them.
+// AUTH (when there is a password), SELECT on the command connection, CLIENT SETNAME,
+// then PING: the connection counts once Redis answered all of them.
 void RedisLink::greet(RedisConnection& connection, bool select) {
   std::vector<std::vector<std::string>> hello;
   if (!address_.password.empty()) hello.push_back({"AUTH", address_.password});
   if (select && address_.db != 0) hello.push_back({"SELECT", std::to_string(address_.db)});
+  // Named for CLIENT LIST: which process, which of its two connections.
+  hello.push_back({"CLIENT", "SETNAME",
+                   "wspush-" + std::to_string(::getpid()) + (select ? "-commands" : "-pubsub")});
   hello.push_back({"PING"});
   for (std::size_t k = 0; k < hello.size(); ++k) {
     bool const last = k + 1 == hello.size();

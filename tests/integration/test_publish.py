@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from wspush_harness import (DEADLINE, Server, Stream, connect, file_text, raw_http, recv_json,
-                            run_wspush, tcp_forwarder, wspush_binary)
+from wspush_harness import (DEADLINE, Server, Stream, connect, file_text, raw_handshake,
+                            raw_http, recv_json, run_wspush, tcp_forwarder, wspush_binary)
 
 WELCOME = {"status": 200, "event": "notification", "data": "Welcome"}
 
@@ -99,12 +99,31 @@ def test_since_replays_then_goes_live(server):
     assert recv_json(ws) == WELCOME
     recovery = recv_json(ws)
     assert recovery["event"] == "recovery"
+    epoch = recovery["data"].pop("epoch")
+    assert isinstance(epoch, int) and epoch > 0  # this process's streams
     assert recovery["data"] == {"recovered": True, "since": 2, "first_seq": 1, "last_seq": 5,
                                 "replayed": 3}
     assert [recv_json(ws)["seq"] for _ in range(3)] == [3, 4, 5]
     http(server, "POST", "/api/publish?room=/chat/since", "5")
     assert recv_json(ws)["seq"] == 6
     ws.close()
+
+
+def test_an_epoch_this_process_never_had_is_recovered_false():
+    with Server("--room", "/news") as s:
+        for i in range(3):
+            http(s, "POST", "/api/publish?room=/news", json.dumps(i))
+        ws = connect(s.url("/news?since=2"))
+        assert recv_json(ws) == WELCOME
+        epoch = recv_json(ws)["data"]["epoch"]
+        ws.close()
+        ws = connect(s.url("/news?since=2&epoch=%d" % (epoch - 1)))  # a stream that is gone
+        assert recv_json(ws) == WELCOME
+        recovery = recv_json(ws)["data"]
+        assert (recovery["recovered"], recovery["epoch"], recovery["replayed"]) == (False, epoch, 3)
+        ws.close()
+        status, _, body = raw_handshake("127.0.0.1", s.port, "/news?since=2&epoch=soon")
+        assert status == 400 and "invalid epoch" in body
 
 
 def test_since_older_than_the_history_says_so():
