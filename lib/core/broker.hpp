@@ -27,6 +27,8 @@ struct StreamState {
   std::optional<std::uint64_t> first_seq;  // the oldest message held
   std::size_t size = 0;                    // messages held
   std::size_t capacity = 0;
+  bool shared = false;            // the cluster's stream (--broker), not only this node's
+  std::size_t other_members = 0;  // shared: members on the other nodes, as they last said
 };
 
 // The answer to one publish: 200 with its seq, or an error status (503: the broker

@@ -50,7 +50,8 @@ struct RoomInfo {
   std::string path;  // "/chat/*" for a family
   RoomKind kind;
   bool family = false;
-  std::size_t members = 0;
+  std::size_t members = 0;                  // in the cluster (with --broker), else on this node
+  std::optional<std::size_t> node_members;  // with --broker: on this node
   std::uint64_t last_seq = 0;
   std::size_t history = 0;  // messages held
   std::size_t history_capacity = 0;

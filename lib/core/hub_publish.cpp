@@ -13,10 +13,13 @@ std::string encode_rooms(std::vector<RoomInfo> const& rooms) {
   std::string out = R"({"rooms":[)";
   for (RoomInfo const& r : rooms) {
     if (out.back() != '[') out.push_back(',');
+    JsonScalar node_members = nullptr;
+    if (r.node_members) node_members = std::uint64_t{*r.node_members};
     out += encode_object({{"path", std::string_view(r.path)},
                           {"kind", to_string(r.kind)},
                           {"family", r.family},
                           {"members", std::uint64_t{r.members}},
+                          {"node_members", node_members},
                           {"last_seq", r.last_seq},
                           {"history", std::uint64_t{r.history}},
                           {"history_capacity", std::uint64_t{r.history_capacity}},
@@ -139,12 +142,22 @@ std::vector<RoomInfo> Hub::rooms() const {
   std::vector<RoomInfo> out;
   rooms_.for_each([this, &out](Room const& room) {
     StreamState const st = broker_.state(room.path());
-    out.push_back(RoomInfo{room.path(), room.kind(), false, room.members(), st.last_seq, st.size,
-                           st.capacity, room.slow_consumer(), room.counters()->dropped(),
-                           room.counters()->disconnected()});
+    RoomInfo info{room.path(),
+                  room.kind(),
+                  false,
+                  room.members() + st.other_members,
+                  std::nullopt,
+                  st.last_seq,
+                  st.size,
+                  st.capacity,
+                  room.slow_consumer(),
+                  room.counters()->dropped(),
+                  room.counters()->disconnected()};
+    if (st.shared) info.node_members = room.members();
+    out.push_back(std::move(info));
   });
   for (auto const& family : rooms_.families()) {
-    RoomInfo info{family.pattern, family.kind, true, 0, 0, 0, 0};
+    RoomInfo info{family.pattern, family.kind, true, 0, std::nullopt, 0, 0, 0};
     info.slow_consumer = family.slow_consumer;
     out.push_back(std::move(info));
   }

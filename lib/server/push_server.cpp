@@ -113,7 +113,18 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
       if (!ec) shutdown(signo);
     });
     on_reload_signal();
-    if (redis_) redis_->start();
+    if (redis_) {
+      redis_->set_member_source([this] {
+        return shared_.run([](Hub& hub) {
+          RedisBroker::MemberCounts counts;
+          for (RoomInfo const& r : hub.rooms()) {
+            if (r.node_members) counts.emplace_back(r.path, *r.node_members);
+          }
+          return counts;
+        });
+      });
+      redis_->start();
+    }
     shared_.run([](Hub& hub) { hub.start(); });
     if (!options_.stdin_room.empty()) read_stdin();
     std::vector<std::thread> threads;

@@ -1,6 +1,7 @@
 #include "server/redis_broker.hpp"
 
 #include <hiredis/hiredis.h>
+#include <unistd.h>
 
 #include <asio/post.hpp>
 #include <cstdlib>
@@ -46,6 +47,27 @@ return {epoch, seq, redis.call('XRANGE', KEYS[2], '(' .. after .. '-1', '+')}
 )lua";
 #undef WSPUSH_EPOCH_LUA
 
+// ARGV: this node's key, its lifetime in ms, then ROOM, COUNT pairs. Answers the other
+// nodes' ROOM, COUNT pairs; keys of nodes that are gone leave the set.
+constexpr char const* kPresenceScript = R"lua(
+redis.call('DEL', ARGV[1])
+for i = 3, #ARGV, 2 do redis.call('HSET', ARGV[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', ARGV[1], ARGV[2])
+redis.call('SADD', 'wspush:nodes', ARGV[1])
+local out = {}
+for _, key in ipairs(redis.call('SMEMBERS', 'wspush:nodes')) do
+  if key ~= ARGV[1] then
+    local kv = redis.call('HGETALL', key)
+    if #kv == 0 then redis.call('SREM', 'wspush:nodes', key) end
+    for i = 1, #kv do out[#out + 1] = kv[i] end
+  end
+end
+return out
+)lua";
+
+constexpr auto kPresenceInterval = std::chrono::seconds(2);
+constexpr auto kPresenceLifetime = std::chrono::seconds(6);
+
 std::string meta_key(std::string const& room) {
   return "wspush:{" + room + "}:meta";
 }
@@ -73,7 +95,46 @@ RedisBroker::RedisBroker(asio::io_context& io, RedisAddress address, std::mutex&
       hub_mutex_(hub_mutex),
       local_(node_epoch),
       link_(io, address, *this),
-      where_("redis " + address.host + ":" + std::to_string(address.port)) {}
+      presence_(io),
+      where_("redis " + address.host + ":" + std::to_string(address.port)) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  node_key_ = "wspush:node:" + std::string(host) + ":" + std::to_string(::getpid()) + ":" +
+              std::to_string(node_epoch);
+}
+
+void RedisBroker::start() {
+  link_.start();
+  report_members();
+}
+
+// Every 2 s: this node's counts in, the others' out (on `io`).
+void RedisBroker::report_members() {
+  presence_.expires_after(kPresenceInterval);
+  presence_.async_wait([this](asio::error_code const& ec) {
+    if (ec) return;
+    report_members();
+  });
+  if (!members_ || !health_.up) return;
+  std::vector<std::string> argv{
+      "EVAL", kPresenceScript, "0", node_key_,
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(kPresenceLifetime).count())};
+  for (auto const& [room, count] : members_()) {
+    if (count == 0) continue;
+    argv.push_back(room);
+    argv.push_back(std::to_string(count));
+  }
+  link_.command(argv, [this, alive = alive_](redisReply const* r) {
+    if (!*alive || !r || r->type != REDIS_REPLY_ARRAY) return;
+    std::unordered_map<std::string, std::size_t> others;
+    for (std::size_t k = 0; k + 1 < r->elements; k += 2) {
+      others[std::string(text_of(r->element[k]))] += number_of(text_of(r->element[k + 1]));
+    }
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    others_ = std::move(others);
+  });
+}
 
 RedisBroker::~RedisBroker() {
   *alive_ = false;
@@ -157,7 +218,12 @@ History::Replay RedisBroker::replay_after(std::string const& room, std::uint64_t
 StreamState RedisBroker::state(std::string const& room) const {
   auto const it = mirrors_.find(room);
   if (it == mirrors_.end()) return local_.state(room);
-  return it->second->state();
+  StreamState st = it->second->state();
+  st.shared = true;
+  if (auto const other = others_.find(room); other != others_.end()) {
+    st.other_members = other->second;
+  }
+  return st;
 }
 
 // RedisLinkEvents, on `io`.

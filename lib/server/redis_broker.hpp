@@ -18,11 +18,14 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/broker.hpp"
 #include "core/stream_mirror.hpp"
@@ -46,7 +49,11 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   ~RedisBroker() override;
 
   // Connects (and keeps reconnecting); before the loops run or on `io`.
-  void start() { link_.start(); }
+  void start();
+  // This node's members per shared room, for the cluster's counts (GET /api/rooms);
+  // called on `io` every 2 s, without the Hub's lock (it takes it).
+  using MemberCounts = std::vector<std::pair<std::string, std::size_t>>;
+  void set_member_source(std::function<MemberCounts()> source) { members_ = std::move(source); }
   BrokerHealth const& health() const { return health_; }
 
   void set_sink(BrokerSink& sink) override;
@@ -73,6 +80,7 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
                                                                StreamMirror::Step step);
   template <typename Fn>
   void on_io(Fn&& fn);
+  void report_members();
 
   asio::io_context& io_;
   std::mutex& hub_mutex_;
@@ -80,8 +88,12 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   BrokerSink* sink_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<StreamMirror>> mirrors_;  // the Hub's lock
   RedisLink link_;
-  std::string where_;       // "redis HOST:PORT", for errors
-  std::string link_error_;  // why it is down (the Hub's lock)
+  asio::steady_timer presence_;
+  std::string node_key_;  // wspush:node:HOST:PID:START
+  std::function<MemberCounts()> members_;
+  std::unordered_map<std::string, std::size_t> others_;  // members elsewhere (the Hub's lock)
+  std::string where_;                                    // "redis HOST:PORT", for errors
+  std::string link_error_;                               // why it is down (the Hub's lock)
   BrokerHealth health_;
   std::atomic<bool> tried_{false};  // the first connect has succeeded or failed
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

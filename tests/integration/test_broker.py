@@ -242,6 +242,29 @@ def test_a_cut_subscription_mid_stream_is_filled_from_the_stream():
         assert metrics(b)["wspush_broker_connects_total"] >= 4
 
 
+def room_members(server, path="/news"):
+    rooms = {r["path"]: r for r in get(server, "/api/rooms")[1]["rooms"]}
+    return rooms[path]["members"], rooms[path]["node_members"]
+
+
+def test_the_rooms_api_counts_members_across_the_cluster():
+    with Redis() as redis, node(redis) as b:
+        a = node(redis).__enter__()
+        try:
+            on_a = [joined(a), joined(a)]
+            on_b = joined(b)
+            wait_until(lambda: room_members(a) == (3, 2) and room_members(b) == (3, 1),
+                       "both nodes to count 3 members")
+            assert room_members(b, "/nowtime") == (0, None)  # a ticker room is each node's own
+        finally:
+            a.proc.send_signal(signal.SIGKILL)
+            a.proc.wait(timeout=DEADLINE)
+        wait_until(lambda: room_members(b) == (1, 1), "the dead node to drop out", DEADLINE * 3)
+        on_b.close()
+        for ws in on_a:
+            ws.close()
+
+
 def test_broker_state_is_in_the_metrics_and_a_bad_url_is_a_usage_error():
     with Redis() as redis, node(redis) as a:
         joined(a).close()

@@ -74,9 +74,10 @@ def test_rooms_api(server):
     assert rooms["/chat/seen"]["history"] == 1 and rooms["/chat/seen"]["last_seq"] == 1
     assert rooms["/nowtime"]["history_capacity"] == 0
     assert rooms["/news"]["kind"] == "feed" and rooms["/news"]["history_capacity"] == 100
-    assert set(rooms["/news"]) == {"path", "kind", "family", "members", "last_seq", "history",
-                                   "history_capacity", "slow_consumer", "dropped",
-                                   "disconnected"}
+    assert set(rooms["/news"]) == {"path", "kind", "family", "members", "node_members",
+                                   "last_seq", "history", "history_capacity", "slow_consumer",
+                                   "dropped", "disconnected"}
+    assert rooms["/news"]["node_members"] is None  # no --broker: members are this node's
     assert rooms["/news"]["slow_consumer"] == "disconnect"
     assert rooms["/nowtime"]["slow_consumer"] == "latest"
 
