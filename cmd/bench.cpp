@@ -32,8 +32,9 @@ struct BenchFlags {
   std::uint64_t messages = 1000;
   std::size_t size = 64;
   std::size_t window = 64;
-  double rate = 0;  // probes per second per publisher; 0: as fast as the window allows
-  int server_pid = 0;
+  double rate = 0;               // probes per second per publisher; 0: as fast as the window allows
+  std::vector<int> server_pids;  // CPU: their sum; RSS: the first's
+  std::vector<std::string> also_urls;  // --subscribe-url: subscribers spread over these too
   bool json = false;
   std::string timeout = "120s";
   std::string settle = "1s";
@@ -109,9 +110,14 @@ class Bench {
   }
 
   int run() {
-    if (f_.server_pid) rss_before_ = process_rss_kib(f_.server_pid);
+    if (!f_.server_pids.empty()) rss_before_ = process_rss_kib(f_.server_pids.front());
     start_ = Clock::now();
-    fleet_.open(f_.subscribers, f_.url);
+    // Subscribers spread over the room URL and every --subscribe-url (other nodes).
+    std::size_t const urls = 1 + f_.also_urls.size();
+    for (std::size_t k = 0; k < urls; ++k) {
+      std::size_t const count = f_.subscribers / urls + (k < f_.subscribers % urls ? 1 : 0);
+      if (count) fleet_.open(count, k == 0 ? f_.url : f_.also_urls[k - 1]);
+    }
     fleet_.after(timeout_, [this] {
       failure_ = "timed out: " + std::to_string(delivered_) + " of " + std::to_string(expected()) +
                  " deliveries";
@@ -125,6 +131,12 @@ class Bench {
 
  private:
   std::uint64_t expected() const { return f_.subscribers * f_.publishers * f_.messages; }
+  std::optional<double> servers_cpu_us() const {
+    if (f_.server_pids.empty()) return std::nullopt;
+    double sum = 0;
+    for (int pid : f_.server_pids) sum += process_cpu_us(pid).value_or(0);
+    return sum;
+  }
   bool is_publisher(std::size_t conn) const { return conn >= f_.subscribers; }
 
   void on_open(std::size_t conn) {
@@ -137,7 +149,7 @@ class Bench {
     std::cerr << "wspush bench: " << f_.subscribers << " subscribers in " << connect_s_
               << " s; idle " << format_duration(settle_) << "\n";
     fleet_.after(settle_, [this] {
-      if (f_.server_pid) rss_idle_ = process_rss_kib(f_.server_pid);
+      if (!f_.server_pids.empty()) rss_idle_ = process_rss_kib(f_.server_pids.front());
       fleet_.open(f_.publishers, f_.url);
     });
   }
@@ -145,7 +157,7 @@ class Bench {
   void start_publishing() {
     std::cerr << "wspush bench: publishing " << f_.publishers << " x " << f_.messages
               << " messages of " << f_.size << " bytes\n";
-    if (f_.server_pid) server_cpu_start_ = process_cpu_us(f_.server_pid);
+    server_cpu_start_ = servers_cpu_us();
     own_cpu_start_ = own_cpu_s();
     publish_start_ = Clock::now();
     for (std::size_t p = 0; p < f_.publishers; ++p) pump(p);
@@ -217,7 +229,7 @@ class Bench {
     finished_ = true;
     publish_s_ = std::chrono::duration<double>(Clock::now() - publish_start_).count();
     own_cpu_s_ = own_cpu_s() - own_cpu_start_;
-    if (f_.server_pid) server_cpu_end_ = process_cpu_us(f_.server_pid);
+    server_cpu_end_ = servers_cpu_us();
     fleet_.close_all();
     fleet_.after(std::chrono::milliseconds(200), [this] { fleet_.stop(); });
   }
@@ -327,8 +339,15 @@ int run_bench(BenchFlags& f) {
   if (f.subscribers == 0 || f.publishers == 0 || f.messages == 0 || f.window == 0) {
     return usage_error("bench: --subscribers, --publishers, --messages, --window must be >= 1");
   }
-  if (f.server_pid && !process_cpu_us(f.server_pid)) {
-    return usage_error("bench: --server-pid " + std::to_string(f.server_pid) + ": no such process");
+  for (int pid : f.server_pids) {
+    if (!process_cpu_us(pid)) {
+      return usage_error("bench: --server-pid " + std::to_string(pid) + ": no such process");
+    }
+  }
+  for (std::string const& url : f.also_urls) {
+    if (url.rfind(f.url.substr(0, f.url.find(':')) + "://", 0) != 0) {
+      return usage_error("bench: --subscribe-url " + url + ": not the scheme of " + f.url);
+    }
   }
   return Bench(f, *duration_of(f.timeout), *duration_of(f.settle)).run();
 }
@@ -353,9 +372,14 @@ Command bench_command() {
                        "as fast as the window allows)")
             ->check(CLI::Range(0.0, 1e6))
             ->type_name("R");
-        app.add_option("--server-pid", f->server_pid,
+        app.add_option("--server-pid", f->server_pids,
                        "Measure this server's CPU per 1000 deliveries and RSS per idle "
-                       "connection");
+                       "connection (repeatable: the CPU of all of them, e.g. the nodes)")
+            ->type_name("PID");
+        app.add_option("--subscribe-url", f->also_urls,
+                       "The same room on another node (repeatable): subscribers spread over "
+                       "it and the URL; publishers stay on the URL")
+            ->type_name("URL");
         app.add_flag("--json", f->json, "One JSON line on stdout");
         add_tls_flags(app, f->cacert, f->insecure);
         app.add_option("--timeout", f->timeout, "Give up after this long (exit 7)")

@@ -265,6 +265,20 @@ def test_the_rooms_api_counts_members_across_the_cluster():
             ws.close()
 
 
+def test_bench_spreads_subscribers_over_two_nodes_and_every_probe_crosses_redis():
+    with Redis() as redis, node(redis) as a, node(redis) as b:
+        r = run_wspush("bench", a.url("/chat/bench"), "--subscribe-url", b.url("/chat/bench"),
+                       "--subscribers", "40", "--messages", "50", "--json", "--server-pid",
+                       str(a.proc.pid), "--server-pid", str(b.proc.pid), timeout=DEADLINE * 6)
+        assert r.returncode == 0, r.stderr
+        report = json.loads(r.stdout.splitlines()[-1])
+        assert report["deliveries"] == 40 * 50
+        assert (report["lost"], report["duplicated"], report["reordered"]) == (0, 0, 0)
+        assert report["server_cpu_us_per_1000_deliveries"] is not None
+    r = run_wspush("bench", "ws://127.0.0.1:1/r", "--subscribe-url", "wss://127.0.0.1:2/r")
+    assert r.returncode == 2 and "not the scheme of" in r.stderr
+
+
 def test_broker_state_is_in_the_metrics_and_a_bad_url_is_a_usage_error():
     with Redis() as redis, node(redis) as a:
         joined(a).close()
