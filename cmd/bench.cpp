@@ -116,6 +116,7 @@ class Bench {
     std::size_t const urls = 1 + f_.also_urls.size();
     for (std::size_t k = 0; k < urls; ++k) {
       std::size_t const count = f_.subscribers / urls + (k < f_.subscribers % urls ? 1 : 0);
+      if (k == 0) on_first_url_ = count;  // RSS is the first server's: per its members
       if (count) fleet_.open(count, k == 0 ? f_.url : f_.also_urls[k - 1]);
     }
     fleet_.after(timeout_, [this] {
@@ -250,7 +251,7 @@ class Bench {
       server_cpu = (*server_cpu_end_ - *server_cpu_start_) / server_deliveries * 1000.0;
     }
     JsonScalar rss = nullptr;
-    if (rss_before_ && rss_idle_) rss = (*rss_idle_ - *rss_before_) / f_.subscribers;
+    if (rss_before_ && rss_idle_) rss = (*rss_idle_ - *rss_before_) / on_first_url_;
     double const rate = publish_s_ > 0 ? static_cast<double>(delivered_) / publish_s_ : 0;
     std::string const json = encode_object({
         {"event", std::string_view("bench")},
@@ -316,6 +317,7 @@ class Bench {
   std::vector<std::uint64_t> echoed_;  // own probes back: sent_ - echoed_ are in flight
   std::vector<double> latencies_;
   std::size_t subscribers_open_ = 0;
+  std::size_t on_first_url_ = 0;
   std::size_t publishers_open_ = 0;
   std::uint64_t delivered_ = 0;
   Clock::time_point start_;
