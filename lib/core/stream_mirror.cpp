@@ -48,7 +48,7 @@ StreamMirror::Step StreamMirror::on_snapshot(std::uint64_t epoch, std::uint64_t 
       last_ = last_seq;
     }
   }
-  drain(step);
+  drain(step, /*after_read=*/true);
   return step;
 }
 
@@ -80,8 +80,10 @@ void StreamMirror::deliver(Step& step, std::uint64_t seq, std::string_view envel
   step.deliver.emplace_back(seq, std::move(framed));
 }
 
-// The live messages that waited, now in order after last_; a hole starts another read.
-void StreamMirror::drain(Step& step) {
+// The live messages that waited, now in order after last_. A hole starts another read,
+// unless a read just happened: then the stream does not have it either (it was trimmed,
+// or the message never was one of ours), and waiting for it would never end.
+void StreamMirror::drain(Step& step, bool after_read) {
   while (!pending_.empty()) {
     auto const it = pending_.begin();
     auto const& [epoch, envelope] = it->second;
@@ -90,7 +92,9 @@ void StreamMirror::drain(Step& step) {
       pending_.erase(it);  // read already, or from a stream that is gone
       continue;
     }
-    if (seq != last_ + 1) {
+    if (seq != last_ + 1 && after_read) {
+      step.lost += seq - last_ - 1;
+    } else if (seq != last_ + 1) {
       reading_ = true;
       step.read_after = last_;
       return;

@@ -270,6 +270,8 @@ void RedisBroker::on_message(std::string_view channel, std::string_view payload)
   if (space2 == std::string_view::npos) return;  // not ours
   std::uint64_t const epoch = number_of(payload.substr(0, space1));
   std::uint64_t const seq = number_of(payload.substr(space1 + 1, space2 - space1 - 1));
+  // Someone else's PUBLISH on our channel is not a message of the room.
+  if (epoch == 0 || seq == 0 || payload.substr(space2 + 1, 1) != "{") return;
   std::string const room(channel.substr(kChannelPrefix.size()));
   std::optional<std::pair<std::uint64_t, std::uint64_t>> next;
   {
@@ -294,9 +296,15 @@ void RedisBroker::on_read(std::string const& room, redisReply const* r) {
   bool const ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
                   r->element[2]->type == REDIS_REPLY_ARRAY;
   if (!ok) {
-    // The link going down says so itself; an error answer is logged and the next
-    // reconnection reads again.
-    if (r) spdlog::error("broker: reading {} failed: {}", room, text_of(r));
+    if (!r) return;  // the link went down: it says so itself, and reads again when up
+    // An error answer: logged; the next seq jump (or reconnection) reads again, and
+    // joins that waited go ahead with what this node has.
+    spdlog::error("broker: reading {} failed: {}", room, text_of(r));
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    auto const it = mirrors_.find(room);
+    if (it == mirrors_.end()) return;
+    it->second->on_link_lost();
+    if (!it->second->started() && sink_) sink_->on_stream_ready(room);
     return;
   }
   std::vector<StreamEntry> entries;

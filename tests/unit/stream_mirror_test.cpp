@@ -108,3 +108,16 @@ TEST(StreamMirror, ARoomWithoutHistoryMovesOnWithoutEntries) {
   EXPECT_EQ(step.lost, 3u);
   EXPECT_EQ(seqs(m.on_message(1, 6, env(6))), Seqs{6});
 }
+
+TEST(StreamMirror, AHoleTheStreamDoesNotHaveEitherIsSkippedNotReadForever) {
+  StreamMirror m(10);
+  m.begin_read();
+  m.on_snapshot(1, 2, entries(1, 2));
+  auto step = m.on_message(1, 6, env(6));  // 3..5 never reach the stream (trimmed, or junk)
+  ASSERT_TRUE(step.read_after);
+  step = m.on_snapshot(1, 2, {});
+  EXPECT_EQ(seqs(step), Seqs{6});
+  EXPECT_EQ(step.lost, 3u);
+  EXPECT_FALSE(step.read_after);
+  EXPECT_FALSE(m.reading());
+}
