@@ -10,7 +10,8 @@ import urllib.request
 import pytest
 
 from redis_harness import Redis, have_redis
-from wspush_harness import DEADLINE, Server, Stream, connect, metrics, recv_json, run_wspush
+from wspush_harness import (DEADLINE, Server, Stream, connect, metrics, recv_json, run_wspush,
+                            tcp_forwarder)
 
 pytestmark = pytest.mark.skipif(not have_redis(), reason="redis-server is not installed")
 
@@ -136,6 +137,37 @@ def test_a_client_resumes_on_another_node_after_its_node_is_killed():
         assert recovery["replayed"] == 5
         assert [(x["seq"], x["data"]) for x in messages(ws, 5)] == [(i, i) for i in range(6, 11)]
         ws.close()
+
+
+def test_behind_a_balancer_a_client_moves_to_the_other_node_without_a_gap():
+    """The issue's "done": two nodes behind one balancer; the client's node dies with
+    kill -9 mid-stream; `wspush client --reconnect` lands on the other node, resumes
+    with ?since= and sees every seq once."""
+    n = 200
+    with Redis() as redis, node(redis) as b:
+        a = node(redis).__enter__()
+        with tcp_forwarder(a.port, b.port) as lb:
+            s = Stream("ws://127.0.0.1:%d/news" % lb.port, "--reconnect", "--reconnect-max",
+                       "200ms")
+            try:
+                assert s.read(1)[0]["data"] == "Welcome"
+                for i in range(1, n + 1):
+                    if i == n // 2:
+                        a.proc.send_signal(signal.SIGKILL)
+                        a.proc.wait(timeout=DEADLINE)
+                    assert post(b, "/news", i)[0] == 200
+                seen, recoveries = [], []
+                end = time.monotonic() + DEADLINE * 3
+                while (not seen or seen[-1] < n) and time.monotonic() < end:
+                    line = s.read(1)[0]
+                    if line.get("event") == "recovery":
+                        recoveries.append(line["data"])
+                    elif "seq" in line:
+                        seen.append(line["seq"])
+                assert seen == list(range(1, n + 1)), s.stderr()
+                assert recoveries and all(r["recovered"] for r in recoveries)
+            finally:
+                s.__exit__(None, None, None)
 
 
 def test_redis_restarted_with_aof_during_a_stream_loses_nothing_within_history():

@@ -1,6 +1,8 @@
 """Forwards TCP connections from 127.0.0.1:PORT to 127.0.0.1:TARGET: a network failure
 on demand for reconnect tests. SIGUSR1 cuts every open connection (TCP reset) and
-refuses new ones (reset at once) until SIGUSR2. Usage: tcp_forwarder.py TARGET_PORT.
+refuses new ones (reset at once) until SIGUSR2. With several targets it is a load
+balancer with failover: each new connection goes to the first target that accepts.
+Usage: tcp_forwarder.py TARGET_PORT [TARGET_PORT...].
 Prints {"port": P}, then {"cut": N} and {"released": true}."""
 
 import asyncio
@@ -10,7 +12,7 @@ import socket
 import struct
 import sys
 
-TARGET = int(sys.argv[1])
+TARGETS = [int(p) for p in sys.argv[1:]]
 OPEN = set()
 HOLD = [False]
 
@@ -36,7 +38,14 @@ async def pipe(reader, writer):
 async def handle(reader, writer):
     if HOLD[0]:
         return reset(writer)
-    up_reader, up_writer = await asyncio.open_connection("127.0.0.1", TARGET)
+    for target in TARGETS:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target)
+            break
+        except OSError:
+            continue
+    else:
+        return reset(writer)  # no target accepts
     pair = (writer, up_writer)
     OPEN.add(pair)
     try:

@@ -287,8 +287,10 @@ def run_wspush(*args, input=None, timeout=DEADLINE * 3, env=None):
                           stdin=None if input is not None else subprocess.DEVNULL)
 
 
-def tcp_forwarder(target_port):
-    return Helper([PYTHON, os.path.join(SUPPORT, "tcp_forwarder.py"), str(target_port)])
+def tcp_forwarder(*target_ports):
+    """A forwarder to the first of `target_ports` that accepts (a failover balancer)."""
+    return Helper([PYTHON, os.path.join(SUPPORT, "tcp_forwarder.py"),
+                   *[str(p) for p in target_ports]])
 
 
 class Stream:
