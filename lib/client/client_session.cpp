@@ -2,6 +2,7 @@
 
 #include "common/base64.hpp"
 #include "common/codec.hpp"
+#include "common/url.hpp"
 
 namespace wspush {
 
@@ -21,26 +22,9 @@ bool is_normal_close(int code) {
 
 std::string resume_url(std::string const& url, std::uint64_t since,
                        std::optional<std::uint64_t> epoch) {
-  std::string const fragment_free = url.substr(0, url.find('#'));
-  auto const q = fragment_free.find('?');
-  std::string base = fragment_free.substr(0, q);
-  std::string query;
-  if (q != std::string::npos) {
-    std::string_view rest = std::string_view(fragment_free).substr(q + 1);
-    while (!rest.empty()) {
-      auto const amp = rest.find('&');
-      std::string_view const pair = rest.substr(0, amp);
-      std::string_view const key = pair.substr(0, pair.find('='));
-      if (key != "since" && key != "epoch" && !pair.empty()) {
-        query += (query.empty() ? "" : "&") + std::string(pair);
-      }
-      if (amp == std::string_view::npos) break;
-      rest.remove_prefix(amp + 1);
-    }
-  }
-  query += (query.empty() ? "" : "&") + std::string("since=") + std::to_string(since);
-  if (epoch) query += "&epoch=" + std::to_string(*epoch);
-  return base + "?" + query;
+  if (!epoch) return with_query(url, {"since", "epoch"}, {{"since", std::to_string(since)}});
+  return with_query(url, {"since", "epoch"},
+                    {{"since", std::to_string(since)}, {"epoch", std::to_string(*epoch)}});
 }
 
 Duration Backoff::next(double random) {

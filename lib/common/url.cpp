@@ -63,4 +63,30 @@ std::optional<std::uint64_t> parse_seq(std::string_view text) {
   return value;
 }
 
+std::string with_query(std::string_view target, std::initializer_list<std::string_view> names,
+                       std::initializer_list<std::pair<std::string_view, std::string>> append) {
+  target = target.substr(0, target.find('#'));
+  auto const q = target.find('?');
+  std::string out(target.substr(0, q));
+  std::string query;
+  auto const add = [&query](std::string_view pair) {
+    query.append(query.empty() ? "" : "&").append(pair);
+  };
+  if (q != std::string_view::npos) {
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+      auto const amp = rest.find('&');
+      std::string_view const pair = rest.substr(0, amp);
+      std::string_view const key = pair.substr(0, pair.find('='));
+      bool dropped = pair.empty();
+      for (std::string_view name : names) dropped = dropped || key == name;
+      if (!dropped) add(pair);
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+  }
+  for (auto const& [name, value] : append) add(std::string(name) + "=" + value);
+  return query.empty() ? out : out + "?" + query;
+}
+
 }  // namespace wspush

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace wspush {
 
@@ -17,6 +19,12 @@ std::optional<std::string_view> query_param(std::string_view resource, std::stri
 
 // %XX and '+' decoded; nullopt when an escape is malformed.
 std::optional<std::string> percent_decode(std::string_view text);
+
+// `target` without the query parameters named in `names`, with `name=value` pairs in
+// `append` added at its end: "/r?a=1&since=2" less since, plus since=9 ->
+// "/r?a=1&since=9". A fragment is dropped.
+std::string with_query(std::string_view target, std::initializer_list<std::string_view> names,
+                       std::initializer_list<std::pair<std::string_view, std::string>> append);
 
 // A decimal seq ("0".."18446744073709551615"), or nullopt.
 std::optional<std::uint64_t> parse_seq(std::string_view text);

@@ -31,8 +31,9 @@ using SslPtr = std::unique_ptr<ssl_st, SslFree>;
 struct StreamHandoff {
   int fd = -1;
   bool v6 = false;
-  SslPtr tls;              // null: plain TCP
-  std::string ciphertext;  // TLS bytes encrypted but not yet written
+  SslPtr tls;                 // null: plain TCP
+  std::string ciphertext;     // TLS bytes encrypted but not yet written
+  bool event_stream = false;  // a Server-Sent Events client (sse_stream.hpp), not WebSocket
 };
 
 class ByteStream {

@@ -5,7 +5,9 @@
 #include "common/codec.hpp"
 #include "core/handshake.hpp"
 #include "core/jwt_check.hpp"
+#include "core/sse.hpp"
 #include "net/log.hpp"
+#include "server/http_routes.hpp"
 
 namespace wspush {
 
@@ -102,18 +104,17 @@ void HttpConnection::on_request(std::string_view rest) {
     HandshakeAnswer answer = check_websocket_handshake(request);
     if (answer.refusal) return refuse(*answer.refusal);
     if (auto refusal = events_.admit(view)) {
-      std::string const target = redact_token(request.target);
-      log_event(spdlog::level::info, "handshake refused",
-                {{"remote", std::string_view(peer_)},
-                 {"target", std::string_view(target)},
-                 {"status", std::int64_t{refusal->http_status}},
-                 {"reason", refusal->reason}});
+      log_refusal(request.target, *refusal);
       return refuse(*refusal);
     }
     return upgrade(request, grant, std::move(answer.response), rest);
   }
   if (request.header("host").empty() && request.http_minor >= 1) {
     return refuse(Refusal{400, encode_text_event(400, "error", "missing Host header"), {}, "host"});
+  }
+  if (request.method == "GET" && wants_event_stream(request.header("accept")) &&
+      !is_http_route(room_path_of(request.target))) {
+    return open_event_stream(request);
   }
   busy_ = true;
   pending_.assign(rest);
@@ -122,6 +123,33 @@ void HttpConnection::on_request(std::string_view rest) {
                   [self = shared_from_this(), keep_alive](HttpAnswer const& a) {
                     self->answer(a.status, a.body, a.headers, keep_alive, a.content_type);
                   });
+}
+
+// GET of a room with Accept: text/event-stream: the same admission as a WebSocket
+// handshake (Last-Event-ID read as ?since=), then a session whose frames go out as SSE.
+void HttpConnection::open_event_stream(HttpRequest const& request) {
+  Grant grant;
+  std::string const resource = sse_resource(request.target, request.header("last-event-id"));
+  HandshakeRequest const view{
+      resource, peer_, [&request](std::string_view name) { return request.header(name); }, &grant};
+  if (auto refusal = events_.admit(view)) {
+    log_refusal(request.target, *refusal);
+    return refuse(*refusal);
+  }
+  StreamHandoff stream = stream_->release();
+  done();
+  if (stream.fd < 0) return;
+  stream.event_stream = true;
+  events_.on_upgrade(std::move(stream), peer_, resource, grant, sse_response_head(), {});
+}
+
+void HttpConnection::log_refusal(std::string const& target, Refusal const& refusal) const {
+  std::string const redacted = redact_token(target);
+  log_event(spdlog::level::info, "handshake refused",
+            {{"remote", std::string_view(peer_)},
+             {"target", std::string_view(redacted)},
+             {"status", std::int64_t{refusal.http_status}},
+             {"reason", refusal.reason}});
 }
 
 void HttpConnection::upgrade(HttpRequest const& request, Grant const& grant, std::string response,

@@ -34,6 +34,8 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
   void on_request(std::string_view rest);
   void upgrade(HttpRequest const& request, Grant const& grant, std::string response,
                std::string_view rest);
+  void open_event_stream(HttpRequest const& request);
+  void log_refusal(std::string const& target, Refusal const& refusal) const;
   void answer(int status, std::string const& body,
               std::vector<std::pair<std::string, std::string>> const& headers, bool keep_alive,
               std::string_view content_type = "application/json");

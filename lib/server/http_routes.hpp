@@ -1,5 +1,6 @@
 // The plain-HTTP side of the port: the API (publish, rooms), /healthz, /readyz,
-// /metrics, and the answer to a GET of a room path without an upgrade. Later: the live
+// /metrics, and the answer to a GET of a room path without an upgrade (unless it is an
+// event stream, which HttpConnection opens as a session). Later: the live
 // page and Server-Sent Events, each one more route here. No websocketpp: the listener
 // hands over a request view and sends back the answer.
 //
@@ -71,6 +72,13 @@ class HttpRoutes {
 
 // POST here publishes a body; a WebSocket here is a publish stream.
 inline constexpr std::string_view kPublishPath = "/api/publish";
+
+// Whether `path` is one of the routes above (API, health, metrics), not a room: a plain
+// GET of anything else is a room's event stream (core/sse.hpp).
+inline bool is_http_route(std::string_view path) {
+  return path.substr(0, 5) == "/api/" || path == "/healthz" || path == "/readyz" ||
+         path == "/metrics";
+}
 
 // A refusal as an HTTP answer.
 HttpAnswer answer_of(Refusal const& refusal);

@@ -8,6 +8,7 @@
 #include "common/frame.hpp"
 #include "core/client_protocol.hpp"
 #include "net/log.hpp"
+#include "server/sse_stream.hpp"
 
 namespace wspush {
 Shard::Shard(std::size_t index, std::size_t count, SharedHub& hub, SessionLimits const& limits,
@@ -90,9 +91,14 @@ void Shard::carry_out(Delivery& d) {
 }
 
 void Shard::adopt(delivery::Adopt& a) {
+  bool const event_stream = a.stream.event_stream;
   std::unique_ptr<ByteStream> stream = resume_stream(io_, std::move(a.stream));
   bool const failed = stream == nullptr;
-  if (failed) stream = std::make_unique<ClosedStream>();
+  if (failed) {
+    stream = std::make_unique<ClosedStream>();
+  } else if (event_stream) {  // the same session, its frames written as SSE
+    stream = std::make_unique<SseStream>(io_, std::move(stream), a.response.size());
+  }
   std::size_t const slot = a.id / count_;
   if (slot >= slots_.size()) slots_.resize(slot + 1);
   slots_[slot] = Slot{};

@@ -293,13 +293,14 @@ def tcp_forwarder(*target_ports):
                    *[str(p) for p in target_ports]])
 
 
-class Stream:
-    """A `wspush client` left running, its stdout read line by line with deadlines."""
+class Follower:
+    """A process left running (a client following a room), its stdout read line by line
+    with deadlines, its stderr in a file; killed by its PID at the end."""
 
-    def __init__(self, *args):
+    def __init__(self, argv):
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([wspush_binary(), "client", *args], stdout=subprocess.PIPE,
-                                     stderr=self.log, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log,
+                                     stdin=subprocess.DEVNULL)
 
     def __enter__(self):
         return self
@@ -308,6 +309,13 @@ class Stream:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=DEADLINE)
+
+
+class Stream(Follower):
+    """A `wspush client` left running."""
+
+    def __init__(self, *args):
+        super().__init__([wspush_binary(), "client", *args])
 
     def read(self, n, timeout=DEADLINE):
         out = []
