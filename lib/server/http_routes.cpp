@@ -3,10 +3,12 @@
 #include "common/codec.hpp"
 #include "core/process_stats.hpp"
 #include "core/prometheus.hpp"
+#include "server/live_page.hpp"
 
 namespace wspush {
 namespace {
 constexpr std::string_view kRoomsPath = "/api/rooms";
+constexpr char const* kHtml = "text/html; charset=utf-8";
 }  // namespace
 
 void HttpRoutes::health(std::function<void(HttpAnswer)> done) {
@@ -73,8 +75,12 @@ void HttpRoutes::answer(HttpRequestView const& req, std::function<void(HttpAnswe
     });
     return;
   }
+  bool const page = req.method == "GET" || req.method == "HEAD";
+  if (path == "/" && page) return done(HttpAnswer{200, std::string(live_page_html()), {}, kHtml});
   auto const refusal = hub_.run([&](Hub& hub) { return hub.admit(path); });
   if (refusal) return done(answer_of(*refusal));
+  // A browser opening a room (Accept: text/html; other GETs are event streams).
+  if (page) return done(HttpAnswer{200, std::string(live_page_html()), {}, kHtml});
   done(HttpAnswer{426,
                   encode_text_event(426, "error", "this is a WebSocket room: connect with ws://"),
                   {{"Upgrade", "websocket"}}});

@@ -85,7 +85,7 @@ void SseStream::wait(Want want, std::function<void(Ready)> then) {
   reader_ = std::move(then);
   inner_->wait(Want::read, [this, alive = alive_](Ready ready) {
     if (!*alive) return;
-    if (auto then = std::exchange(reader_, nullptr)) then(ready);
+    if (auto waiting = std::exchange(reader_, nullptr)) waiting(ready);
   });
 }
 

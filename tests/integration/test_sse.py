@@ -148,10 +148,11 @@ def test_auth_unknown_rooms_and_pages_answer_as_for_websockets():
         # The routes stay routes: a plain GET of /readyz is not a room's stream.
         readyz = raw_http("127.0.0.1", s.port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert readyz[0] == 200
-        # A browser asking for a page is not sent a stream.
-        status, _, _ = raw_http("127.0.0.1", s.port,
-                                "GET /news HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\n\r\n")
-        assert status == 426
+        # A browser asking for a page is sent the live page, not a stream.
+        status, headers, body = raw_http(
+            "127.0.0.1", s.port, "GET /news HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\n\r\n")
+        assert status == 200 and headers["content-type"].startswith("text/html")
+        assert body.startswith("<!doctype html>") and "new WebSocket(" in body
 
 
 def test_shutdown_says_close_then_ends_the_stream():
