@@ -1,10 +1,10 @@
 // `wspush bench`: a load generator. N subscribers join a relay room, P publishers
 // send M probes each (at most --window in flight per publisher: a probe is in
 // flight until the relay echoes it back to its sender; with --rate, also at most R
-// a second per publisher), and the report gives the
-// connection ramp, deliveries/s, end-to-end latency, lost/duplicated/reordered
-// probes, its own CPU, and with --server-pid the server's CPU per 1000 deliveries
-// and RSS per idle connection. One event loop on one thread.
+// a second per publisher), and the report gives the connection ramp, deliveries/s,
+// end-to-end latency, lost/duplicated/reordered probes, its own CPU, and with
+// --server-pid the servers' CPU per 1000 deliveries and RSS per idle connection
+// (--subscribe-url: subscribers on other nodes too). One event loop on one thread.
 #include <sys/resource.h>
 #include <unistd.h>
 
