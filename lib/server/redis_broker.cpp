@@ -278,7 +278,7 @@ void RedisBroker::on_message(std::string_view channel, std::string_view payload)
     std::lock_guard<std::mutex> lock(hub_mutex_);
     auto const it = mirrors_.find(room);
     if (it == mirrors_.end()) return;
-    next = apply(room, it->second->on_message(epoch, seq, payload.substr(space2 + 1)));
+    next = apply(room, *it->second, it->second->on_message(epoch, seq, payload.substr(space2 + 1)));
   }
   if (next) read(room, next->first, next->second);
 }
@@ -323,15 +323,14 @@ void RedisBroker::on_read(std::string const& room, redisReply const* r) {
     auto const it = mirrors_.find(room);
     if (it == mirrors_.end()) return;
     bool const was_started = it->second->started();
-    next = apply(room, it->second->on_snapshot(epoch, last, std::move(entries)));
+    next = apply(room, *it->second, it->second->on_snapshot(epoch, last, std::move(entries)));
     if (!was_started && sink_) sink_->on_stream_ready(room);
   }
   if (next) read(room, next->first, next->second);
 }
 
-std::optional<std::pair<std::uint64_t, std::uint64_t>> RedisBroker::apply(std::string const& room,
-                                                                          StreamMirror::Step step) {
-  StreamMirror const& mirror = *mirrors_.at(room);
+std::optional<std::pair<std::uint64_t, std::uint64_t>> RedisBroker::apply(
+    std::string const& room, StreamMirror const& mirror, StreamMirror::Step step) {
   health_.lost += step.lost;
   if (sink_) {
     for (auto const& [seq, framed] : step.deliver) sink_->on_published(room, seq, framed);

@@ -77,6 +77,7 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   // Under the Hub's lock: hands a step's messages to the sink; the read it asks for is
   // returned, to be made once the lock is released.
   std::optional<std::pair<std::uint64_t, std::uint64_t>> apply(std::string const& room,
+                                                               StreamMirror const& mirror,
                                                                StreamMirror::Step step);
   template <typename Fn>
   void on_io(Fn&& fn);
