@@ -51,21 +51,16 @@ std::optional<Refusal> Hub::admit(std::string_view resource) const {
   if (rooms_.family_full(path, options_.max_rooms_per_family)) {
     return room_limit(path);
   }
-  if (auto const since = query_param(resource, "since"); since && !parse_seq(*since)) {
-    return Refusal{400,
-                   encode_text_event(400, "error",
-                                     "invalid since '" + std::string(*since) +
-                                         "': expected a seq, a whole number >= 0"),
-                   {},
-                   "bad_since"};
-  }
-  if (auto const epoch = query_param(resource, "epoch"); epoch && !parse_seq(*epoch)) {
-    return Refusal{400,
-                   encode_text_event(400, "error",
-                                     "invalid epoch '" + std::string(*epoch) +
-                                         "': expected the epoch of a recovery event"),
-                   {},
-                   "bad_since"};
+  for (auto const& [name, expected] : {std::pair{"since", "a seq, a whole number >= 0"},
+                                       std::pair{"epoch", "the epoch of a recovery event"}}) {
+    if (auto const value = query_param(resource, name); value && !parse_seq(*value)) {
+      return Refusal{400,
+                     encode_text_event(400, "error",
+                                       "invalid " + std::string(name) + " '" + std::string(*value) +
+                                           "': expected " + expected),
+                     {},
+                     "bad_since"};
+    }
   }
   return std::nullopt;
 }
