@@ -9,14 +9,13 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "client/bench_ledger.hpp"
 #include "client/client_session.hpp"
 #include "commands.hpp"
 #include "common/codec.hpp"
+#include "core/process_stats.hpp"
 #include "net/fleet.hpp"
 #include "options.hpp"
 
@@ -58,28 +57,14 @@ ConnectionFleet::Tls fleet_tls(BenchFlags const& f) {
   return tls;
 }
 
-// CPU time (user + system) of a process in microseconds, from /proc.
-std::optional<double> process_cpu_us(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return std::nullopt;
-  auto const close = line.rfind(')');  // the command name may hold spaces
-  std::istringstream fields(line.substr(close + 2));
-  std::string skip;
-  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt
-  double utime = 0, stime = 0;
-  fields >> utime >> stime;
-  return (utime + stime) * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+// A server's resident memory in KiB, from /proc (core/process_stats, as its /metrics).
+std::optional<double> rss_kib(int pid) {
+  auto const stats = read_process_stats(pid);
+  if (!stats) return std::nullopt;
+  return static_cast<double>(stats->resident_bytes) / 1024;
 }
 
-std::optional<double> process_rss_kib(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6));
-  }
-  return std::nullopt;
-}
-
+// The bench's own CPU, from getrusage: microseconds, where /proc counts clock ticks.
 double own_cpu_s() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -110,7 +95,7 @@ class Bench {
   }
 
   int run() {
-    if (!f_.server_pids.empty()) rss_before_ = process_rss_kib(f_.server_pids.front());
+    if (!f_.server_pids.empty()) rss_before_ = rss_kib(f_.server_pids.front());
     start_ = Clock::now();
     // Subscribers spread over the room URL and every --subscribe-url (other nodes).
     std::size_t const urls = 1 + f_.also_urls.size();
@@ -135,7 +120,9 @@ class Bench {
   std::optional<double> servers_cpu_us() const {
     if (f_.server_pids.empty()) return std::nullopt;
     double sum = 0;
-    for (int pid : f_.server_pids) sum += process_cpu_us(pid).value_or(0);
+    for (int pid : f_.server_pids) {
+      sum += read_process_stats(pid).value_or(ProcessStats{}).cpu_seconds * 1e6;
+    }
     return sum;
   }
   bool is_publisher(std::size_t conn) const { return conn >= f_.subscribers; }
@@ -150,7 +137,7 @@ class Bench {
     std::cerr << "wspush bench: " << f_.subscribers << " subscribers in " << connect_s_
               << " s; idle " << format_duration(settle_) << "\n";
     fleet_.after(settle_, [this] {
-      if (!f_.server_pids.empty()) rss_idle_ = process_rss_kib(f_.server_pids.front());
+      if (!f_.server_pids.empty()) rss_idle_ = rss_kib(f_.server_pids.front());
       fleet_.open(f_.publishers, f_.url);
     });
   }
@@ -342,7 +329,7 @@ int run_bench(BenchFlags& f) {
     return usage_error("bench: --subscribers, --publishers, --messages, --window must be >= 1");
   }
   for (int pid : f.server_pids) {
-    if (!process_cpu_us(pid)) {
+    if (!read_process_stats(pid)) {
       return usage_error("bench: --server-pid " + std::to_string(pid) + ": no such process");
     }
   }

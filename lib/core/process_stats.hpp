@@ -1,8 +1,10 @@
 // What /metrics says about the process itself, read from /proc on each scrape:
-// CPU time, resident memory, open descriptors and their limit, start time.
+// CPU time, resident memory, open descriptors and their limit, start time. `wspush
+// bench --server-pid` reads the same figures of another process.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 namespace wspush {
 
@@ -16,5 +18,9 @@ struct ProcessStats {
 
 // The calling process's figures; a field it cannot read stays 0.
 ProcessStats read_process_stats();
+
+// Another process's, by PID (max_fds is this process's limit, not its); nullopt when
+// there is no such process (or /proc does not show it).
+std::optional<ProcessStats> read_process_stats(int pid);
 
 }  // namespace wspush
