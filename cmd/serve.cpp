@@ -66,18 +66,24 @@ void print_banner(ServeOptions const& options, std::uint16_t port) {
   for (RoomSpec const& room : rooms) {
     std::string const path = room.path + (room.family ? "*" : "");
     std::cerr << "  room  " << ws << path << "  (" << to_string(room.kind)
-              << (room.family ? " family" : "") << ")\n";
+              << (room.family ? " family" : "") << ")";
+    // A family's members have pages of their own; the family itself has none.
+    if (!room.family) std::cerr << "  page " << http << room.path;
+    std::cerr << "\n";
     if (first_feed.empty() && !room.family && room.kind != RoomKind::ticker &&
         room.kind != RoomKind::echo) {
       first_feed = room.path;
     }
   }
+  std::cerr << "  page  " << http << "/  (the rooms, in a browser)\n";
   std::cerr << "  API   " << http
             << "/api/publish?room=" << (first_feed.empty() ? "/ROOM" : first_feed)
             << (options.api_key.empty() ? "  (loopback peers only)" : "  (Bearer API key)")
             << "\n  also  " << http << "/api/rooms  /healthz  /readyz  /metrics\n"
             << "  try   wspush client " << ws << rooms.front().path
-            << (rooms.front().family ? "x" : "") << " | jq .data\n";
+            << (rooms.front().family ? "x" : "") << " | jq .data\n"
+            << "  or    curl -N " << http << rooms.front().path << (rooms.front().family ? "x" : "")
+            << "\n";
 }
 
 // Settings from --config, under the flags that were given on the command line.

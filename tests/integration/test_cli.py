@@ -173,12 +173,15 @@ def on_a_terminal(argv, until, timeout=DEADLINE):
 def test_serve_greets_a_terminal_with_where_to_connect_and_a_pipe_with_nothing():
     proc, shown = on_a_terminal([wspush_binary(), "serve", "--host", "127.0.0.1", "--port", "0",
                                  "--room", "/news", "--room", "/chat/*:relay",
-                                 "--log-level", "warn"], b"jq .data")
+                                 "--log-level", "warn"], b"curl -N")
     try:
         port = json.loads(proc.stdout.readline())["port"]
         for line in ("wspush serve on http://127.0.0.1:%d" % port,
-                     "room  ws://127.0.0.1:%d/news  (feed)" % port,
-                     "room  ws://127.0.0.1:%d/chat/*  (relay family)" % port,
+                     "room  ws://127.0.0.1:%d/news  (feed)  page http://127.0.0.1:%d/news"
+                     % (port, port),
+                     "room  ws://127.0.0.1:%d/chat/*  (relay family)\r\n" % port,
+                     "page  http://127.0.0.1:%d/  (the rooms, in a browser)" % port,
+                     "curl -N http://127.0.0.1:%d/news" % port,
                      "API   http://127.0.0.1:%d/api/publish?room=/news" % port,
                      "wspush client ws://127.0.0.1:%d/news | jq .data" % port):
             assert line in shown, shown
