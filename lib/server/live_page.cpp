@@ -1,7 +1,10 @@
 // The live page (SPEC §4): one self-contained HTML document compiled into the binary,
 // no CDN and no other file. At a room's path it follows the room over ws:// or wss://
-// on the same host (passing the page's ?token= on), newest message first, and
-// reconnects with backoff, resuming with ?since=; at / it lists the rooms.
+// on the same host (passing the page's ?token= on), newest message first. Its first
+// connection asks ?since=0: the room's retained messages, and the recovery event that
+// names the stream's epoch; it reconnects with backoff, resuming with ?since= the last
+// seq and that epoch (a stream the server lost counts one gap and starts afresh). At /
+// it lists the rooms.
 #include "server/live_page.hpp"
 
 namespace wspush {
@@ -16,6 +19,8 @@ body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d232
 header{display:flex;gap:12px;align-items:center;flex-wrap:wrap;padding:10px 16px;
 background:#1d232b;color:#fff}
 header h1{font-size:16px;margin:0 12px 0 0;font-family:monospace}
+#controls{display:flex;gap:12px;align-items:center}
+#controls[hidden]{display:none}
 #state{padding:2px 8px;border-radius:10px;background:#777}
 #state.open{background:#2e7d32}#state.closed{background:#c62828}
 button{font:inherit;padding:3px 10px}
@@ -28,8 +33,9 @@ li{margin:4px 0;font-family:monospace}
 </style></head>
 <body>
 <header><h1 id="room"></h1><span id="state">connecting</span>
-<span>received <b id="received">0</b></span><span>gaps <b id="gaps">0</b></span>
-<button id="pause">pause</button><button id="clear">clear</button></header>
+<span id="controls"><span>received <b id="received">0</b></span>
+<span>gaps <b id="gaps">0</b></span>
+<button id="pause">pause</button> <button id="clear">clear</button></span></header>
 <main><ul id="rooms" hidden></ul><div id="log"></div></main>
 <script>
 "use strict";
@@ -42,7 +48,8 @@ $("room").textContent = path;
 function roomUrl(since) {
   const q = new URLSearchParams();
   if (token) q.set("token", token);
-  if (since !== null) q.set("since", since);
+  q.set("since", since);
+  if (epoch !== null) q.set("epoch", epoch);
   const s = q.toString();
   return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path +
          (s ? "?" + s : "");
@@ -50,6 +57,7 @@ function roomUrl(since) {
 
 function listRooms() {
   $("state").textContent = "rooms";
+  $("controls").hidden = true;
   const headers = token ? {Authorization: "Bearer " + token} : {};
   fetch("/api/rooms", {headers}).then((r) => r.json()).then((answer) => {
     const list = $("rooms");
@@ -71,7 +79,7 @@ function listRooms() {
   }).catch((e) => { $("log").textContent = "cannot list rooms: " + e; });
 }
 
-let lastSeq = null, received = 0, gaps = 0, paused = false, attempt = 0, held = [];
+let lastSeq = null, epoch = null, opened = 0, received = 0, gaps = 0, paused = false, attempt = 0, held = [];
 $("pause").onclick = () => {
   paused = !paused;
   $("pause").textContent = paused ? "resume" : "pause";
@@ -102,11 +110,17 @@ function setState(text, cls) {
 
 function connect() {
   setState(attempt ? "reconnecting" : "connecting");
-  const ws = new WebSocket(roomUrl(lastSeq));
-  ws.onopen = () => { attempt = 0; setState("open", "open"); };
+  const ws = new WebSocket(roomUrl(lastSeq === null ? 0 : lastSeq));
+  ws.onopen = () => { attempt = 0; opened += 1; setState("open", "open"); };
   ws.onmessage = (e) => {
     let env = {};
     try { env = JSON.parse(e.data); } catch (_) { env = {}; }
+    if (env.event === "recovery" && env.data && typeof env.data === "object") {
+      // The answer to ?since=: the stream's epoch, and whether all we missed follows.
+      if (env.data.epoch !== undefined) epoch = env.data.epoch;
+      // Not recovered on the first connection: older than the room keeps, not missed.
+      if (env.data.recovered === false) { if (opened > 1) gaps += 1; lastSeq = null; }
+    }
     if (typeof env.seq === "number") {
       if (lastSeq !== null && env.seq > lastSeq + 1) gaps += 1;
       if (lastSeq === null || env.seq > lastSeq) lastSeq = env.seq;

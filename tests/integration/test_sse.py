@@ -8,7 +8,7 @@ import socket
 import time
 
 from test_jwt import SECRET, later, token
-from wspush_harness import DEADLINE, Follower, Server, metrics, raw_http, read_line
+from wspush_harness import DEADLINE, Follower, Server, metrics, post, raw_http, read_line
 
 
 class Curl(Follower):
@@ -36,16 +36,6 @@ class Curl(Follower):
                 continue
             key, _, value = text.partition(": ")
             fields["comment" if key == "" else key] = value
-
-
-def post(server, room, data):
-    body = json.dumps(data)
-    status, _, answer = raw_http(
-        "127.0.0.1", server.port,
-        "POST /api/publish?room=%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
-        % (room, len(body), body))
-    assert status == 200, answer
-    return json.loads(answer)["seq"]
 
 
 def test_curl_follows_a_room_event_by_event():

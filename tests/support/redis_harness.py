@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from wspush_harness import DEADLINE, free_port
+from wspush_harness import DEADLINE, free_port, stop_process
 
 
 def have_redis():
@@ -48,13 +48,7 @@ class Redis:
 
     def stop(self, sig=signal.SIGTERM):
         """Stops it (SIGTERM: it writes its AOF and exits; SIGKILL: it just dies)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=DEADLINE)
+        stop_process(self.proc, sig)
         self.proc = None
 
     def restart(self):

@@ -39,10 +39,13 @@ def wspush_binary():
 class Server:
     """A `wspush serve` process. Use as a context manager; it is always stopped."""
 
-    def __init__(self, *args, host="127.0.0.1", stdin=False, wrapper=()):
+    def __init__(self, *args, host="127.0.0.1", port=0, stdin=False, wrapper=()):
+        """port: 0 (the kernel picks one), or the port of a server stopped before, to
+        start it again where its clients reconnect."""
         self.wrapper = list(wrapper)  # e.g. ["taskset", "-c", "0"]
         self.want_stdin = stdin or "--stdin" in args
-        self.args = ["serve", "--host", host, "--port", "0", "--log-level", "debug", *args]
+        self.args = ["serve", "--host", host, "--port", str(port), "--log-level", "debug",
+                     *args]
         self.host = host
         self.proc = None
         self.port = None
@@ -89,17 +92,23 @@ class Server:
 
     def stop(self):
         """SIGTERM, then SIGKILL after the deadline; returns the exit status."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=DEADLINE)
-        return self.proc.returncode if self.proc else None
+        return stop_process(self.proc)
 
     def stderr_text(self):
         return file_text(self.log)
+
+
+def stop_process(proc, sig=signal.SIGTERM):
+    """Sends `sig` to a process we started (by its PID), SIGKILL if it is still there
+    after the deadline; returns its exit status (None if it never started)."""
+    if proc and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=DEADLINE)
+    return proc.returncode if proc else None
 
 
 def read_line(stream, timeout):
@@ -182,6 +191,17 @@ def raw_http(host, port, request):
                 break
             body += chunk
         return status, headers, body.decode()
+
+
+def post(server, room, data):
+    """Publishes `data` into `room` through the HTTP API; the seq it got."""
+    body = json.dumps(data)
+    status, _, answer = raw_http(
+        "127.0.0.1", server.port,
+        "POST /api/publish?room=%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+        % (room, len(body), body))
+    assert status == 200, answer
+    return json.loads(answer)["seq"]
 
 
 def metrics(server, request_headers=""):
