@@ -7,8 +7,10 @@ Screenshots are kept in $WSPUSH_ARTIFACTS (set by CTest: build/test-artifacts)."
 import json
 import os
 import signal
+import time
 
 from chromium import Chromium
+from test_jwt import SECRET, later, token
 from wspush_harness import DEADLINE, Server, post, tcp_forwarder
 
 STATE = "document.getElementById('state').textContent"
@@ -124,3 +126,26 @@ def test_an_event_source_resumes_by_itself_with_last_event_id():
         assert recovery["recovered"] is True and recovery["since"] == 2
         assert [g["id"] for g in got if g["type"] == "message"] == ["1", "2", "3", "4"]
         assert [g["env"]["data"]["n"] for g in got if g["type"] == "message"] == [1, 2, 3, 4]
+
+
+def test_with_jwt_the_page_passes_its_token_on_and_without_one_is_refused(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_bytes(SECRET)
+    with Server("--room", "/news", "--jwt-secret-file", str(secret)) as s, \
+            Chromium() as browser:
+        browser.open(s.url("/news", "http") + "?token=" + token({"exp": later(),
+                                                                  "rooms": ["/news"]}))
+        browser.wait_for(STATE + " === 'open'", "the page to connect with its token")
+        browser.wait_for(LOG + ".includes('Welcome')", "the welcome")
+        browser.open(s.url("/news", "http"))
+        # The browser's WebSocket sees no HTTP status: a refused handshake is 1006.
+        browser.wait_for(STATE + ".startsWith('closed 1006')", "the page to be refused")
+        assert "Welcome" not in browser.evaluate(LOG)
+        def refused():
+            return any(r.get("target") == "/news?since=0" and r.get("status") == 401 and
+                       r.get("reason") == "token_missing"
+                       for r in map(json.loads, s.stderr_text().splitlines()))
+        end = time.monotonic() + DEADLINE
+        while not refused() and time.monotonic() < end:
+            time.sleep(0.1)
+        assert refused(), s.stderr_text()
