@@ -64,7 +64,7 @@ _wspush() {
       ;;
     bench)
       if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "--help --subscribers --publishers --messages --size --window --rate --server-pid --subscribe-url --json --timeout --settle --cacert -k --insecure" -- "$cur"))
+        COMPREPLY=($(compgen -W "--help --subscribers --publishers --messages --size --window --threads --rate --server-pid --subscribe-url --json --timeout --settle --cacert -k --insecure" -- "$cur"))
       fi
       ;;
   esac

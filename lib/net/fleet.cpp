@@ -27,6 +27,7 @@ class ConnectionFleet::Impl {
     });
     timers_.push_back(std::move(timer));
   }
+  void post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
   void run() { io_.run(); }
   void stop() { io_.stop(); }
 
@@ -147,6 +148,9 @@ void ConnectionFleet::close_all() {
 }
 void ConnectionFleet::after(Duration delay, std::function<void()> fn) {
   impl_->after(delay, std::move(fn));
+}
+void ConnectionFleet::post(std::function<void()> fn) {
+  impl_->post(std::move(fn));
 }
 void ConnectionFleet::run() {
   impl_->run();

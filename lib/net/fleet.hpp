@@ -1,6 +1,7 @@
 // Many WebSocket client connections on one event loop, for `wspush bench`, over plain
 // TCP or TLS (one TLS context shared by all). Each connection is known by its index;
-// events arrive on the loop's thread. No websocketpp in this header.
+// events arrive on the loop's thread; one fleet per thread (`wspush bench --threads`).
+// No websocketpp in this header.
 #pragma once
 
 #include <cstddef>
@@ -34,8 +35,10 @@ class ConnectionFleet {
   std::size_t open(std::size_t count, std::string const& url, std::size_t concurrent = 256);
   void send(std::size_t conn, std::string_view text);
   void close_all();
-  // Runs `fn` on the loop after `delay`.
+  // Runs `fn` on the loop after `delay` (from the loop's thread only).
   void after(Duration delay, std::function<void()> fn);
+  // Runs `fn` on the loop soon; any thread may call it (and stop()).
+  void post(std::function<void()> fn);
   void run();
   void stop();
 

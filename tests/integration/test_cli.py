@@ -101,6 +101,29 @@ def test_bench_delivers_every_message_once_in_order_and_reports_json():
         assert "publishing" in r.stderr and "deliveries (" not in r.stderr  # no progress: piped
 
 
+def test_bench_threads_spread_the_subscribers_and_lose_nothing():
+    with Server("--room", "/r:relay") as s:
+        r = run("bench", s.url("/r"), "--subscribers", "20", "--publishers", "2", "--messages",
+                "100", "--threads", "3", "--json", "--server-pid", str(s.proc.pid),
+                "--settle", "100ms")
+        assert r.returncode == 0, r.stderr
+        report = json.loads(r.stdout)
+        assert report["threads"] == 3 and "on 3 threads" in r.stderr
+        assert report["deliveries"] == 20 * 2 * 100
+        assert report["lost"] == report["duplicated"] == report["reordered"] == 0
+        # Its CPU over what its 3 threads could have used.
+        assert 0 < report["bench_cpu_share"] <= 1.5
+        assert report["server_rss_kib_per_idle_connection"] is not None
+        # No more loops than subscribers; and every loop stops on a timeout.
+        r = run("bench", s.url("/r"), "--subscribers", "2", "--messages", "10", "--threads",
+                "8", "--json", "--settle", "10ms")
+        assert r.returncode == 0 and json.loads(r.stdout)["threads"] == 2, r.stderr
+    with Server("--room", "/news:feed") as s:
+        r = run("bench", s.url("/news"), "--subscribers", "4", "--messages", "5",
+                "--threads", "2", "--timeout", "1s", "--settle", "10ms")
+        assert r.returncode == 7 and "timed out: 0 of 20 deliveries" in r.stderr
+
+
 def test_bench_rate_paces_the_publishers():
     with Server("--room", "/r:relay") as s:
         r = run("bench", s.url("/r"), "--subscribers", "5", "--publishers", "2", "--messages",
@@ -125,6 +148,7 @@ def test_bench_usage_errors():
     assert run("bench", "http://x/r").returncode == 2
     assert run("bench", "ws://x/r", "--subscribers", "0").returncode == 2
     assert run("bench", "ws://x/r", "--rate", "-1").returncode == 2
+    assert run("bench", "ws://x/r", "--threads", "0").returncode == 2
     assert run("bench", "ws://x/r", "--server-pid", "999999999").returncode == 2
 
 

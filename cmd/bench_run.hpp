@@ -1,0 +1,52 @@
+// `wspush bench`'s flags and what one run measured; bench_run.cpp runs it, bench.cpp
+// reads the flags and reports.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/client_session.hpp"  // ExitCode
+#include "common/duration.hpp"
+
+namespace wspush::cmd {
+
+struct BenchFlags {
+  std::string url;
+  std::size_t subscribers = 100;
+  std::size_t publishers = 1;
+  std::uint64_t messages = 1000;
+  std::size_t size = 64;
+  std::size_t window = 64;
+  std::size_t threads = 1;       // event loops; subscribers spread over them
+  double rate = 0;               // probes per second per publisher; 0: as fast as the window allows
+  std::vector<int> server_pids;  // CPU: their sum; RSS: the first's
+  std::vector<std::string> also_urls;  // --subscribe-url: subscribers spread over these too
+  bool json = false;
+  std::string timeout = "120s";
+  std::string settle = "1s";
+  std::string cacert;
+  bool insecure = false;
+};
+
+struct BenchResult {
+  std::size_t threads = 1;  // loops that ran (no more than the subscribers)
+  double connect_s = 0;
+  double publish_s = 0;
+  std::uint64_t delivered = 0;
+  std::vector<double> latencies_us;  // one per delivery to a subscriber
+  std::uint64_t lost = 0, duplicated = 0, reordered = 0;
+  double own_cpu_s = 0;                 // every thread of the bench, while publishing
+  std::optional<double> server_cpu_us;  // the servers', while publishing
+  std::optional<double> rss_idle_kib, rss_before_kib;  // the first server's
+  std::size_t on_first_url = 0;  // subscribers on the first server (RSS is per these)
+  std::string failure;           // empty: every delivery arrived
+  ExitCode exit = ExitCode::failure;
+};
+
+// Opens the subscribers, lets them idle for `settle`, publishes, and waits until every
+// subscriber has every probe (or `timeout`, or a lost connection).
+BenchResult run_bench_lanes(BenchFlags const& flags, Duration timeout, Duration settle);
+
+}  // namespace wspush::cmd
