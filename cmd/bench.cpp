@@ -26,6 +26,11 @@ int report(BenchFlags const& f, BenchResult& r) {
                                    static_cast<double>(f.subscribers + f.publishers);
   JsonScalar server_cpu = nullptr;
   if (r.server_cpu_us) server_cpu = *r.server_cpu_us / server_deliveries * 1000.0;
+  // Accept, HTTP, upgrade and join, per subscriber (the servers' CPU while they connect).
+  JsonScalar handshake_cpu = nullptr;
+  if (r.server_connect_cpu_us) {
+    handshake_cpu = *r.server_connect_cpu_us / static_cast<double>(f.subscribers);
+  }
   JsonScalar rss = nullptr;
   if (r.rss_before_kib && r.rss_idle_kib) {
     rss = (*r.rss_idle_kib - *r.rss_before_kib) / static_cast<double>(r.on_first_url);
@@ -57,6 +62,7 @@ int report(BenchFlags const& f, BenchResult& r) {
       {"bench_cpu_s", r.own_cpu_s},
       {"bench_cpu_share", share},
       {"server_cpu_us_per_1000_deliveries", server_cpu},
+      {"server_cpu_us_per_handshake", handshake_cpu},
       {"server_rss_kib_per_idle_connection", rss},
   });
   if (f.json) {
@@ -74,6 +80,9 @@ int report(BenchFlags const& f, BenchResult& r) {
               << " thread(s) (share " << share << ")\n";
     if (auto const* v = std::get_if<double>(&server_cpu)) {
       std::cout << "server cpu per 1000 deliveries: " << *v << " us\n";
+    }
+    if (auto const* v = std::get_if<double>(&handshake_cpu)) {
+      std::cout << "server cpu per handshake: " << *v << " us\n";
     }
     if (auto const* v = std::get_if<double>(&rss)) {
       std::cout << "server rss per idle connection: " << *v << " KiB\n";

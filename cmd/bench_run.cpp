@@ -111,6 +111,7 @@ class Run {
 
   BenchResult run() {
     if (!f_.server_pids.empty()) result_.rss_before_kib = rss_kib(f_.server_pids.front());
+    connect_cpu_start_ = servers_cpu_us();
     start_ = Clock::now();
     std::cerr << "wspush bench: opening " << f_.subscribers << " subscribers"
               << (lanes_.size() > 1 ? " on " + std::to_string(lanes_.size()) + " threads" : "")
@@ -143,6 +144,8 @@ class Run {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       result_.connect_s = connect_s;
+      auto const end = servers_cpu_us();
+      if (connect_cpu_start_ && end) result_.server_connect_cpu_us = *end - *connect_cpu_start_;
     }
     std::cerr << "wspush bench: " << f_.subscribers << " subscribers in " << connect_s
               << " s; idle " << format_duration(settle_) << "\n";
@@ -234,6 +237,7 @@ class Run {
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::atomic<std::size_t> subscribers_open_{0};
   Clock::time_point start_;
+  std::optional<double> connect_cpu_start_;  // written before the lanes start
   bool const progress_ = isatty(STDERR_FILENO) != 0;
   std::mutex mutex_;  // guards what follows
   BenchResult result_;

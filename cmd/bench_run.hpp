@@ -37,8 +37,9 @@ struct BenchResult {
   std::uint64_t delivered = 0;
   std::vector<double> latencies_us;  // one per delivery to a subscriber
   std::uint64_t lost = 0, duplicated = 0, reordered = 0;
-  double own_cpu_s = 0;                 // every thread of the bench, while publishing
-  std::optional<double> server_cpu_us;  // the servers', while publishing
+  double own_cpu_s = 0;                         // every thread of the bench, while publishing
+  std::optional<double> server_cpu_us;          // the servers', while publishing
+  std::optional<double> server_connect_cpu_us;  // the servers', while the subscribers connect
   std::optional<double> rss_idle_kib, rss_before_kib;  // the first server's
   std::size_t on_first_url = 0;  // subscribers on the first server (RSS is per these)
   std::string failure;           // empty: every delivery arrived

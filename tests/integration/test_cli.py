@@ -97,6 +97,7 @@ def test_bench_delivers_every_message_once_in_order_and_reports_json():
         assert report["lost"] == report["duplicated"] == report["reordered"] == 0
         assert 0 < report["latency_p50_us"] <= report["latency_p99_us"] <= report["latency_max_us"]
         assert report["server_cpu_us_per_1000_deliveries"] is not None
+        assert report["server_cpu_us_per_handshake"] is not None
         assert report["server_rss_kib_per_idle_connection"] is not None
         assert "publishing" in r.stderr and "deliveries (" not in r.stderr  # no progress: piped
 
