@@ -33,7 +33,11 @@ int report(BenchFlags const& f, BenchResult& r) {
   }
   JsonScalar rss = nullptr;
   if (r.rss_before_kib && r.rss_idle_kib) {
-    rss = (*r.rss_idle_kib - *r.rss_before_kib) / static_cast<double>(r.on_first_url);
+    // One server: all the subscribers are its (--subscribe-url then names another of
+    // its addresses); several: the first's, over those on the room URL.
+    double const members =
+        static_cast<double>(f.server_pids.size() > 1 ? r.on_first_url : f.subscribers);
+    rss = (*r.rss_idle_kib - *r.rss_before_kib) / members;
   }
   double const rate = r.publish_s > 0 ? static_cast<double>(r.delivered) / r.publish_s : 0;
   // Of the CPU its threads could use: near 1, the bench itself is the bottleneck.
