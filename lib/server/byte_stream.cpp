@@ -33,7 +33,10 @@ ByteStream::Io io_of_syscall(long result, ByteStream::Want want) {
   return io;
 }
 
-SocketStream::SocketStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+SocketStream::SocketStream(asio::ip::tcp::socket socket, asio::ip::tcp::endpoint const& peer,
+                           bool resumed)
+    : socket_(std::move(socket)), peer_(peer) {
+  if (resumed) return;  // O_NONBLOCK and TCP_NODELAY stay with the descriptor
   asio::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -55,16 +58,13 @@ void SocketStream::close() {
 }
 
 std::string SocketStream::remote() const {
-  asio::error_code ec;
-  auto const peer = socket_.remote_endpoint(ec);
-  if (ec) return "?";
-  return peer.address().to_string() + ":" + std::to_string(peer.port());
+  return peer_.address().to_string() + ":" + std::to_string(peer_.port());
 }
 
 StreamHandoff SocketStream::release_socket() {
   StreamHandoff handoff;
   asio::error_code ec;
-  handoff.v6 = socket_.local_endpoint(ec).protocol() == asio::ip::tcp::v6();
+  handoff.peer = peer_;
   int const fd = socket_.release(ec);
   handoff.fd = ec ? -1 : fd;
   return handoff;
@@ -93,13 +93,13 @@ ByteStream::Io TcpStream::write_some(std::string_view const* buffers, std::size_
 std::unique_ptr<ByteStream> resume_stream(asio::io_context& io, StreamHandoff handoff) {
   asio::ip::tcp::socket socket(io);
   asio::error_code ec;
-  socket.assign(handoff.v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), handoff.fd, ec);
+  socket.assign(handoff.peer.protocol(), handoff.fd, ec);
   if (ec) {
     ::close(handoff.fd);
     return nullptr;
   }
-  if (!handoff.tls) return std::make_unique<TcpStream>(std::move(socket));
-  return std::make_unique<TlsStream>(std::move(socket), std::move(handoff.tls),
+  if (!handoff.tls) return std::make_unique<TcpStream>(std::move(socket), handoff.peer, true);
+  return std::make_unique<TlsStream>(std::move(socket), handoff.peer, std::move(handoff.tls),
                                      std::move(handoff.ciphertext));
 }
 

@@ -30,10 +30,10 @@ using SslPtr = std::unique_ptr<ssl_st, SslFree>;
 // A connection on its way to another loop.
 struct StreamHandoff {
   int fd = -1;
-  bool v6 = false;
-  SslPtr tls;                 // null: plain TCP
-  std::string ciphertext;     // TLS bytes encrypted but not yet written
-  bool event_stream = false;  // a Server-Sent Events client (sse_stream.hpp), not WebSocket
+  asio::ip::tcp::endpoint peer;  // its remote address, from accept
+  SslPtr tls;                    // null: plain TCP
+  std::string ciphertext;        // TLS bytes encrypted but not yet written
+  bool event_stream = false;     // a Server-Sent Events client (sse_stream.hpp), not WebSocket
 };
 
 class ByteStream {
@@ -67,8 +67,11 @@ class ByteStream {
 // What both streams share: the socket, its waits, its address and its hand-off.
 class SocketStream : public ByteStream {
  public:
-  // Takes over a connected socket: non-blocking, Nagle off.
-  explicit SocketStream(asio::ip::tcp::socket socket);
+  // Takes over a connected socket from `peer` (the address accept gave: no
+  // getpeername, no getsockname later): made non-blocking with Nagle off, unless
+  // `resumed` (a hand-off: the descriptor already is).
+  SocketStream(asio::ip::tcp::socket socket, asio::ip::tcp::endpoint const& peer,
+               bool resumed = false);
   void wait(Want want, std::function<void(Ready)> then) override;
   void close() override;
   std::string remote() const override;
@@ -79,6 +82,7 @@ class SocketStream : public ByteStream {
 
  private:
   asio::ip::tcp::socket socket_;
+  asio::ip::tcp::endpoint peer_;
 };
 
 class TcpStream final : public SocketStream {

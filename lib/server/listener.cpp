@@ -81,6 +81,7 @@ class Listener::Impl {
   struct Acceptor {
     explicit Acceptor(asio::io_context& io) : socket(io), backoff(io) {}
     asio::ip::tcp::acceptor socket;
+    asio::ip::tcp::endpoint peer;  // filled by the accept in progress
     asio::steady_timer backoff;
     bool warned = false;
   };
@@ -100,14 +101,15 @@ class Listener::Impl {
   void accept(Acceptor& acceptor) {
     if (stopped_) return;
     acceptor.socket.async_accept(
-        io_, [this, &acceptor](asio::error_code const& ec, asio::ip::tcp::socket socket) {
+        io_, acceptor.peer,
+        [this, &acceptor](asio::error_code const& ec, asio::ip::tcp::socket socket) {
           if (stopped_ || ec == asio::error::operation_aborted) return;
           if (ec) return on_accept_error(acceptor, ec);
           if (acceptor.warned) {
             spdlog::info("accepting connections again");
             acceptor.warned = false;
           }
-          serve(std::move(socket));
+          serve(std::move(socket), acceptor.peer);
           accept(acceptor);
         });
   }
@@ -125,12 +127,12 @@ class Listener::Impl {
     });
   }
 
-  void serve(asio::ip::tcp::socket socket) {
+  void serve(asio::ip::tcp::socket socket, asio::ip::tcp::endpoint const& peer) {
     std::unique_ptr<ByteStream> stream;
     if (options_.tls != nullptr) {
-      stream = std::make_unique<TlsStream>(std::move(socket), options_.tls->session());
+      stream = std::make_unique<TlsStream>(std::move(socket), peer, options_.tls->session());
     } else {
-      stream = std::make_unique<TcpStream>(std::move(socket));
+      stream = std::make_unique<TcpStream>(std::move(socket), peer);
     }
     auto connection =
         std::make_shared<HttpConnection>(io_, std::move(stream), events_, options_,
