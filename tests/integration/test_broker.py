@@ -115,6 +115,16 @@ def test_six_clients_on_three_nodes_each_see_3000_messages_once_and_in_order():
                 s.__exit__(None, None, None)
 
 
+def last_seq_reaches(server, path, seq):
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        rooms = {r["path"]: r for r in get(server, "/api/rooms")[1]["rooms"]}
+        if rooms[path]["last_seq"] >= seq:
+            return
+        time.sleep(0.02)
+    raise AssertionError("%s never reached seq %d on this node" % (path, seq))
+
+
 def test_a_client_resumes_on_another_node_after_its_node_is_killed():
     with Redis() as redis, node(redis) as b:
         a = node(redis).__enter__()
@@ -131,6 +141,9 @@ def test_a_client_resumes_on_another_node_after_its_node_is_killed():
             a.proc.wait(timeout=DEADLINE)
         for i in range(6, 11):
             post(b, "/news", i)
+        # The publish is acknowledged by Redis; b's copy of the stream gets seq 10 a
+        # moment later, over its subscription. Join once it has: all 5 are a replay.
+        last_seq_reaches(b, "/news", 10)
         ws = joined(b, query="?since=5&epoch=%d" % epoch)
         recovery = recv_json(ws)["data"]
         assert recovery["recovered"] and recovery["epoch"] == epoch
