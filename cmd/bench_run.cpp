@@ -309,7 +309,6 @@ void Lane::on_open(std::size_t conn) {
   publish_start_ = Clock::now();
   for (std::size_t p = 0; p < f_.publishers; ++p) pump(p);
   if (f_.rate > 0) tick();
-  if (expected_ == 0) run_.lane_done();  // (lane 0 always has subscribers: never)
 }
 
 // Sends what publisher p may send now: below --messages, fewer than --window in
