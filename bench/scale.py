@@ -29,7 +29,7 @@ FD_SPARE = 64  # descriptors a process needs besides its connections
 def raise_nofile():
     """As many descriptors as the kernel lets this process have (and so its children):
     up to fs.nr_open with CAP_SYS_RESOURCE, else the hard limit. Returns the limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
         with open("/proc/sys/fs/nr_open") as f:
             want = min(int(f.read()), 1 << 20)

@@ -57,6 +57,11 @@ double own_cpu_s() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// Part k of n things cut into `parts` as even as can be (the first ones one larger).
+std::size_t share(std::size_t n, std::size_t parts, std::size_t k) {
+  return n / parts + (k < n % parts ? 1 : 0);
+}
+
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
       .count();
@@ -103,8 +108,7 @@ class Run {
       : f_(f), timeout_(timeout), settle_(settle) {
     std::size_t const lanes = std::max<std::size_t>(1, std::min(f.threads, f.subscribers));
     for (std::size_t k = 0; k < lanes; ++k) {
-      std::size_t const count = f.subscribers / lanes + (k < f.subscribers % lanes ? 1 : 0);
-      lanes_.push_back(std::make_unique<Lane>(*this, k, count));
+      lanes_.push_back(std::make_unique<Lane>(*this, k, share(f.subscribers, lanes, k)));
     }
     result_.threads = lanes;
   }
@@ -276,7 +280,7 @@ Lane::Lane(Run& run, std::size_t index, std::size_t subscribers)
 void Lane::open_subscribers() {
   std::size_t const urls = 1 + f_.also_urls.size();
   for (std::size_t k = 0; k < urls; ++k) {
-    std::size_t const count = subscribers_ / urls + (k < subscribers_ % urls ? 1 : 0);
+    std::size_t const count = share(subscribers_, urls, k);
     if (count) fleet_.open(count, k == 0 ? f_.url : f_.also_urls[k - 1]);
   }
 }
@@ -291,8 +295,7 @@ void Lane::close_soon() {
 }
 
 void Lane::merge_into(BenchResult& r) {
-  std::size_t const urls = 1 + f_.also_urls.size();
-  r.on_first_url += subscribers_ / urls + (subscribers_ % urls ? 1 : 0);
+  r.on_first_url += share(subscribers_, 1 + f_.also_urls.size(), 0);
   r.delivered += delivered_.load();
   for (auto const& l : ledgers_) {
     r.lost += l.lost();

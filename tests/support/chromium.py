@@ -17,7 +17,7 @@ import urllib.request
 import pytest
 import websocket
 
-from wspush_harness import stop_process
+from wspush_harness import file_text, stop_process
 
 DEADLINE = 30.0
 
@@ -85,8 +85,7 @@ class Chromium:
         return next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
 
     def _log(self):
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-2000:]
+        return file_text(self.log)[-2000:]
 
     def call(self, method, **params):
         """One DevTools command; its result (events in between are skipped)."""
