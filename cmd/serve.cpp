@@ -75,15 +75,15 @@ void print_banner(ServeOptions const& options, std::uint16_t port) {
       first_feed = room.path;
     }
   }
+  // A room to try: the first, or a member of the first family.
+  std::string const example = rooms.front().path + (rooms.front().family ? "x" : "");
   std::cerr << "  page  " << http << "/  (the rooms, in a browser)\n";
   std::cerr << "  API   " << http
             << "/api/publish?room=" << (first_feed.empty() ? "/ROOM" : first_feed)
             << (options.api_key.empty() ? "  (loopback peers only)" : "  (Bearer API key)")
             << "\n  also  " << http << "/api/rooms  /healthz  /readyz  /metrics\n"
-            << "  try   wspush client " << ws << rooms.front().path
-            << (rooms.front().family ? "x" : "") << " | jq .data\n"
-            << "  or    curl -N " << http << rooms.front().path << (rooms.front().family ? "x" : "")
-            << "\n";
+            << "  try   wspush client " << ws << example << " | jq .data\n"
+            << "  or    curl -N " << http << example << "\n";
 }
 
 // Settings from --config, under the flags that were given on the command line.
