@@ -175,7 +175,7 @@ def test_sizes_take_units_on_every_byte_flag_and_in_the_config(tmp_path):
 
 def on_a_terminal(argv, until, timeout=DEADLINE):
     """Runs argv with stderr on a pseudo-terminal; returns (process, its stdout pipe, what
-    the terminal showed once `until` appeared)."""
+    the terminal showed once the line with `until` was complete)."""
     import select
     import time
     master, slave = os.openpty()
@@ -183,7 +183,9 @@ def on_a_terminal(argv, until, timeout=DEADLINE):
     os.close(slave)
     shown, end = b"", time.monotonic() + timeout
     try:
-        while until not in shown and time.monotonic() < end:
+        # Until the line holding `until` is complete (a read may end mid-line).
+        while (until not in shown or b"\n" not in shown[shown.index(until):]) and \
+                time.monotonic() < end:
             ready, _, _ = select.select([master], [], [], 0.5)
             if ready:
                 try:
