@@ -187,6 +187,9 @@ class Run {
       if (server_cpu_start_ && end) result_.server_cpu_us = *end - *server_cpu_start_;
     }
     if (progress_) print_progress(expected());
+    // The measurement's end, for whoever watches a phase of the server (bench/run's
+    // system call counts); what follows is the clients closing.
+    std::cerr << "wspush bench: published; closing\n";
     for (auto& lane : lanes_) {
       lane->fleet().post([lane = lane.get()] { lane->close_soon(); });
     }

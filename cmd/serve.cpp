@@ -30,6 +30,7 @@ struct ServeFlags {
   std::string idle_timeout = "0s";
   std::string log_level = "info";
   std::string log_format = "auto";
+  std::string send_path = "sendmsg";
   std::size_t history = 0;
   std::string config_file;
   std::string jwt_secret_file;
@@ -168,6 +169,7 @@ int run_serve(ServeFlags& flags) {
   std::optional<LogFormat> const format = log_format_of(flags.log_format);
   if (!format) return usage_error("serve: unknown log format '" + flags.log_format + "'");
   init_logging(flags.log_level, *format);
+  options.io_uring = flags.send_path == "io_uring";
   if (flags.app->count("--threads") == 0) {
     spdlog::info("{} event loop(s): one per CPU this process may use ({})", options.threads,
                  flags.cpus.describe());
@@ -312,6 +314,12 @@ Command serve_command() {
                            "this process may use: its affinity mask and cgroup quota)")
                 ->check(CLI::Range(1, 256))
                 ->type_name("N");
+            app.add_option("--send-path", flags->send_path,
+                           "How a loop turn's sends reach the kernel: sendmsg (one call per "
+                           "connection) or io_uring (all in one submission; sendmsg where "
+                           "the kernel refuses it)")
+                ->check(CLI::IsMember({"sendmsg", "io_uring"}))
+                ->capture_default_str();
             app.add_option("--api-key", flags->server.api_key,
                            "Require 'Authorization: Bearer KEY' on the API (default: the API "
                            "answers loopback peers only)")

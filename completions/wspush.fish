@@ -17,6 +17,7 @@ complete -c wspush -n "__fish_seen_subcommand_from serve" -l config -r -F -d 'JS
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l history -r -d 'Messages kept per room'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l send-buffer -r -d 'Bytes queued per connection'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l threads -r -d 'Event loops for the sessions'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l send-path -r -a 'sendmsg io_uring' -d 'How the sends of a loop turn reach the kernel'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l api-key -r -d 'Require this bearer key on the API'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l stdin -r -d 'Publish stdin lines into this room'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l host -r -d 'Address or name to listen on'

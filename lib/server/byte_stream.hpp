@@ -62,6 +62,10 @@ class ByteStream {
   virtual std::string remote() const = 0;
   // Gives the connection up, to resume it on another loop (fd -1 when that failed).
   virtual StreamHandoff release() = 0;
+  // The socket a batched write (send_ring.hpp) may send the same bytes on as
+  // write_some would, or -1 when they need the stream's own hands (TLS encrypts, an
+  // event stream reframes).
+  virtual int gather_fd() { return -1; }
 };
 
 // What both streams share: the socket, its waits, its address and its hand-off.
@@ -91,6 +95,7 @@ class TcpStream final : public SocketStream {
   Io read_some(char* buffer, std::size_t size) override;
   Io write_some(std::string_view const* buffers, std::size_t count) override;
   StreamHandoff release() override { return release_socket(); }
+  int gather_fd() override { return fd(); }
 };
 
 // A connection that could not be taken over: every call says it is closed.

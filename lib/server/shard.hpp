@@ -181,7 +181,7 @@ class Shard final : public SessionEvents {
   ShardOwner& owner_;
   SystemWallClock clock_;
   asio::io_context io_;
-  SessionLoop loop_{io_};
+  SessionLoop loop_{io_, limits_.send_path};
   // Open sessions by id / count: an array index on the broadcast path.
   std::vector<Slot> slots_;
   std::unordered_map<RoomId, LocalRoom> rooms_;

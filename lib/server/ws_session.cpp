@@ -1,6 +1,9 @@
 #include "server/ws_session.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <asio/post.hpp>
+#include <cerrno>
 
 #include "common/frame.hpp"
 
@@ -22,8 +25,49 @@ void SessionLoop::mark_dirty(std::shared_ptr<WsSession> session) {
 void SessionLoop::flush() {
   flush_posted_ = false;
   flushing_.swap(dirty_);
-  for (auto& session : flushing_) session->flush();
+  if (send_path_ == SendPath::io_uring && !ring_) open_ring();
+  if (!ring_) {
+    for (auto& session : flushing_) session->flush();
+    flushing_.clear();
+    return;
+  }
+  // Every send first, in as few kernel entries as the ring allows; then what follows
+  // from them (waits, closes, the rest of long queues), which may queue more; then the
+  // sessions whose streams cannot be batched (TLS, event streams).
+  for (auto& session : flushing_) {
+    WsSession::Batched batched = session->send_batched(*ring_);
+    if (batched == WsSession::Batched::ring_full) {
+      submit_ring();
+      if (!ring_) break;
+      batched = session->send_batched(*ring_);
+    }
+    if (batched == WsSession::Batched::queued) batch_.push_back(std::move(session));
+  }
+  if (ring_) submit_ring();
+  for (auto& [session, result] : sent_) session->after_batched_send(result);
+  sent_.clear();
+  for (auto& session : flushing_) {
+    if (session) session->flush();
+  }
   flushing_.clear();
+}
+
+void SessionLoop::submit_ring() {
+  bool const whole = ring_->submit([this](std::size_t tag, long result) {
+    batch_[tag]->batched_sent(result);
+    sent_.emplace_back(std::move(batch_[tag]), result);
+  });
+  batch_.clear();
+  if (whole) return;
+  ring_.reset();  // what it lost was reported; epoll from now on
+  spdlog::warn("io_uring stopped answering; sending with sendmsg from now on");
+}
+
+void SessionLoop::open_ring() {
+  ring_ = SendRing::open();
+  if (ring_) return;
+  send_path_ = SendPath::sendmsg;
+  spdlog::warn("io_uring is not available here (--send-path io_uring); sending with sendmsg");
 }
 
 WsSession::WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std::uint64_t id,
@@ -196,42 +240,76 @@ void WsSession::flush() {
   write_some();
 }
 
-void WsSession::write_some() {
+std::size_t WsSession::gather(std::string_view* buffers) {
   // A member that never quite catches up never empties its queue: drop the sent front
   // once it is half the vector, so the vector stays bounded by what is unsent.
   if (head_ >= kMaxIov && head_ * 2 >= queue_.size()) {
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
     head_ = 0;
   }
+  std::size_t count = 0;
+  for (std::size_t i = head_; i < queue_.size() && count < kMaxIov; ++i, ++count) {
+    std::string const& frame = *queue_[i];
+    std::size_t const skip = i == head_ ? offset_ : 0;
+    buffers[count] = std::string_view(frame).substr(skip);
+  }
+  return count;
+}
+
+void WsSession::account(std::size_t written) {
+  queued_bytes_ -= written;
+  while (written > 0) {
+    std::size_t const left = queue_[head_]->size() - offset_;
+    if (written < left) {
+      offset_ += written;
+      break;
+    }
+    written -= left;
+    queue_[head_++].reset();
+    offset_ = 0;
+  }
+}
+
+void WsSession::write_some() {
   std::string_view buffers[kMaxIov];
   while (head_ < queue_.size()) {
-    std::size_t count = 0;
-    for (std::size_t i = head_; i < queue_.size() && count < kMaxIov; ++i, ++count) {
-      std::string const& frame = *queue_[i];
-      std::size_t const skip = i == head_ ? offset_ : 0;
-      buffers[count] = std::string_view(frame).substr(skip);
-    }
     // Gathered: up to kMaxIov frames in one call, none of them copied.
+    std::size_t const count = gather(buffers);
     ByteStream::Io const io = stream_->write_some(buffers, count);
     if (io.blocked) return wait_writable(io.want);
     if (io.closed) return finish();
-    std::size_t written = io.bytes;
-    queued_bytes_ -= written;
-    while (written > 0) {
-      std::size_t const left = queue_[head_]->size() - offset_;
-      if (written < left) {
-        offset_ += written;
-        break;
-      }
-      written -= left;
-      queue_[head_++].reset();
-      offset_ = 0;
-    }
+    account(io.bytes);
   }
   queue_.clear();
   head_ = 0;
   if (queue_.capacity() > 256) queue_.shrink_to_fit();
   after_drained();
+}
+
+WsSession::Batched WsSession::send_batched(SendRing& ring) {
+  dirty_ = false;
+  int const fd = stream_->gather_fd();
+  if (fd < 0 || state_ == State::closed || waiting_writable_ || head_ == queue_.size()) {
+    return Batched::not_batched;
+  }
+  std::string_view buffers[kMaxIov];
+  std::size_t const count = gather(buffers);
+  return ring.add(fd, buffers, count) ? Batched::queued : Batched::ring_full;
+}
+
+void WsSession::batched_sent(long result) {
+  if (result > 0 && state_ != State::closed) account(static_cast<std::size_t>(result));
+}
+
+void WsSession::after_batched_send(long result) {
+  // Something in between (another member's close, a full queue) may have written or
+  // closed already.
+  if (state_ == State::closed || waiting_writable_) return;
+  if (result >= 0) return write_some();  // the rest, if any, and what comes after
+  if (result == -EAGAIN || result == -EWOULDBLOCK || result == -EINTR) {
+    return wait_writable(ByteStream::Want::write);
+  }
+  finish();
 }
 
 void WsSession::wait_writable(ByteStream::Want want) {

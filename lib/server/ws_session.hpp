@@ -22,6 +22,7 @@
 #include "common/frame_reader.hpp"
 #include "common/payload.hpp"
 #include "server/byte_stream.hpp"
+#include "server/send_ring.hpp"
 
 namespace wspush {
 
@@ -39,11 +40,16 @@ class SessionEvents {
   virtual void on_drained(std::uint64_t /*id*/) {}
 };
 
+// How a loop turn's flush reaches the kernel: one sendmsg per member, or all of them
+// in one io_uring submission (send_ring.hpp). Chosen by `serve --send-path`.
+enum class SendPath : std::uint8_t { sendmsg, io_uring };
+
 // Per event loop: the shared read buffer (an idle session owns none) and the sessions
 // with frames to flush at the end of this loop turn.
 class SessionLoop {
  public:
-  explicit SessionLoop(asio::io_context& io) : io_(io), scratch_(64 * 1024) {}
+  explicit SessionLoop(asio::io_context& io, SendPath send_path = SendPath::sendmsg)
+      : io_(io), scratch_(64 * 1024), send_path_(send_path) {}
   asio::io_context& io() { return io_; }
   // Milliseconds since the loop began (wraps after 49 days; only differences are used).
   std::uint32_t now_ms() const {
@@ -57,12 +63,18 @@ class SessionLoop {
 
  private:
   void flush();
+  void open_ring();
+  void submit_ring();
 
   asio::io_context& io_;
   std::chrono::steady_clock::time_point const start_ = std::chrono::steady_clock::now();
   std::vector<char> scratch_;
   std::vector<std::shared_ptr<WsSession>> dirty_, flushing_;
   bool flush_posted_ = false;
+  SendPath send_path_;
+  std::unique_ptr<SendRing> ring_;  // opened at the first flush, on the loop's thread
+  std::vector<std::shared_ptr<WsSession>> batch_;                  // in the ring, by tag
+  std::vector<std::pair<std::shared_ptr<WsSession>, long>> sent_;  // and what it said
 };
 
 // The close code of a member cut off for not reading fast enough (SPEC §6).
@@ -79,6 +91,7 @@ struct SessionLimits {
   Duration ping_interval = std::chrono::seconds(25);  // ping a quiet peer this often; 0: never
   Duration pong_timeout = std::chrono::seconds(10);   // then close 4009 unless it answers
   Duration idle_timeout = Duration::zero();           // close 4010 without messages; 0: never
+  SendPath send_path = SendPath::sendmsg;             // the loop's, for its flushes
 };
 
 class WsSession final : public std::enable_shared_from_this<WsSession>, private FrameSink {
@@ -126,7 +139,16 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   enum class Keepalive : std::uint8_t { nothing, pinged, ping_timeout, idle };
   Keepalive keepalive(std::uint32_t now_ms);
 
-  void flush();  // SessionLoop only
+  // SessionLoop only: flush() writes what is queued now. With a SendRing,
+  // send_batched() queues the first gathered write in the ring instead (clearing the
+  // flush mark as flush() does), batched_sent() applies the ring's answer to the queue
+  // — nothing else, so that every member's queue is up to date before anything runs —
+  // and after_batched_send() then does what follows: the rest, a wait, or the end.
+  void flush();
+  enum class Batched : std::uint8_t { queued, ring_full, not_batched };
+  Batched send_batched(SendRing& ring);
+  void batched_sent(long result);
+  void after_batched_send(long result);
 
  private:
   enum class State : std::uint8_t { open, closing, closed };
@@ -138,6 +160,8 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   void fail(ReadError const& error);
   void enqueue(Payload const& frame);
   void send_close(std::uint16_t code, std::string_view reason);
+  std::size_t gather(std::string_view* buffers);  // kMaxIov of them, from the queue's head
+  void account(std::size_t written);              // drops what the stream took
   void write_some();
   void wait_writable(ByteStream::Want want);
   void after_drained();

@@ -9,6 +9,8 @@ from wspush_harness import (DEADLINE, Server, Stream, flood_until_closed, frames
                             never_reading_member, run_wspush)
 
 WELCOME = {"status": 200, "event": "notification", "data": "Welcome"}
+# Both ways of handing a loop turn's sends to the kernel (serve --send-path).
+SEND_PATHS = pytest.mark.parametrize("send_path", ["sendmsg", "io_uring"])
 
 
 def client_frame(opcode, payload, mask=b"\x12\x34\x56\x78", fin=True):
@@ -70,8 +72,9 @@ def test_ping_is_answered_with_a_pong_carrying_its_data(server):
     sock.close()
 
 
-def test_control_pings_without_reading_are_cut_off_with_4008():
-    with Server("--room", "/r:relay", "--send-buffer", "65536") as s:
+@SEND_PATHS
+def test_control_pings_without_reading_are_cut_off_with_4008(send_path):
+    with Server("--room", "/r:relay", "--send-buffer", "65536", "--send-path", send_path) as s:
         sock = never_reading_member(s.port, "/r")
         assert flood_until_closed(sock, client_frame(0x9, b"p" * 125)) == 4008  # 26 MB owed
         sock.close()
@@ -98,9 +101,10 @@ def test_a_fragmented_publish_is_relayed_whole(server):
     sock.close()
 
 
-def test_every_member_on_every_loop_gets_every_message_once_in_order():
+@SEND_PATHS
+def test_every_member_on_every_loop_gets_every_message_once_in_order(send_path):
     n, publishers, members = 150, 3, 12
-    with Server("--room", "/r:relay", "--threads", "3") as s:
+    with Server("--room", "/r:relay", "--threads", "3", "--send-path", send_path) as s:
         subs = [Stream(s.url("/r"), "--count", str(1 + n * publishers)) for _ in range(members)]
         try:
             for sub in subs:
@@ -126,3 +130,9 @@ def test_threads_out_of_range_is_a_usage_error(value):
     assert r.returncode == 2
     assert "--threads" in r.stderr
 
+
+
+def test_an_unknown_send_path_is_a_usage_error():
+    r = run_wspush("serve", "--port", "0", "--send-path", "splice")
+    assert r.returncode == 2
+    assert "--send-path" in r.stderr

@@ -6,6 +6,8 @@ import subprocess
 import tempfile
 import time
 
+import pytest
+
 from wspush_harness import (DEADLINE, Server, flood_until_closed, frames, never_reading_member,
                             raw_http, run_wspush, wspush_binary)
 
@@ -48,9 +50,11 @@ def room(server, path):
     return [r for r in json.loads(body)["rooms"] if r["path"] == path][0]
 
 
-def test_disconnect_policy_cuts_the_slow_member_and_spares_the_others():
+@pytest.mark.parametrize("send_path", ["sendmsg", "io_uring"])
+def test_disconnect_policy_cuts_the_slow_member_and_spares_the_others(send_path):
     # Two event loops: sessions go to them in turn, so each loop has a slow member.
-    with Server("--room", "/news:feed", "--history", "10", "--threads", "2") as s:
+    with Server("--room", "/news:feed", "--history", "10", "--threads", "2", "--send-path",
+                send_path) as s:
         slow = [never_reading_member(s.port, "/news") for _ in range(2)]
         fast = FastMember(s, "/news", members=3)
         publish_all(s, "/news")
@@ -70,11 +74,12 @@ def test_disconnect_policy_cuts_the_slow_member_and_spares_the_others():
             sock.close()
 
 
-def test_latest_policy_keeps_only_the_newest_for_the_slow_member(tmp_path):
+@pytest.mark.parametrize("send_path", ["sendmsg", "io_uring"])
+def test_latest_policy_keeps_only_the_newest_for_the_slow_member(tmp_path, send_path):
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"rooms": [{"path": "/prices", "kind": "feed",
                                              "slow_consumer": "latest"}]}))
-    with Server("--config", str(config)) as s:
+    with Server("--config", str(config), "--send-path", send_path) as s:
         slow = never_reading_member(s.port, "/prices")
         fast = FastMember(s, "/prices")
         publish_all(s, "/prices")
