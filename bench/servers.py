@@ -30,12 +30,12 @@ def server_commands(build_dir, workdir, baseline=None):
         # generator shares, the difference is the cost of the second loop.
         "wspush-1": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
                      "/bench:relay", "--log-level", "warn", "--threads", "1"],
-        # The io_uring send path: a loop turn's sends in one submission.
-        "wspush-uring": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
-                         "/bench:relay", "--log-level", "warn", "--send-path", "io_uring"],
-        "wspush-uring-1": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
-                           "/bench:relay", "--log-level", "warn", "--send-path", "io_uring",
-                           "--threads", "1"],
+        # The sendmsg send path: one call per member and loop turn.
+        "wspush-sendmsg": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
+                           "/bench:relay", "--log-level", "warn", "--send-path", "sendmsg"],
+        "wspush-sendmsg-1": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
+                             "/bench:relay", "--log-level", "warn", "--send-path", "sendmsg",
+                             "--threads", "1"],
         "wspush-tls": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
                        "/bench:relay", "--log-level", "warn", "--tls-cert", cert,
                        "--tls-key", key],

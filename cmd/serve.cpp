@@ -30,7 +30,7 @@ struct ServeFlags {
   std::string idle_timeout = "0s";
   std::string log_level = "info";
   std::string log_format = "auto";
-  std::string send_path = "sendmsg";
+  std::string send_path = "io_uring";
   std::size_t history = 0;
   std::string config_file;
   std::string jwt_secret_file;
@@ -315,9 +315,9 @@ Command serve_command() {
                 ->check(CLI::Range(1, 256))
                 ->type_name("N");
             app.add_option("--send-path", flags->send_path,
-                           "How a loop turn's sends reach the kernel: sendmsg (one call per "
-                           "connection) or io_uring (all in one submission; sendmsg where "
-                           "the kernel refuses it)")
+                           "How a loop turn's sends reach the kernel: io_uring (all in one "
+                           "submission; sendmsg where the kernel refuses it) or sendmsg (one "
+                           "call per connection)")
                 ->check(CLI::IsMember({"sendmsg", "io_uring"}))
                 ->capture_default_str();
             app.add_option("--api-key", flags->server.api_key,

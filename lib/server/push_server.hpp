@@ -38,7 +38,7 @@ struct ServeOptions {
   std::string stdin_room;                    // publish each stdin line here (serve --stdin)
   std::string broker;                        // redis://…: rooms shared through Redis (SPEC §8)
   std::size_t threads = 1;                   // event loops (shards) for the sessions
-  bool io_uring = false;                     // --send-path io_uring: a flush in one submission
+  bool io_uring = true;                      // --send-path: a flush in one submission
   std::size_t max_connections = 100000;      // sessions in all; 0: no limit
   std::size_t max_connections_per_ip = 0;    // sessions per peer address; 0: no limit
   double handshake_rate = 5000;              // handshakes a second, bursts of twice; 0: none

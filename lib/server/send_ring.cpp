@@ -1,6 +1,8 @@
 #include "server/send_ring.hpp"
 
 #include <liburing.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -21,22 +23,38 @@ SendRing::~SendRing() {
   if (ring_) io_uring_queue_exit(ring_.get());
 }
 
-std::unique_ptr<SendRing> SendRing::open() {
+std::unique_ptr<SendRing> SendRing::open(int* error) {
   std::unique_ptr<SendRing> ring(new SendRing());
   // One thread submits, and completions need no interrupt of it (kernels from 6.1);
-  // older kernels get a plain ring.
+  // older kernels get a plain ring. Created disabled: the thread that enables it is
+  // the one that may submit.
   io_uring_params params{};
   params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
-                 IORING_SETUP_DEFER_TASKRUN;
-  if (io_uring_queue_init_params(kEntries, ring->ring_.get(), &params) == 0) return ring;
+                 IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED;
+  if (io_uring_queue_init_params(kEntries, ring->ring_.get(), &params) == 0) {
+    ring->disabled_ = true;
+    return ring;
+  }
   params = io_uring_params{};
-  if (io_uring_queue_init_params(kEntries, ring->ring_.get(), &params) == 0) return ring;
+  int const rc = io_uring_queue_init_params(kEntries, ring->ring_.get(), &params);
+  if (rc == 0) return ring;
+  if (error) *error = -rc;
   ring->ring_.reset();  // never initialised: nothing to tear down
   return nullptr;
 }
 
+bool SendRing::enable() {
+  if (!disabled_) return true;
+  // Debian's liburing 2.3 declares io_uring_enable_rings but does not export it.
+  disabled_ = ::syscall(__NR_io_uring_register, ring_->ring_fd, IORING_REGISTER_ENABLE_RINGS,
+                        nullptr, 0) != 0;
+  return !disabled_;
+}
+
 bool SendRing::add(int fd, std::string_view const* buffers, std::size_t count) {
-  if (messages_.size() == kEntries || iovecs_.size() + count > kIovecs) return false;
+  if (disabled_ || messages_.size() == kEntries || iovecs_.size() + count > kIovecs) {
+    return false;
+  }
   io_uring_sqe* sqe = io_uring_get_sqe(ring_.get());
   if (!sqe) return false;
   std::size_t const first = iovecs_.size();

@@ -5,12 +5,19 @@
 // the buffers need to live only that long, and a session's bookkeeping is the same as
 // after its own sendmsg.
 //
-// Whether it is worth it is measured in bench/RESULTS.md ("Issue #14: the write path"):
-// it saves the system call entry per member, not the kernel's TCP work per send, which
-// is most of a send's cost on loopback. `wspush serve --send-path` chooses; the default
-// is the one the figures favour.
+// Why it is the default (`wspush serve --send-path`; bench/RESULTS.md, "the write
+// path", has the tables): on the 2-core test machine, `bench/run --bench-threads 2
+// --deliveries 1000000`, 3 interleaved runs, it cut the server's system calls while
+// publishing from 44-65 per 1000 deliveries (each a sendmsg) to 0.2-0.3 (io_uring_enter),
+// and its CPU per 1000 deliveries by 5-25% in 7 of 8 comparisons — at one loop 400 vs
+// 450 µs (1000 subscribers x 64 B), 819 vs 879 (x 1 KiB), 360 vs 390 (5000 x 64 B),
+// 650 vs 870 (x 1 KiB), 6527 vs 7293 and 7465 vs 8098 at fixed rates. Not more: what
+// it saves is the entry into the kernel, not the kernel's TCP work per send (on
+// loopback that includes the receiver's), which is most of a send's cost. sendmsg stays
+// as the fallback where io_uring is refused (seccomp, old kernels) and on request.
 //
-// Threading: one ring per event loop, created and used by that loop's thread only.
+// Threading: one ring per event loop, used by that loop's thread only (created by
+// another before the loop runs, then enabled by the loop's thread).
 #pragma once
 
 #include <sys/socket.h>
@@ -29,8 +36,11 @@ namespace wspush {
 
 class SendRing {
  public:
-  // Null when this kernel (or a seccomp filter, or a container) refuses io_uring.
-  static std::unique_ptr<SendRing> open();
+  // Null when this kernel (or a seccomp filter, or a container) refuses io_uring;
+  // `error` then says why (errno).
+  // Any thread may open it; the loop's thread enables it, before its first add().
+  static std::unique_ptr<SendRing> open(int* error = nullptr);
+  bool enable();  // false: the kernel would not (do not use the ring)
   ~SendRing();
   SendRing(SendRing const&) = delete;
   SendRing& operator=(SendRing const&) = delete;
@@ -49,6 +59,7 @@ class SendRing {
   SendRing();
 
   std::unique_ptr<io_uring> ring_;
+  bool disabled_ = false;  // created disabled, not yet enabled
   std::vector<msghdr> messages_;
   std::vector<iovec> iovecs_;
 };

@@ -27,6 +27,7 @@ Shard::~Shard() {
 
 void Shard::run() {
   auto work = asio::make_work_guard(io_);
+  loop_.start();
   arm_keepalive();
   io_.run();
 }

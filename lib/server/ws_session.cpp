@@ -1,7 +1,5 @@
 #include "server/ws_session.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <asio/post.hpp>
 #include <cerrno>
 
@@ -14,61 +12,6 @@ constexpr std::size_t kMaxIov = 64;  // buffers per write; the rest goes in the 
 constexpr int kReadsPerTurn = 4;
 
 }  // namespace
-
-void SessionLoop::mark_dirty(std::shared_ptr<WsSession> session) {
-  dirty_.push_back(std::move(session));
-  if (flush_posted_) return;
-  flush_posted_ = true;
-  asio::post(io_, [this] { flush(); });
-}
-
-void SessionLoop::flush() {
-  flush_posted_ = false;
-  flushing_.swap(dirty_);
-  if (send_path_ == SendPath::io_uring && !ring_) open_ring();
-  if (!ring_) {
-    for (auto& session : flushing_) session->flush();
-    flushing_.clear();
-    return;
-  }
-  // Every send first, in as few kernel entries as the ring allows; then what follows
-  // from them (waits, closes, the rest of long queues), which may queue more; then the
-  // sessions whose streams cannot be batched (TLS, event streams).
-  for (auto& session : flushing_) {
-    WsSession::Batched batched = session->send_batched(*ring_);
-    if (batched == WsSession::Batched::ring_full) {
-      submit_ring();
-      if (!ring_) break;
-      batched = session->send_batched(*ring_);
-    }
-    if (batched == WsSession::Batched::queued) batch_.push_back(std::move(session));
-  }
-  if (ring_) submit_ring();
-  for (auto& [session, result] : sent_) session->after_batched_send(result);
-  sent_.clear();
-  for (auto& session : flushing_) {
-    if (session) session->flush();
-  }
-  flushing_.clear();
-}
-
-void SessionLoop::submit_ring() {
-  bool const whole = ring_->submit([this](std::size_t tag, long result) {
-    batch_[tag]->batched_sent(result);
-    sent_.emplace_back(std::move(batch_[tag]), result);
-  });
-  batch_.clear();
-  if (whole) return;
-  ring_.reset();  // what it lost was reported; epoll from now on
-  spdlog::warn("io_uring stopped answering; sending with sendmsg from now on");
-}
-
-void SessionLoop::open_ring() {
-  ring_ = SendRing::open();
-  if (ring_) return;
-  send_path_ = SendPath::sendmsg;
-  spdlog::warn("io_uring is not available here (--send-path io_uring); sending with sendmsg");
-}
 
 WsSession::WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std::uint64_t id,
                      SessionEvents& events, SessionLimits const& limits)

@@ -48,8 +48,9 @@ enum class SendPath : std::uint8_t { sendmsg, io_uring };
 // with frames to flush at the end of this loop turn.
 class SessionLoop {
  public:
-  explicit SessionLoop(asio::io_context& io, SendPath send_path = SendPath::sendmsg)
-      : io_(io), scratch_(64 * 1024), send_path_(send_path) {}
+  // With io_uring, the ring is opened here: its descriptor exists before the loop
+  // serves anything, and a later shortage of descriptors cannot take it away.
+  explicit SessionLoop(asio::io_context& io, SendPath send_path = SendPath::sendmsg);
   asio::io_context& io() { return io_; }
   // Milliseconds since the loop began (wraps after 49 days; only differences are used).
   std::uint32_t now_ms() const {
@@ -58,12 +59,13 @@ class SessionLoop {
                                           .count());
   }
   std::vector<char>& scratch() { return scratch_; }
+  // On the loop's thread, before it runs: makes the ring that thread's.
+  void start();
   // Queues `session` for the flush at the end of this loop turn.
   void mark_dirty(std::shared_ptr<WsSession> session);
 
  private:
   void flush();
-  void open_ring();
   void submit_ring();
 
   asio::io_context& io_;
@@ -71,8 +73,7 @@ class SessionLoop {
   std::vector<char> scratch_;
   std::vector<std::shared_ptr<WsSession>> dirty_, flushing_;
   bool flush_posted_ = false;
-  SendPath send_path_;
-  std::unique_ptr<SendRing> ring_;  // opened at the first flush, on the loop's thread
+  std::unique_ptr<SendRing> ring_;                                 // null: sendmsg
   std::vector<std::shared_ptr<WsSession>> batch_;                  // in the ring, by tag
   std::vector<std::pair<std::shared_ptr<WsSession>, long>> sent_;  // and what it said
 };

@@ -39,10 +39,13 @@ def wspush_binary():
 class Server:
     """A `wspush serve` process. Use as a context manager; it is always stopped."""
 
-    def __init__(self, *args, host="127.0.0.1", port=0, stdin=False, wrapper=()):
+    def __init__(self, *args, host="127.0.0.1", port=0, stdin=False, wrapper=(),
+                 preexec_fn=None):
         """port: 0 (the kernel picks one), or the port of a server stopped before, to
-        start it again where its clients reconnect."""
+        start it again where its clients reconnect. preexec_fn: run in the child before
+        the binary (e.g. a seccomp filter)."""
         self.wrapper = list(wrapper)  # e.g. ["taskset", "-c", "0"]
+        self.preexec_fn = preexec_fn
         self.want_stdin = stdin or "--stdin" in args
         self.args = ["serve", "--host", host, "--port", str(port), "--log-level", "debug",
                      *args]
@@ -58,6 +61,7 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=self.log,  # a file, not a pipe: a full pipe would stall the server
             stdin=subprocess.PIPE if self.want_stdin else subprocess.DEVNULL,
+            preexec_fn=self.preexec_fn,
         )
         line = read_line(self.proc.stdout, DEADLINE)
         if not line:

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace wspush;
@@ -49,6 +50,7 @@ std::map<std::size_t, long> submit(SendRing& ring, bool* whole = nullptr) {
 TEST(SendRing, GatheredSendsOnManySocketsGoOutInOneSubmission) {
   auto ring = SendRing::open();
   if (!ring) GTEST_SKIP() << "io_uring is refused here";
+  ASSERT_TRUE(ring->enable());
   std::vector<Pair> pairs(20);
   std::vector<std::string> texts;
   for (std::size_t i = 0; i < pairs.size(); ++i) texts.push_back("frame " + std::to_string(i));
@@ -76,6 +78,7 @@ TEST(SendRing, GatheredSendsOnManySocketsGoOutInOneSubmission) {
 TEST(SendRing, AFullSocketAnswersEagainAtOnceAndAGonePeerEpipe) {
   auto ring = SendRing::open();
   if (!ring) GTEST_SKIP() << "io_uring is refused here";
+  ASSERT_TRUE(ring->enable());
   Pair full, gone, fine;
   std::string const block(1 << 16, 'x');
   while (::send(full.ours, block.data(), block.size(), MSG_DONTWAIT) > 0) {
@@ -95,6 +98,7 @@ TEST(SendRing, AFullSocketAnswersEagainAtOnceAndAGonePeerEpipe) {
 TEST(SendRing, AFullRingRefusesMoreUntilSubmitted) {
   auto ring = SendRing::open();
   if (!ring) GTEST_SKIP() << "io_uring is refused here";
+  ASSERT_TRUE(ring->enable());
   Pair pair;
   std::string_view const parts[] = {"x"};
   std::size_t added = 0;
@@ -105,4 +109,19 @@ TEST(SendRing, AFullRingRefusesMoreUntilSubmitted) {
   EXPECT_EQ(pair.drain(), std::string(added, 'x'));
   EXPECT_TRUE(ring->add(pair.ours, parts, 1));
   submit(*ring);
+}
+
+TEST(SendRing, OpenedOnOneThreadItServesTheThreadThatEnablesIt) {
+  auto ring = SendRing::open();  // as the server does: before its loops run
+  if (!ring) GTEST_SKIP() << "io_uring is refused here";
+  Pair pair;
+  long result = 0;
+  std::thread loop([&] {
+    if (!ring->enable()) return;
+    std::string_view const parts[] = {"from the loop"};
+    if (ring->add(pair.ours, parts, 1)) result = submit(*ring).at(0);
+  });
+  loop.join();
+  EXPECT_EQ(result, 13);
+  EXPECT_EQ(pair.drain(), "from the loop");
 }
