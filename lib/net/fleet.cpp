@@ -7,6 +7,7 @@
 #include <websocketpp/config/asio_client.hpp>
 
 #include "net/client_tls.hpp"
+#include "net/failure.hpp"
 
 namespace wspush {
 
@@ -63,7 +64,7 @@ class ConnectionFleet::ImplOf final : public ConnectionFleet::Impl {
       std::error_code ignored;
       auto const con = client_.get_con_from_hdl(hdl, ignored);
       if (auto conn = index_of(hdl)) {
-        handlers_.on_lost(*conn, con ? con->get_ec().message() : std::string("failed"));
+        handlers_.on_lost(*conn, con ? classify_failure(con).reason : std::string("failed"));
       }
     });
     client_.set_close_handler([this](websocketpp::connection_hdl hdl) {

@@ -145,6 +145,15 @@ def test_bench_against_a_non_relay_room_times_out_with_code_7():
         assert r.returncode == 7 and "timed out" in r.stderr
 
 
+def test_bench_names_a_refused_handshake_and_exits_6():
+    with Server("--room", "/r:relay") as s:
+        r = run("bench", s.url("/nosuch"), "--subscribers", "2", "--messages", "5",
+                "--timeout", "20s")
+        assert r.returncode == 6
+        # The status and the server's reason, as `wspush client` says them.
+        assert "handshake refused: HTTP 404" in r.stderr and "unknown room" in r.stderr, r.stderr
+
+
 def test_bench_usage_errors():
     assert run("bench", "http://x/r").returncode == 2
     assert run("bench", "ws://x/r", "--subscribers", "0").returncode == 2
