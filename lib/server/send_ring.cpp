@@ -17,6 +17,7 @@ constexpr std::size_t kIovecs = 16 * 1024;  // buffers over all of them
 SendRing::SendRing() : ring_(std::make_unique<io_uring>()) {
   messages_.reserve(kEntries);  // never reallocated: the kernel reads them by address
   iovecs_.reserve(kIovecs);
+  answered_.reserve(kEntries);
 }
 
 SendRing::~SendRing() {
@@ -78,12 +79,13 @@ bool SendRing::submit(std::function<void(std::size_t tag, long result)> const& d
   std::size_t submitted = 0;
   for (int tries = 0; submitted < queued && tries < 8; ++tries) {
     int const rc = io_uring_submit(ring_.get());
-    if (rc > 0)
+    if (rc > 0) {
       submitted += static_cast<std::size_t>(rc);
-    else if (rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+    } else if (rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
       break;
+    }
   }
-  std::vector<bool> answered(queued, false);
+  answered_.assign(queued, false);
   std::size_t seen = 0;
   while (seen < submitted) {
     io_uring_cqe* cqe = nullptr;
@@ -94,17 +96,18 @@ bool SendRing::submit(std::function<void(std::size_t tag, long result)> const& d
     long const result = cqe->res;
     io_uring_cqe_seen(ring_.get(), cqe);
     ++seen;
-    if (tag < queued && !answered[tag]) {
-      answered[tag] = true;
+    if (tag < queued && !answered_[tag]) {
+      answered_[tag] = true;
       done(tag, result);
     }
   }
   // A send never answered may or may not have gone out: its connection cannot go on.
   for (std::size_t tag = 0; tag < queued; ++tag) {
-    if (!answered[tag]) done(tag, -EIO);
+    if (!answered_[tag]) done(tag, -EIO);
   }
   messages_.clear();
   iovecs_.clear();
   return submitted == queued && seen == submitted;
 }
+
 }  // namespace wspush

@@ -64,6 +64,7 @@ class SendRing {
   bool disabled_ = false;  // created disabled, not yet enabled
   std::vector<msghdr> messages_;
   std::vector<iovec> iovecs_;
+  std::vector<bool> answered_;  // submit()'s, kept to spare an allocation per turn
 };
 
 }  // namespace wspush

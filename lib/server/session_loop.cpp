@@ -52,7 +52,7 @@ void SessionLoop::submit_ring() {
   });
   batch_.clear();
   if (whole) return;
-  ring_.reset();  // what it lost was reported; epoll from now on
+  ring_.reset();  // what it lost was reported (EIO); sendmsg from now on
   spdlog::warn("io_uring stopped answering; sending with sendmsg from now on");
 }
 
