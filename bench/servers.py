@@ -76,14 +76,19 @@ class Server:
         raise RuntimeError(f"{self.name} did not start: see {self.out_path}")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.out.close()
+
+
+def stop_process(proc, sig=signal.SIGTERM):
+    """Sends `sig` to a process we started (by its PID), SIGKILL after 10 s; waits."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def free_port():
@@ -119,6 +124,4 @@ class Cluster:
     def stop(self):
         for node in self.nodes:
             node.stop()
-        if self.redis.poll() is None:
-            self.redis.send_signal(signal.SIGTERM)
-            self.redis.wait(timeout=10)
+        stop_process(self.redis)

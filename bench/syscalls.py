@@ -10,6 +10,8 @@ import os
 import signal
 import subprocess
 
+from servers import stop_process
+
 # What a server sends with: asio and wspush use sendmsg, libuv (Node) writev, Python
 # send (sendto); io_uring_enter is a whole batch of sends.
 SENDS = ["sendmsg", "sendto", "write", "writev", "sendmmsg"]
@@ -58,12 +60,7 @@ class SyscallCounter:
         """Ends perf; returns {"sendmsg": n, …, "all": n}."""
         self.ctl_file.close()
         self.ack_file.close()
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, signal.SIGINT)  # perf prints its counts on SIGINT
         counts = {}
         with open(self.out) as f:
             for line in f:
