@@ -19,14 +19,18 @@ void SessionLoop::mark_dirty(std::shared_ptr<WsSession> session) {
 void SessionLoop::flush() {
   flush_posted_ = false;
   flushing_.swap(dirty_);
-  if (!ring_) {
-    for (auto& session : flushing_) session->flush();
-    flushing_.clear();
-    return;
+  if (ring_) send_through_ring();
+  // What the ring did not take (no ring; TLS and event streams): a write each.
+  for (auto& session : flushing_) {
+    if (session) session->flush();
   }
-  // Every send first, in as few kernel entries as the ring allows; then what follows
-  // from them (waits, closes, the rest of long queues), which may queue more; then the
-  // sessions whose streams cannot be batched (TLS, event streams).
+  flushing_.clear();
+}
+
+// Every send first, in as few kernel entries as the ring allows; then what follows
+// from them (waits, closes, the rest of long queues), which may queue more. The
+// sessions taken leave `flushing_` (null there).
+void SessionLoop::send_through_ring() {
   for (auto& session : flushing_) {
     WsSession::Batched batched = session->send_batched(*ring_);
     if (batched == WsSession::Batched::ring_full && ring_->queued() > 0) {
@@ -39,10 +43,6 @@ void SessionLoop::flush() {
   if (ring_) submit_ring();
   for (auto& [session, result] : sent_) session->after_batched_send(result);
   sent_.clear();
-  for (auto& session : flushing_) {
-    if (session) session->flush();
-  }
-  flushing_.clear();
 }
 
 void SessionLoop::submit_ring() {

@@ -66,6 +66,7 @@ class SessionLoop {
 
  private:
   void flush();
+  void send_through_ring();
   void submit_ring();
 
   asio::io_context& io_;
