@@ -1,11 +1,14 @@
 #include "server/byte_stream.hpp"
 
 #include <openssl/ssl.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <asio/post.hpp>
 #include <cerrno>
+#include <utility>
 
 #include "server/tls_stream.hpp"
 
@@ -33,28 +36,58 @@ ByteStream::Io io_of_syscall(long result, ByteStream::Want want) {
   return io;
 }
 
-SocketStream::SocketStream(asio::ip::tcp::socket socket, asio::ip::tcp::endpoint const& peer,
-                           bool resumed)
-    : socket_(std::move(socket)), peer_(peer) {
-  if (resumed) return;  // O_NONBLOCK and TCP_NODELAY stay with the descriptor
-  asio::error_code ec;
-  socket_.non_blocking(true, ec);
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+SocketStream::SocketStream(Poller& poller, int fd, asio::ip::tcp::endpoint const& peer)
+    : poller_(poller), fd_(fd), peer_(peer) {}
+
+SocketStream::~SocketStream() {
+  poller_.remove(slot_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void SocketStream::wait(Want want, std::function<void(Ready)> then) {
-  auto const type =
-      want == Want::read ? asio::ip::tcp::socket::wait_read : asio::ip::tcp::socket::wait_write;
-  socket_.async_wait(type, [then = std::move(then)](asio::error_code const& ec) {
-    if (!ec) return then(Ready::ready);
-    then(ec == asio::error::operation_aborted ? Ready::cancelled : Ready::failed);
-  });
+  if (fd_ >= 0 && slot_ == Poller::kNoSlot) slot_ = poller_.add(fd_, *this);
+  if (slot_ == Poller::kNoSlot) {  // closed, or epoll refused it (out of memory)
+    asio::post(poller_.io(), [then = std::move(then)] { then(Ready::failed); });
+    return;
+  }
+  (want == Want::read ? on_read_ : on_write_) = std::move(then);
+}
+
+// The callbacks the events wake are taken out before any runs: one may end the stream.
+void SocketStream::on_events(std::uint32_t events) {
+  std::function<void(Ready)> read;
+  std::function<void(Ready)> write;
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) read.swap(on_read_);
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) write.swap(on_write_);
+  if (read) read(Ready::ready);
+  if (write) write(Ready::ready);
+}
+
+void SocketStream::on_shutdown() {
+  std::function<void(Ready)> read;
+  std::function<void(Ready)> write;
+  read.swap(on_read_);
+  write.swap(on_write_);
+}
+
+// Out of the poller; waits still pending are told `cancelled` later, as Asio does (their
+// owner may be in the middle of closing this stream).
+void SocketStream::forget(int deregister_fd) {
+  poller_.remove(slot_, deregister_fd);
+  slot_ = Poller::kNoSlot;
+  for (auto* pending : {&on_read_, &on_write_}) {
+    if (!*pending) continue;
+    asio::post(poller_.io(), [then = std::move(*pending)] { then(Ready::cancelled); });
+    *pending = nullptr;
+  }
 }
 
 void SocketStream::close() {
-  asio::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  if (fd_ < 0) return;
+  forget(-1);
+  ::shutdown(fd_, SHUT_RDWR);
+  ::close(fd_);
+  fd_ = -1;
 }
 
 std::string SocketStream::remote() const {
@@ -63,10 +96,9 @@ std::string SocketStream::remote() const {
 
 StreamHandoff SocketStream::release_socket() {
   StreamHandoff handoff;
-  asio::error_code ec;
   handoff.peer = peer_;
-  int const fd = socket_.release(ec);
-  handoff.fd = ec ? -1 : fd;
+  forget(fd_);  // another loop's poller takes it from here
+  handoff.fd = std::exchange(fd_, -1);
   return handoff;
 }
 
@@ -90,16 +122,9 @@ ByteStream::Io TcpStream::write_some(std::string_view const* buffers, std::size_
   return io_of_syscall(::sendmsg(fd(), &msg, MSG_NOSIGNAL), Want::write);
 }
 
-std::unique_ptr<ByteStream> resume_stream(asio::io_context& io, StreamHandoff handoff) {
-  asio::ip::tcp::socket socket(io);
-  asio::error_code ec;
-  socket.assign(handoff.peer.protocol(), handoff.fd, ec);
-  if (ec) {
-    ::close(handoff.fd);
-    return nullptr;
-  }
-  if (!handoff.tls) return std::make_unique<TcpStream>(std::move(socket), handoff.peer, true);
-  return std::make_unique<TlsStream>(std::move(socket), handoff.peer, std::move(handoff.tls),
+std::unique_ptr<ByteStream> resume_stream(Poller& poller, StreamHandoff handoff) {
+  if (!handoff.tls) return std::make_unique<TcpStream>(poller, handoff.fd, handoff.peer);
+  return std::make_unique<TlsStream>(poller, handoff.fd, handoff.peer, std::move(handoff.tls),
                                      std::move(handoff.ciphertext));
 }
 

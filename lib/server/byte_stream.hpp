@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "server/poller.hpp"
+
 struct ssl_st;
 
 namespace wspush {
@@ -68,25 +70,36 @@ class ByteStream {
   virtual int gather_fd() { return -1; }
 };
 
-// What both streams share: the socket, its waits, its address and its hand-off.
-class SocketStream : public ByteStream {
+// What both streams share: the socket, its waits (on the loop's Poller), its address
+// and its hand-off.
+class SocketStream : public ByteStream, private Poller::Target {
  public:
-  // Takes over a connected socket from `peer` (the address accept gave: no
-  // getpeername, no getsockname later): made non-blocking with Nagle off, unless
-  // `resumed` (a hand-off: the descriptor already is).
-  SocketStream(asio::ip::tcp::socket socket, asio::ip::tcp::endpoint const& peer,
-               bool resumed = false);
+  // Takes over a connected, non-blocking socket from `peer` (the address accept gave:
+  // no getpeername, no getsockname later). Nagle is off already: accepted sockets
+  // inherit TCP_NODELAY from the listening one.
+  SocketStream(Poller& poller, int fd, asio::ip::tcp::endpoint const& peer);
+  ~SocketStream() override;
+  SocketStream(SocketStream const&) = delete;
+  SocketStream& operator=(SocketStream const&) = delete;
   void wait(Want want, std::function<void(Ready)> then) override;
   void close() override;
   std::string remote() const override;
 
  protected:
-  int fd() { return socket_.native_handle(); }
+  int fd() const { return fd_; }
   StreamHandoff release_socket();
 
  private:
-  asio::ip::tcp::socket socket_;
+  void on_events(std::uint32_t events) override;
+  void on_shutdown() override;
+  // Leaves the poller (and with `deregister_fd`, the epoll set) and cancels the waits.
+  void forget(int deregister_fd);
+
+  Poller& poller_;
+  int fd_;
+  std::uint32_t slot_ = Poller::kNoSlot;  // registered on the first wait
   asio::ip::tcp::endpoint peer_;
+  std::function<void(Ready)> on_read_, on_write_;
 };
 
 class TcpStream final : public SocketStream {
@@ -98,27 +111,8 @@ class TcpStream final : public SocketStream {
   int gather_fd() override { return fd(); }
 };
 
-// A connection that could not be taken over: every call says it is closed.
-class ClosedStream final : public ByteStream {
- public:
-  Io read_some(char*, std::size_t) override { return closed(); }
-  Io write_some(std::string_view const*, std::size_t) override { return closed(); }
-  void wait(Want, std::function<void(Ready)> then) override { then(Ready::failed); }
-  void close() override {}
-  std::string remote() const override { return "?"; }
-  StreamHandoff release() override { return {}; }
-
- private:
-  static Io closed() {
-    Io io;
-    io.closed = true;
-    return io;
-  }
-};
-
-// The stream a hand-off carries, on `io`'s loop; null when the descriptor cannot be
-// taken over (it is closed then).
-std::unique_ptr<ByteStream> resume_stream(asio::io_context& io, StreamHandoff handoff);
+// The stream a hand-off carries, on `poller`'s loop.
+std::unique_ptr<ByteStream> resume_stream(Poller& poller, StreamHandoff handoff);
 
 // Results of one system call on a non-blocking descriptor, as an Io.
 ByteStream::Io io_of_syscall(long result, ByteStream::Want want);

@@ -61,7 +61,7 @@ void HttpConnection::wait(ByteStream::Want want) {
   });
 }
 
-// Reads until the stream would block (the reactor is edge-triggered, and a TLS stream
+// Reads until the stream would block (the Poller is edge-triggered, and a TLS stream
 // may hold decrypted bytes the socket no longer shows), a few reads a turn.
 void HttpConnection::on_readable() {
   char buffer[4096];

@@ -1,7 +1,10 @@
 #include "server/listener.hpp"
 
+#include <sys/socket.h>
+
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <cerrno>
 #include <stdexcept>
@@ -15,8 +18,10 @@
 namespace wspush {
 namespace {
 // When accept fails for want of descriptors or memory, wait this long before trying
-// again: re-arming at once would spin a core while the limit lasts.
+// again.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+// Connections taken from one listening socket before the loop serves anything else.
+constexpr int kAcceptsPerTurn = 64;
 
 bool out_of_resources(asio::error_code const& ec) {
   int const e = ec.value();
@@ -28,7 +33,7 @@ bool out_of_resources(asio::error_code const& ec) {
 class Listener::Impl {
  public:
   Impl(asio::io_context& io, ListenerOptions const& options, ListenerEvents& events)
-      : io_(io), options_(options), events_(events) {}
+      : io_(io), poller_(asio::use_service<Poller>(io)), options_(options), events_(events) {}
 
   ~Impl() { stop(); }
 
@@ -81,7 +86,6 @@ class Listener::Impl {
   struct Acceptor {
     explicit Acceptor(asio::io_context& io) : socket(io), backoff(io) {}
     asio::ip::tcp::acceptor socket;
-    asio::ip::tcp::endpoint peer;  // filled by the accept in progress
     asio::steady_timer backoff;
     bool warned = false;
   };
@@ -92,30 +96,55 @@ class Listener::Impl {
     if (ec) return false;
     a.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
     if (at.protocol() == asio::ip::tcp::v6()) a.set_option(asio::ip::v6_only(true), ec);
+    a.set_option(asio::ip::tcp::no_delay(true), ec);  // inherited by every accepted socket
+    a.non_blocking(true, ec);
     a.bind(at, ec);
     if (ec) return false;
     a.listen(1024, ec);
     return !ec;
   }
 
+  // Waits for the listening socket, then takes every connection queued on it, a bounded
+  // number a turn: accept4 gives a non-blocking socket and its peer address in one call
+  // (TCP_NODELAY it inherits from the listening socket).
   void accept(Acceptor& acceptor) {
     if (stopped_) return;
-    acceptor.socket.async_accept(
-        io_, acceptor.peer,
-        [this, &acceptor](asio::error_code const& ec, asio::ip::tcp::socket socket) {
-          if (stopped_ || ec == asio::error::operation_aborted) return;
-          if (ec) return on_accept_error(acceptor, ec);
-          if (acceptor.warned) {
-            spdlog::info("accepting connections again");
-            acceptor.warned = false;
-          }
-          serve(std::move(socket), acceptor.peer);
-          accept(acceptor);
-        });
+    acceptor.socket.async_wait(asio::ip::tcp::acceptor::wait_read,
+                               [this, &acceptor](asio::error_code const& ec) {
+                                 if (stopped_ || ec == asio::error::operation_aborted) return;
+                                 if (ec) return back_off(acceptor, ec);
+                                 accept_queued(acceptor);
+                               });
   }
 
-  void on_accept_error(Acceptor& acceptor, asio::error_code const& ec) {
-    if (!out_of_resources(ec)) return accept(acceptor);  // e.g. the peer gave up: next one
+  void accept_queued(Acceptor& acceptor) {
+    for (int n = 0; n < kAcceptsPerTurn && !stopped_; ++n) {
+      asio::ip::tcp::endpoint peer;
+      socklen_t size = static_cast<socklen_t>(peer.capacity());
+      int const fd = ::accept4(acceptor.socket.native_handle(), peer.data(), &size,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        asio::error_code const ec(errno, asio::system_category());
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+          return accept(acceptor);
+        }
+        if (out_of_resources(ec)) return back_off(acceptor, ec);
+        continue;  // e.g. the peer gave up (ECONNABORTED): the next one
+      }
+      peer.resize(size);
+      if (acceptor.warned) {
+        spdlog::info("accepting connections again");
+        acceptor.warned = false;
+      }
+      serve(fd, peer);
+    }
+    if (stopped_) return;
+    asio::post(io_, [this, &acceptor] { accept_queued(acceptor); });  // the rest, next turn
+  }
+
+  // Out of descriptors or memory (or the wait failed): accepting resumes after a pause,
+  // since trying again at once would spin a core while the shortage lasts.
+  void back_off(Acceptor& acceptor, asio::error_code const& ec) {
     if (!acceptor.warned) {
       spdlog::warn("cannot accept connections: {}; retrying every {} ms until it passes",
                    ec.message(), kAcceptBackoff.count());
@@ -123,16 +152,16 @@ class Listener::Impl {
     }
     acceptor.backoff.expires_after(kAcceptBackoff);
     acceptor.backoff.async_wait([this, &acceptor](asio::error_code const& wait_ec) {
-      if (!wait_ec) accept(acceptor);
+      if (!wait_ec && !stopped_) accept_queued(acceptor);
     });
   }
 
-  void serve(asio::ip::tcp::socket socket, asio::ip::tcp::endpoint const& peer) {
+  void serve(int fd, asio::ip::tcp::endpoint const& peer) {
     std::unique_ptr<ByteStream> stream;
     if (options_.tls != nullptr) {
-      stream = std::make_unique<TlsStream>(std::move(socket), peer, options_.tls->session());
+      stream = std::make_unique<TlsStream>(poller_, fd, peer, options_.tls->session());
     } else {
-      stream = std::make_unique<TcpStream>(std::move(socket), peer);
+      stream = std::make_unique<TcpStream>(poller_, fd, peer);
     }
     auto connection =
         std::make_shared<HttpConnection>(io_, std::move(stream), events_, options_,
@@ -142,6 +171,7 @@ class Listener::Impl {
   }
 
   asio::io_context& io_;
+  Poller& poller_;
   ListenerOptions options_;
   ListenerEvents& events_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;

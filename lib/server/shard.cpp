@@ -93,11 +93,8 @@ void Shard::carry_out(Delivery& d) {
 
 void Shard::adopt(delivery::Adopt& a) {
   bool const event_stream = a.stream.event_stream;
-  std::unique_ptr<ByteStream> stream = resume_stream(io_, std::move(a.stream));
-  bool const failed = stream == nullptr;
-  if (failed) {
-    stream = std::make_unique<ClosedStream>();
-  } else if (event_stream) {  // the same session, its frames written as SSE
+  std::unique_ptr<ByteStream> stream = resume_stream(poller_, std::move(a.stream));
+  if (event_stream) {  // the same session, its frames written as SSE
     stream = std::make_unique<SseStream>(io_, std::move(stream), a.response.size());
   }
   std::size_t const slot = a.id / count_;
@@ -109,11 +106,6 @@ void Shard::adopt(delivery::Adopt& a) {
   slots_[slot].session =
       std::make_shared<WsSession>(loop_, std::move(stream), a.id, *this, limits_);
   counters_.sessions_opened.add();
-  if (failed) {
-    // Not from inside a drain: its on_closed would walk what is being carried out.
-    asio::post(io_, [session = slots_[slot].session] { session->abort(); });
-    return;
-  }
   slots_[slot].session->start(a.early, std::make_shared<std::string const>(std::move(a.response)));
 }
 

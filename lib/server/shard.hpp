@@ -181,6 +181,7 @@ class Shard final : public SessionEvents {
   ShardOwner& owner_;
   SystemWallClock clock_;
   asio::io_context io_;
+  Poller& poller_ = asio::use_service<Poller>(io_);
   SessionLoop loop_{io_, limits_.send_path};
   // Open sessions by id / count: an array index on the broadcast path.
   std::vector<Slot> slots_;

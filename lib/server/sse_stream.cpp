@@ -35,7 +35,7 @@ ByteStream::Io SseStream::read_some(char* buffer, std::size_t size) {
     return io;
   }
   // What an SSE client sends after its request means nothing: read (until the socket
-  // would block: the reactor is edge-triggered) and drop it; a flood ends the stream.
+  // would block: the Poller is edge-triggered) and drop it; a flood ends the stream.
   char scratch[4096];
   for (int reads = 0; reads < 16; ++reads) {
     Io const got = inner_->read_some(scratch, sizeof scratch);

@@ -66,12 +66,9 @@ BIO_METHOD const* sink_method() {
 
 }  // namespace
 
-TlsStream::TlsStream(asio::ip::tcp::socket socket, asio::ip::tcp::endpoint const& peer, SslPtr ssl,
+TlsStream::TlsStream(Poller& poller, int socket, asio::ip::tcp::endpoint const& peer, SslPtr ssl,
                      std::string ciphertext)
-    // A session that already has its BIOs was handed off: the descriptor is set up.
-    : SocketStream(std::move(socket), peer, SSL_get_rbio(ssl.get()) != nullptr),
-      ssl_(std::move(ssl)),
-      out_(std::move(ciphertext)) {
+    : SocketStream(poller, socket, peer), ssl_(std::move(ssl)), out_(std::move(ciphertext)) {
   if (SSL_get_rbio(ssl_.get()) == nullptr) {
     // A fresh session: reads from the socket, writes through this stream.
     SSL_set_bio(ssl_.get(), BIO_new_socket(fd(), BIO_NOCLOSE), BIO_new(sink_method()));

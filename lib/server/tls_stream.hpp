@@ -17,7 +17,7 @@ class TlsStream final : public SocketStream {
  public:
   // `ssl` is a fresh server session from TlsContext::session() (or one handed off
   // mid-connection, with the ciphertext it had not written yet).
-  TlsStream(asio::ip::tcp::socket socket, asio::ip::tcp::endpoint const& peer, SslPtr ssl,
+  TlsStream(Poller& poller, int socket, asio::ip::tcp::endpoint const& peer, SslPtr ssl,
             std::string ciphertext = {});
   Io read_some(char* buffer, std::size_t size) override;
   Io write_some(std::string_view const* buffers, std::size_t count) override;

@@ -42,7 +42,7 @@ void WsSession::wait_readable(ByteStream::Want want) {
   });
 }
 
-// Reads until the stream is drained (Asio's reactor is edge-triggered: a wait after a
+// Reads until the stream is drained (the loop's Poller is edge-triggered: a wait after a
 // partial drain might never wake), a few reads per turn so one busy peer cannot starve
 // the others; then yields and carries on.
 void WsSession::on_readable() {
