@@ -15,26 +15,14 @@
 #include <vector>
 
 #include "server/byte_stream.hpp"
+#include "socket_pair.hpp"
 
 using namespace wspush;
 using Ready = ByteStream::Ready;
 using Want = ByteStream::Want;
+using wspush::test::Pair;
 
 namespace {
-
-struct Pair {
-  int ours = -1, theirs = -1;
-  Pair() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) == 0) {
-      ours = fds[0];
-      theirs = fds[1];
-    }
-  }
-  ~Pair() {
-    if (theirs >= 0) ::close(theirs);
-  }
-};
 
 std::unique_ptr<TcpStream> stream_on(asio::io_context& io, Pair& pair) {
   // The stream owns `ours` from here.

@@ -13,30 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "socket_pair.hpp"
+
 using namespace wspush;
+using wspush::test::Pair;
 
 namespace {
-
-struct Pair {
-  int ours = -1, theirs = -1;
-  Pair() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) == 0) {
-      ours = fds[0];
-      theirs = fds[1];
-    }
-  }
-  ~Pair() {
-    if (ours >= 0) ::close(ours);
-    if (theirs >= 0) ::close(theirs);
-  }
-  std::string drain() const {
-    std::string got;
-    char buffer[65536];
-    for (long n; (n = ::recv(theirs, buffer, sizeof buffer, 0)) > 0;) got.append(buffer, n);
-    return got;
-  }
-};
 
 std::map<std::size_t, long> submit(SendRing& ring, bool* whole = nullptr) {
   std::map<std::size_t, long> results;
