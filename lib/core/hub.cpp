@@ -91,7 +91,7 @@ void Hub::join(SessionId id, std::string_view resource) {
   if (!broker_.ready(room->path())) {
     // Its stream is still being read from the broker: the welcome, the replay and the
     // live traffic wait for it (on_stream_ready), in that order.
-    session.parked_resource = std::string(resource);
+    session.rare_part().parked_resource = std::string(resource);
     parked_[room->path()].push_back(id);
     return;
   }
@@ -105,9 +105,9 @@ void Hub::on_stream_ready(std::string const& room_path) {
   parked_.erase(it);
   for (SessionId id : ids) {
     auto const s = sessions_.find(id);
-    if (s == sessions_.end() || !s->second.room || s->second.parked_resource.empty()) continue;
-    std::string const resource = std::move(s->second.parked_resource);
-    s->second.parked_resource.clear();
+    if (s == sessions_.end() || !s->second.room || !s->second.parked()) continue;
+    std::string const resource = std::move(s->second.rare->parked_resource);
+    s->second.rare->parked_resource.clear();
     enter(id, *s->second.room, resource);
   }
 }
@@ -160,8 +160,8 @@ void Hub::detach(SessionId id, Session& session) {
   if (!room) return;
   session.room = nullptr;
   room->remove_member();
-  if (session.parked_resource.empty()) outbox_.leave(id, room->id());
-  session.parked_resource.clear();
+  if (!session.parked()) outbox_.leave(id, room->id());
+  if (session.rare) session.rare->parked_resource.clear();
   drop_if_unused(*room);
 }
 
@@ -185,9 +185,9 @@ void Hub::leave(SessionId id) {
 void Hub::on_text(SessionId id, std::string_view text) {
   auto const it = sessions_.find(id);
   if (it == sessions_.end()) return;
-  if (!it->second.publish_room.empty()) return on_publisher_text(id, it->second, text);
+  if (it->second.publisher()) return on_publisher_text(id, it->second, text);
   if (!it->second.room) return end_linger(id, it->second);  // closing: ignore the rest
-  if (!it->second.parked_resource.empty()) return;          // not in the room yet
+  if (it->second.parked()) return;                          // not in the room yet
   Room& room = *it->second.room;
   if (room.kind() == RoomKind::echo) return outbox_.send(id, framed_message(Opcode::text, text));
   ClientAction const action = decide_client_text(room.kind(), room.path(), text, clock_);
@@ -223,7 +223,7 @@ void Hub::on_client_close(SessionId id) {
 void Hub::on_binary(SessionId id, std::string_view data) {
   auto const it = sessions_.find(id);
   if (it == sessions_.end()) return;
-  if (!it->second.publish_room.empty()) {
+  if (it->second.publisher()) {
     return reply_error(id, 400, "a publish stream takes JSON text frames");
   }
   if (!it->second.room) return end_linger(id, it->second);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -128,11 +129,21 @@ class Hub final : private BrokerSink {
 
  private:
   struct Session {
-    Room* room = nullptr;      // nullptr once it stopped receiving room traffic
-    bool bye_sent = false;     // said bye; the next frame from the client ends the linger
-    std::string publish_room;  // a publisher stream: where its frames go
-    std::string publish_event;
-    std::string parked_resource;  // joining a room whose stream is not ready yet
+    Room* room = nullptr;   // nullptr once it stopped receiving room traffic
+    bool bye_sent = false;  // said bye; the next frame from the client ends the linger
+    // What few sessions need, allocated only for them: a room member costs 24 bytes.
+    struct Rare {
+      std::string publish_room;  // a publisher stream: where its frames go
+      std::string publish_event;
+      std::string parked_resource;  // joining a room whose stream is not ready yet
+    };
+    std::unique_ptr<Rare> rare;
+    Rare& rare_part() {
+      if (!rare) rare = std::make_unique<Rare>();
+      return *rare;
+    }
+    bool publisher() const { return rare && !rare->publish_room.empty(); }
+    bool parked() const { return rare && !rare->parked_resource.empty(); }
   };
   static StreamScope scope_of(Room const& room) {
     return room.kind() == RoomKind::ticker ? StreamScope::node : StreamScope::cluster;

@@ -80,8 +80,8 @@ void Hub::join_publisher(SessionId id, std::string_view resource) {
   auto const target = publisher_target(resource);
   Session session;
   if (auto const* t = std::get_if<PublisherTarget>(&target)) {
-    session.publish_room = t->room;
-    session.publish_event = t->event;
+    session.rare_part().publish_room = t->room;
+    session.rare_part().publish_event = t->event;
   }
   sessions_[id] = std::move(session);
 }
@@ -107,13 +107,14 @@ void Hub::on_publisher_text(SessionId id, Session const& session, std::string_vi
   std::string error;
   auto const json = compact_json(text, &error);
   if (!json) return reply_error(id, 400, error);
-  publish(session.publish_room, session.publish_event, *json, [this, id](PublishResult const& r) {
-    if (sessions_.find(id) == sessions_.end()) return;  // gone before the broker answered
-    if (r.status != 200) return reply_error(id, r.status, r.error);
-    send(id, encode_json_event(
-                 200, "published",
-                 encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}})));
-  });
+  publish(session.rare->publish_room, session.rare->publish_event, *json,
+          [this, id](PublishResult const& r) {
+            if (sessions_.find(id) == sessions_.end()) return;  // gone before the broker answered
+            if (r.status != 200) return reply_error(id, r.status, r.error);
+            send(id, encode_json_event(200, "published",
+                                       encode_object({{"delivered", std::uint64_t{r.delivered}},
+                                                      {"seq", r.seq}})));
+          });
 }
 
 void Hub::publish(std::string_view path, std::string_view event, std::string_view json,

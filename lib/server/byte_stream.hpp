@@ -68,6 +68,9 @@ class ByteStream {
   // write_some would, or -1 when they need the stream's own hands (TLS encrypts, an
   // event stream reframes).
   virtual int gather_fd() { return -1; }
+  // Whether bytes may wait inside the stream where a readiness wait cannot see them (a
+  // TLS stream's decrypted records): then a new reader must read before it waits.
+  virtual bool may_hold_input() const { return true; }
 };
 
 // What both streams share: the socket, its waits (on the loop's Poller), its address
@@ -109,6 +112,8 @@ class TcpStream final : public SocketStream {
   Io write_some(std::string_view const* buffers, std::size_t count) override;
   StreamHandoff release() override { return release_socket(); }
   int gather_fd() override { return fd(); }
+  // Its first wait registers it, and epoll reports at once what is already there.
+  bool may_hold_input() const override { return false; }
 };
 
 // The stream a hand-off carries, on `poller`'s loop.

@@ -27,10 +27,12 @@ WsSession::WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std:
 void WsSession::start(std::string_view early, Payload greeting) {
   if (greeting) enqueue(greeting);
   if (!early.empty()) handle(early);
-  // Read now rather than wait: what the client sent behind its handshake may already be
-  // in the socket (or decrypted inside a TLS stream), and the reactor only reports
-  // readiness that arrives after a wait begins.
-  if (state_ != State::closed) on_readable();
+  if (state_ == State::closed) return;
+  // What the client sent behind its handshake may be decrypted inside a TLS stream,
+  // where no wait sees it: read that now. A plain socket's first wait reports what is
+  // already there (one system call fewer than a read that finds nothing).
+  if (stream_->may_hold_input()) return on_readable();
+  wait_readable(ByteStream::Want::read);
 }
 
 // Reading ---------------------------------------------------------------------
