@@ -85,8 +85,7 @@ void SocketStream::forget(int deregister_fd) {
 void SocketStream::close() {
   if (fd_ < 0) return;
   forget(-1);
-  ::shutdown(fd_, SHUT_RDWR);
-  ::close(fd_);
+  ::close(fd_);  // the FIN (an RST when the peer's bytes were left unread); no shutdown first
   fd_ = -1;
 }
 

@@ -1,5 +1,7 @@
 #include "server/listener.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <asio/ip/tcp.hpp>
@@ -97,6 +99,13 @@ class Listener::Impl {
     a.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
     if (at.protocol() == asio::ip::tcp::v6()) a.set_option(asio::ip::v6_only(true), ec);
     a.set_option(asio::ip::tcp::no_delay(true), ec);  // inherited by every accepted socket
+    // Connections are reported when their first bytes (the request) arrive, so that the
+    // first read finds them: no read that finds nothing, no epoll registration before the
+    // hand-off. One that sends nothing is reported after a second anyway (Linux), and
+    // the handshake timeout runs from then.
+    int const defer_seconds = 1;
+    ::setsockopt(a.native_handle(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds,
+                 sizeof defer_seconds);
     a.non_blocking(true, ec);
     a.bind(at, ec);
     if (ec) return false;
