@@ -57,6 +57,26 @@ std::optional<ProcessStats> read_from(std::string const& proc) {
 
 }  // namespace
 
+std::optional<double> thread_cpu_seconds(int pid) {
+  std::string const tasks = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = opendir(tasks.c_str());
+  if (dir == nullptr) return std::nullopt;
+  std::uint64_t nanoseconds = 0;
+  bool any = false;
+  while (dirent const* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream schedstat(tasks + "/" + entry->d_name + "/schedstat");
+    std::uint64_t on_cpu = 0;  // its first field: time on a CPU, in ns
+    if (schedstat >> on_cpu) {
+      nanoseconds += on_cpu;
+      any = true;
+    }
+  }
+  closedir(dir);
+  if (!any) return std::nullopt;
+  return static_cast<double>(nanoseconds) / 1e9;
+}
+
 ProcessStats read_process_stats() {
   return read_from("/proc/self").value_or(ProcessStats{});
 }

@@ -23,4 +23,10 @@ ProcessStats read_process_stats();
 // there is no such process (or /proc does not show it).
 std::optional<ProcessStats> read_process_stats(int pid);
 
+// Another process's CPU time to the nanosecond: the sum of its threads' run time
+// (/proc/PID/task/*/schedstat), where /proc/PID/stat counts 10 ms ticks. Threads that
+// ended are not in it, so only differences over a span in which none ends mean
+// anything (`wspush bench --server-pid`); nullopt when the kernel does not keep it.
+std::optional<double> thread_cpu_seconds(int pid);
+
 }  // namespace wspush
