@@ -70,7 +70,7 @@ std::size_t FrameReader::consume(std::string_view data, FrameSink& sink) {
       return used + fail(kCloseProtocolError, "unknown opcode");
     }
     // Refused before its bytes arrive: nothing over the limit is ever buffered.
-    if (!control && message_.size() + length > max_message_size_) {
+    if (!control && pending_message_bytes() + length > max_message_size_) {
       return used +
              fail(kCloseTooBig, "message over " + std::to_string(max_message_size_) + " bytes");
     }
@@ -113,30 +113,31 @@ std::size_t FrameReader::consume(std::string_view data, FrameSink& sink) {
       utf8_.reset();
     }
     if (++fragments_ > kMaxFragments) {
-      message_.clear();
+      if (message_) message_->clear();
       return used + fail(kClosePolicy, kTooManyFragments);
     }
-    std::size_t const start = message_.size();
-    unmask_into(message_, body, static_cast<std::size_t>(length), key);
+    std::string& message = this->message();
+    std::size_t const start = message.size();
+    unmask_into(message, body, static_cast<std::size_t>(length), key);
     // Checked fragment by fragment: invalid text is refused in the frame that holds it.
-    if (*fragmented_ == InKind::text && !utf8_.feed(std::string_view(message_).substr(start))) {
-      message_.clear();
+    if (*fragmented_ == InKind::text && !utf8_.feed(std::string_view(message).substr(start))) {
+      message.clear();
       return used + fail(kCloseInvalidData, "text message is not UTF-8");
     }
     if (!fin) continue;
     InKind const kind = *fragmented_;
     fragmented_.reset();
     if (kind == InKind::text && !utf8_.at_boundary()) {
-      message_.clear();
+      message.clear();
       return used + fail(kCloseInvalidData, "text message is not UTF-8");
     }
     InMessage in;
     in.kind = kind;
-    in.payload = message_;
+    in.payload = message;
     bool const go_on = sink.on_frame(in);
-    message_.clear();
+    message.clear();
     // A large message's buffer is not kept for the connection's lifetime.
-    if (message_.capacity() > 4096) message_.shrink_to_fit();
+    if (message.capacity() > 4096) message.shrink_to_fit();
     if (!go_on) return used;
   }
   return used;

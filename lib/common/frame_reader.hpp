@@ -64,15 +64,21 @@ class FrameReader {
   ReadError const* error() const { return error_.get(); }
 
   // Bytes held for a message that arrives in several frames (0 between messages).
-  std::size_t pending_message_bytes() const { return message_.size(); }
+  std::size_t pending_message_bytes() const { return message_ ? message_->size() : 0; }
 
  private:
   std::size_t fail(std::uint16_t code, std::string reason);
+  std::string& message() {
+    if (!message_) message_ = std::make_unique<std::string>();
+    return *message_;
+  }
 
   std::size_t max_message_size_;
-  std::string message_;               // fragments of a text or binary message so far
+  // Fragments of a text or binary message so far; made by the first message, so that
+  // a connection that never sends one (most members of a room) has no buffer at all.
+  std::unique_ptr<std::string> message_;
   std::optional<InKind> fragmented_;  // the kind of the message in fragments, if any
-  std::size_t fragments_ = 0;         // frames of that message so far
+  std::uint32_t fragments_ = 0;       // frames of that message so far
   Utf8Stream utf8_;                   // a text message's bytes so far, checked as they come
   std::unique_ptr<ReadError> error_;  // rare: not kept inline in every session
 };

@@ -68,17 +68,22 @@ void WsSession::handle(std::string_view data) {
   // of it is kept).
   if (reader_.error() || close_received_) return;
   auto self = shared_from_this();  // a handler may close and drop us mid-way
-  if (!partial_.empty()) {
-    partial_.append(data);
-    std::size_t const used = reader_.consume(partial_, *this);
-    partial_.erase(0, used);
-    if (partial_.capacity() > 4096 && partial_.size() < 1024) partial_.shrink_to_fit();
+  if (partial_) {
+    std::string& partial = *partial_;
+    partial.append(data);
+    std::size_t const used = reader_.consume(partial, *this);
+    partial.erase(0, used);
+    if (partial.empty()) {
+      partial_.reset();  // the usual case: frames end where reads do
+    } else if (partial.capacity() > 4096 && partial.size() < 1024) {
+      partial.shrink_to_fit();
+    }
   } else {
     std::size_t const used = reader_.consume(data, *this);
-    partial_.assign(data.substr(used));
+    if (used < data.size()) partial_ = std::make_unique<std::string>(data.substr(used));
   }
   if (reader_.error() && state_ == State::open) fail(*reader_.error());
-  if (reader_.error()) partial_.clear();
+  if (reader_.error()) partial_.reset();
 }
 
 bool WsSession::on_frame(InMessage const& message) {

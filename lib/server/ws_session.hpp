@@ -177,7 +177,8 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   SessionEvents& events_;
   SessionLimits const& limits_;
   FrameReader reader_;
-  std::string partial_;  // the start of a frame whose rest has not arrived
+  // The start of a frame whose rest has not arrived; none between frames.
+  std::unique_ptr<std::string> partial_;
   // Frames to send: queue_[head_..] with the first offset_ bytes of queue_[head_] sent.
   std::vector<Payload> queue_;
   std::size_t head_ = 0;
