@@ -17,6 +17,16 @@ namespace {
 
 constexpr std::size_t kMaxIov = 64;
 
+// A wait that calls a function.
+class FunctionWaiter final : public ByteStream::Waiter {
+ public:
+  explicit FunctionWaiter(std::function<void(ByteStream::Ready)> then) : then_(std::move(then)) {}
+  void on_ready(std::uint8_t /*token*/, ByteStream::Ready ready) override { then_(ready); }
+
+ private:
+  std::function<void(ByteStream::Ready)> then_;
+};
+
 }  // namespace
 
 void SslFree::operator()(ssl_st* ssl) const {
@@ -44,28 +54,37 @@ SocketStream::~SocketStream() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void SocketStream::wait(Want want, std::function<void(Ready)> then) {
-  if (fd_ >= 0 && slot_ == Poller::kNoSlot) slot_ = poller_.add(fd_, *this);
-  if (slot_ == Poller::kNoSlot) {  // closed, or epoll refused it (out of memory)
-    asio::post(poller_.io(), [then = std::move(then)] { then(Ready::failed); });
-    return;
-  }
-  (want == Want::read ? on_read_ : on_write_) = std::move(then);
+void ByteStream::wait(Want want, std::function<void(Ready)> then) {
+  wait_for(want, std::make_shared<FunctionWaiter>(std::move(then)), 0);
 }
 
-// The callbacks the events wake are taken out before any runs: one may end the stream.
+void SocketStream::wait_for(Want want, std::shared_ptr<Waiter> waiter, std::uint8_t token) {
+  if (fd_ >= 0 && slot_ == Poller::kNoSlot) slot_ = poller_.add(fd_, *this);
+  if (slot_ == Poller::kNoSlot) {  // closed, or epoll refused it (out of memory)
+    asio::post(poller_.io(),
+               [waiter = std::move(waiter), token] { waiter->on_ready(token, Ready::failed); });
+    return;
+  }
+  bool const read = want == Want::read;
+  (read ? on_read_ : on_write_) = std::move(waiter);
+  (read ? read_token_ : write_token_) = token;
+}
+
+// The waiters the events wake are taken out before any runs: one may end the stream.
 void SocketStream::on_events(std::uint32_t events) {
-  std::function<void(Ready)> read;
-  std::function<void(Ready)> write;
+  std::shared_ptr<Waiter> read;
+  std::shared_ptr<Waiter> write;
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) read.swap(on_read_);
   if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) write.swap(on_write_);
-  if (read) read(Ready::ready);
-  if (write) write(Ready::ready);
+  std::uint8_t const read_token = read_token_;
+  std::uint8_t const write_token = write_token_;
+  if (read) read->on_ready(read_token, Ready::ready);
+  if (write) write->on_ready(write_token, Ready::ready);
 }
 
 void SocketStream::on_shutdown() {
-  std::function<void(Ready)> read;
-  std::function<void(Ready)> write;
+  std::shared_ptr<Waiter> read;
+  std::shared_ptr<Waiter> write;
   read.swap(on_read_);
   write.swap(on_write_);
 }
@@ -75,10 +94,13 @@ void SocketStream::on_shutdown() {
 void SocketStream::forget(int deregister_fd) {
   poller_.remove(slot_, deregister_fd);
   slot_ = Poller::kNoSlot;
-  for (auto* pending : {&on_read_, &on_write_}) {
+  for (auto [pending, token] :
+       {std::pair(&on_read_, read_token_), std::pair(&on_write_, write_token_)}) {
     if (!*pending) continue;
-    asio::post(poller_.io(), [then = std::move(*pending)] { then(Ready::cancelled); });
-    *pending = nullptr;
+    asio::post(poller_.io(), [waiter = std::move(*pending), token = token] {
+      waiter->on_ready(token, Ready::cancelled);
+    });
+    pending->reset();
   }
 }
 

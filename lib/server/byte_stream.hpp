@@ -50,6 +50,16 @@ class ByteStream {
     Want want = Want::read;
   };
   enum class Ready : std::uint8_t { ready, cancelled, failed };
+  // What a wait wakes, told the `token` it was given. The stream holds it (and so keeps
+  // it alive) until the wait ends. A session is its own waiter: an idle connection's
+  // read wait is one shared pointer, not a std::function with a heap-held capture.
+  class Waiter {
+   public:
+    virtual void on_ready(std::uint8_t token, Ready ready) = 0;
+
+   protected:
+    ~Waiter() = default;
+  };
 
   virtual ~ByteStream() = default;
   virtual Io read_some(char* buffer, std::size_t size) = 0;
@@ -57,8 +67,11 @@ class ByteStream {
   // After `blocked`, the next call must start with the same bytes (a TLS stream has
   // already encrypted them); it may pass more behind them.
   virtual Io write_some(std::string_view const* buffers, std::size_t count) = 0;
-  // Calls `then` once the stream is ready for `want` (or is cancelled by close()).
-  virtual void wait(Want want, std::function<void(Ready)> then) = 0;
+  // Wakes `waiter` once the stream is ready for `want` (or is cancelled by close()). One
+  // wait per `want` at a time: a second replaces the first.
+  virtual void wait_for(Want want, std::shared_ptr<Waiter> waiter, std::uint8_t token) = 0;
+  // The same, calling `then`.
+  void wait(Want want, std::function<void(Ready)> then);
   // Ends the connection at once (pending waits are cancelled).
   virtual void close() = 0;
   virtual std::string remote() const = 0;
@@ -84,7 +97,7 @@ class SocketStream : public ByteStream, private Poller::Target {
   ~SocketStream() override;
   SocketStream(SocketStream const&) = delete;
   SocketStream& operator=(SocketStream const&) = delete;
-  void wait(Want want, std::function<void(Ready)> then) override;
+  void wait_for(Want want, std::shared_ptr<Waiter> waiter, std::uint8_t token) override;
   void close() override;
   std::string remote() const override;
 
@@ -102,7 +115,8 @@ class SocketStream : public ByteStream, private Poller::Target {
   int fd_;
   std::uint32_t slot_ = Poller::kNoSlot;  // registered on the first wait
   asio::ip::tcp::endpoint peer_;
-  std::function<void(Ready)> on_read_, on_write_;
+  std::uint8_t read_token_ = 0, write_token_ = 0;
+  std::shared_ptr<Waiter> on_read_, on_write_;
 };
 
 class TcpStream final : public SocketStream {

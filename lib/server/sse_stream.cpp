@@ -2,6 +2,7 @@
 
 #include <asio/post.hpp>
 #include <cstring>
+#include <utility>
 
 #include "core/sse.hpp"
 
@@ -76,17 +77,24 @@ ByteStream::Io SseStream::write_some(std::string_view const* buffers, std::size_
   return done;
 }
 
-void SseStream::wait(Want want, std::function<void(Ready)> then) {
-  if (want == Want::write) return inner_->wait(want, std::move(then));
-  if (!replies_.empty()) {
-    asio::post(io_, [then = std::move(then)] { then(Ready::ready); });
-    return;
-  }
-  reader_ = std::move(then);
+void SseStream::wait_for(Want want, std::shared_ptr<Waiter> waiter, std::uint8_t token) {
+  if (want == Want::write) return inner_->wait_for(want, std::move(waiter), token);
+  reader_ = std::move(waiter);
+  reader_token_ = token;
+  if (!replies_.empty()) return wake_reader(Ready::ready);
   inner_->wait(Want::read, [this, alive = alive_](Ready ready) {
-    if (!*alive) return;
-    if (auto waiting = std::exchange(reader_, nullptr)) waiting(ready);
+    if (!*alive || !reader_) return;
+    std::exchange(reader_, nullptr)->on_ready(reader_token_, ready);
   });
+}
+
+// The session's read wait ends, later: the session may be inside a write just now.
+void SseStream::wake_reader(Ready ready) {
+  if (!reader_) return;
+  asio::post(io_, [waiter = std::move(reader_), token = reader_token_, ready] {
+    waiter->on_ready(token, ready);
+  });
+  reader_.reset();
 }
 
 void SseStream::convert(std::string_view frame) {
@@ -118,9 +126,7 @@ void SseStream::reply(std::uint8_t opcode, std::string_view payload) {
   replies_.push_back(static_cast<char>(0x80 | (payload.size() & 0x7F)));  // control: <= 125
   replies_.append(4, '\0');
   replies_.append(payload);
-  if (auto then = std::exchange(reader_, nullptr)) {
-    asio::post(io_, [then = std::move(then)] { then(Ready::ready); });
-  }
+  wake_reader(Ready::ready);
 }
 
 ByteStream::Io SseStream::flush() {

@@ -27,7 +27,7 @@ class SseStream final : public ByteStream {
   Io read_some(char* buffer, std::size_t size) override;
   // Takes whole frames, all of them or (while converted bytes wait) none.
   Io write_some(std::string_view const* buffers, std::size_t count) override;
-  void wait(Want want, std::function<void(Ready)> then) override;
+  void wait_for(Want want, std::shared_ptr<Waiter> waiter, std::uint8_t token) override;
   void close() override { inner_->close(); }
   std::string remote() const override { return inner_->remote(); }
   StreamHandoff release() override { return inner_->release(); }
@@ -37,6 +37,7 @@ class SseStream final : public ByteStream {
   void reply(std::uint8_t opcode, std::string_view payload);
   Io flush();
   void flush_later();
+  void wake_reader(Ready ready);
 
   asio::io_context& io_;
   std::unique_ptr<ByteStream> inner_;
@@ -44,8 +45,9 @@ class SseStream final : public ByteStream {
   std::string out_;  // converted, not yet written: out_[out_at_..]
   std::size_t out_at_ = 0;
   bool flush_waiting_ = false;
-  std::string replies_;                // client frames for the session to read
-  std::function<void(Ready)> reader_;  // the session's read wait
+  std::string replies_;             // client frames for the session to read
+  std::shared_ptr<Waiter> reader_;  // the session's read wait
+  std::uint8_t reader_token_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

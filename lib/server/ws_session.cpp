@@ -11,6 +11,9 @@ namespace {
 constexpr std::size_t kMaxIov = 64;  // buffers per write; the rest goes in the next one
 constexpr int kReadsPerTurn = 4;
 
+// Which of its waits woke a session.
+enum WaitToken : std::uint8_t { kReading, kWriting };
+
 }  // namespace
 
 WsSession::WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std::uint64_t id,
@@ -38,10 +41,19 @@ void WsSession::start(std::string_view early, Payload greeting) {
 // Reading ---------------------------------------------------------------------
 
 void WsSession::wait_readable(ByteStream::Want want) {
-  stream_->wait(want, [self = shared_from_this()](ByteStream::Ready ready) {
-    if (ready == ByteStream::Ready::ready) return self->on_readable();
-    if (ready == ByteStream::Ready::failed) self->finish();
-  });
+  stream_->wait_for(want, shared_from_this(), kReading);
+}
+
+// A wait ended (for either side: a TLS stream may read on a write wait and vice versa).
+void WsSession::on_ready(std::uint8_t token, ByteStream::Ready ready) {
+  if (token == kWriting) {
+    waiting_writable_ = false;
+    if (ready == ByteStream::Ready::failed) return finish();
+    if (ready == ByteStream::Ready::ready && state_ != State::closed) write_some();
+    return;
+  }
+  if (ready == ByteStream::Ready::ready) return on_readable();
+  if (ready == ByteStream::Ready::failed) finish();
 }
 
 // Reads until the stream is drained (the loop's Poller is edge-triggered: a wait after a
@@ -264,11 +276,7 @@ void WsSession::after_batched_send(long result) {
 
 void WsSession::wait_writable(ByteStream::Want want) {
   waiting_writable_ = true;
-  stream_->wait(want, [self = shared_from_this()](ByteStream::Ready ready) {
-    self->waiting_writable_ = false;
-    if (ready == ByteStream::Ready::failed) return self->finish();
-    if (ready == ByteStream::Ready::ready && self->state_ != State::closed) self->write_some();
-  });
+  stream_->wait_for(want, shared_from_this(), kWriting);
 }
 
 // Everything queued is in the kernel: a session that has exchanged close frames ends.

@@ -96,7 +96,9 @@ struct SessionLimits {
   SendPath send_path = SendPath::sendmsg;             // the loop's, for its flushes
 };
 
-class WsSession final : public std::enable_shared_from_this<WsSession>, private FrameSink {
+class WsSession final : public std::enable_shared_from_this<WsSession>,
+                        private FrameSink,
+                        public ByteStream::Waiter {  // its own waits' (on_ready is private)
  public:
   WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std::uint64_t id,
             SessionEvents& events, SessionLimits const& limits);
@@ -156,6 +158,7 @@ class WsSession final : public std::enable_shared_from_this<WsSession>, private 
   enum class State : std::uint8_t { open, closing, closed };
 
   bool on_frame(InMessage const& message) override;
+  void on_ready(std::uint8_t token, ByteStream::Ready ready) override;
   void wait_readable(ByteStream::Want want);
   void on_readable();
   void handle(std::string_view data);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "server/byte_stream.hpp"
@@ -45,8 +46,10 @@ class MemoryStream final : public ByteStream {
     }
     return io;
   }
-  void wait(Want want, std::function<void(Ready)> then) override {
-    (want == Want::read ? read_waiter : write_waiter) = std::move(then);
+  void wait_for(Want want, std::shared_ptr<Waiter> waiter, std::uint8_t token) override {
+    (want == Want::read ? read_waiter : write_waiter) = [waiter, token](Ready ready) {
+      waiter->on_ready(token, ready);
+    };
   }
   void close() override {
     closed = true;
