@@ -4,8 +4,10 @@
 // network layer feeds it bytes as they arrive.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,7 +55,10 @@ class FrameSink {
 
 class FrameReader {
  public:
-  explicit FrameReader(std::size_t max_message_size) : max_message_size_(max_message_size) {}
+  // Limits above 4 GiB read as 4 GiB (the server's own is at most 1 GiB).
+  explicit FrameReader(std::size_t max_message_size)
+      : max_message_size_(static_cast<std::uint32_t>(
+            std::min<std::size_t>(max_message_size, std::numeric_limits<std::uint32_t>::max()))) {}
 
   // Handles the complete frames at the front of `data` and returns how many bytes they
   // took; the caller keeps the rest and offers it again with more. Stops early when
@@ -73,14 +78,15 @@ class FrameReader {
     return *message_;
   }
 
-  std::size_t max_message_size_;
   // Fragments of a text or binary message so far; made by the first message, so that
   // a connection that never sends one (most members of a room) has no buffer at all.
+  // (Members ordered to pack: the reader is part of every session.)
   std::unique_ptr<std::string> message_;
-  std::optional<InKind> fragmented_;  // the kind of the message in fragments, if any
+  std::unique_ptr<ReadError> error_;  // rare: not kept inline in every session
+  std::uint32_t max_message_size_;
   std::uint32_t fragments_ = 0;       // frames of that message so far
   Utf8Stream utf8_;                   // a text message's bytes so far, checked as they come
-  std::unique_ptr<ReadError> error_;  // rare: not kept inline in every session
+  std::optional<InKind> fragmented_;  // the kind of the message in fragments, if any
 };
 
 }  // namespace wspush

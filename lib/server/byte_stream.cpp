@@ -6,8 +6,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "server/tls_stream.hpp"
@@ -44,6 +46,27 @@ ByteStream::Io io_of_syscall(long result, ByteStream::Want want) {
     io.closed = true;  // 0 on a read: end of stream; otherwise reset or another error
   }
   return io;
+}
+
+PackedEndpoint::PackedEndpoint(asio::ip::tcp::endpoint const& endpoint)
+    : v6_(endpoint.address().is_v6()) {
+  std::uint16_t const port = endpoint.port();
+  std::memcpy(port_.data(), &port, sizeof port);
+  if (v6_) {
+    bytes_ = endpoint.address().to_v6().to_bytes();
+  } else {
+    auto const v4 = endpoint.address().to_v4().to_bytes();
+    std::copy(v4.begin(), v4.end(), bytes_.begin());
+  }
+}
+
+asio::ip::tcp::endpoint PackedEndpoint::unpack() const {
+  std::uint16_t port = 0;
+  std::memcpy(&port, port_.data(), sizeof port);
+  if (v6_) return {asio::ip::address_v6(bytes_), port};
+  asio::ip::address_v4::bytes_type v4{};
+  std::copy_n(bytes_.begin(), v4.size(), v4.begin());
+  return {asio::ip::address_v4(v4), port};
 }
 
 SocketStream::SocketStream(Poller& poller, int fd, asio::ip::tcp::endpoint const& peer)
@@ -112,12 +135,13 @@ void SocketStream::close() {
 }
 
 std::string SocketStream::remote() const {
-  return peer_.address().to_string() + ":" + std::to_string(peer_.port());
+  asio::ip::tcp::endpoint const peer = peer_.unpack();
+  return peer.address().to_string() + ":" + std::to_string(peer.port());
 }
 
 StreamHandoff SocketStream::release_socket() {
   StreamHandoff handoff;
-  handoff.peer = peer_;
+  handoff.peer = peer_.unpack();
   forget(fd_);  // another loop's poller takes it from here
   handoff.fd = std::exchange(fd_, -1);
   return handoff;

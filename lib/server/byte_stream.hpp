@@ -10,6 +10,7 @@
 // Threading: a stream belongs to one event loop; only that loop's thread calls it.
 #pragma once
 
+#include <array>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <cstddef>
@@ -86,6 +87,19 @@ class ByteStream {
   virtual bool may_hold_input() const { return true; }
 };
 
+// A peer's address in 19 bytes (asio's endpoint takes 28): part of every connection.
+// An IPv6 scope id is not kept (a link-local peer is logged without its %interface).
+class PackedEndpoint {
+ public:
+  explicit PackedEndpoint(asio::ip::tcp::endpoint const& endpoint);
+  asio::ip::tcp::endpoint unpack() const;
+
+ private:
+  std::array<unsigned char, 16> bytes_{};  // an IPv4 address in the first 4
+  std::array<unsigned char, 2> port_{};    // host order, unaligned
+  bool v6_ = false;
+};
+
 // What both streams share: the socket, its waits (on the loop's Poller), its address
 // and its hand-off.
 class SocketStream : public ByteStream, private Poller::Target {
@@ -114,8 +128,8 @@ class SocketStream : public ByteStream, private Poller::Target {
   Poller& poller_;
   int fd_;
   std::uint32_t slot_ = Poller::kNoSlot;  // registered on the first wait
-  asio::ip::tcp::endpoint peer_;
   std::uint8_t read_token_ = 0, write_token_ = 0;
+  PackedEndpoint peer_;
   std::shared_ptr<Waiter> on_read_, on_write_;
 };
 

@@ -121,7 +121,7 @@ void Shard::join(SessionId id, RoomJoin& j) {
   Slot& s = slots_[slot];
   s.room = &room;
   s.room_path = room.path;
-  s.room_index = room.members.size();
+  s.room_index = static_cast<std::uint32_t>(room.members.size());
   room.members.push_back(slot);
   // The replay holds the messages just before last_seq, in order. It fills the send
   // queue up to --send-buffer like anything else; the rest follows as the client

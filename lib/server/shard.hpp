@@ -117,13 +117,13 @@ class Shard final : public SessionEvents {
   };
   struct Slot {
     std::shared_ptr<WsSession> session;
-    LocalRoom* room = nullptr;   // the room whose traffic it receives, if any
-    std::size_t room_index = 0;  // its place in room->members
-    std::uint64_t last_seq = 0;  // the last room seq queued to it
+    LocalRoom* room = nullptr;     // the room whose traffic it receives, if any
+    std::uint32_t room_index = 0;  // its place in room->members
+    std::uint32_t opened_ms = 0;   // loop time it was adopted (the close log line)
+    std::uint64_t last_seq = 0;    // the last room seq queued to it
     std::unique_ptr<Lag> lag;
     std::string const* peer = nullptr;             // for the per-address connection count
     std::int64_t expires_at = 0;                   // its token's exp (close 1008 then); 0: never
-    std::uint32_t opened_ms = 0;                   // loop time it was adopted (the close log line)
     std::shared_ptr<std::string const> room_path;  // the last room it joined (the same)
     bool replaying() const { return lag && lag->replaying(); }
     bool pending() const { return lag && lag->pending; }

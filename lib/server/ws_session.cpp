@@ -223,7 +223,7 @@ void WsSession::account(std::size_t written) {
   while (written > 0) {
     std::size_t const left = queue_[head_]->size() - offset_;
     if (written < left) {
-      offset_ += written;
+      offset_ += static_cast<std::uint32_t>(written);
       break;
     }
     written -= left;
@@ -244,7 +244,11 @@ void WsSession::write_some() {
   }
   queue_.clear();
   head_ = 0;
-  if (queue_.capacity() > 256) queue_.shrink_to_fit();
+  // Most connections wait, idle, between events: the vector the first flight (the
+  // handshake's 101 and welcome) needed goes back to the heap, for the next handshake.
+  // A busy member's is kept, up to 256 entries.
+  if (!first_flight_sent_ || queue_.capacity() > 256) std::vector<Payload>().swap(queue_);
+  first_flight_sent_ = true;
   after_drained();
 }
 

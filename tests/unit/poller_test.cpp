@@ -2,7 +2,8 @@
 // a real epoll set under a real io_context): a wait wakes when the peer writes or
 // drains, more sockets than one epoll_wait returns are all served, close() cancels a
 // pending wait (later, not inside the close), a released socket wakes nothing here any
-// more, and the loop's end lets go of waits that own their owner (no cycle outlives it).
+// more, the loop's end lets go of waits that own their owner (no cycle outlives it), and
+// the peer's packed address comes back whole.
 #include "server/poller.hpp"
 
 #include <gtest/gtest.h>
@@ -155,4 +156,19 @@ TEST(Poller, TheLoopsEndLetsGoOfWaitsThatOwnTheirOwner) {
     EXPECT_FALSE(watch.expired());  // only its own wait holds it now
   }
   EXPECT_TRUE(watch.expired());
+}
+
+// The stream keeps its peer's address packed: it comes back whole, v4 and v6, in
+// remote() and in a hand-off.
+TEST(Poller, APeersAddressSurvivesPackingAndTheHandOff) {
+  asio::io_context io;
+  for (char const* text : {"192.0.2.7", "2001:db8::1:2"}) {
+    Pair pair;
+    asio::ip::tcp::endpoint const peer(asio::ip::make_address(text), 54321);
+    TcpStream stream(asio::use_service<Poller>(io), std::exchange(pair.ours, -1), peer);
+    EXPECT_EQ(stream.remote(), std::string(text) + ":54321");
+    StreamHandoff const handoff = stream.release();
+    EXPECT_EQ(handoff.peer, peer);
+    ::close(handoff.fd);
+  }
 }
