@@ -85,7 +85,8 @@ void Hub::join(SessionId id, std::string_view resource) {
     outbox_.close(id, 1008, "unknown room");
     return;
   }
-  Session& session = sessions_[id];
+  Session* known = find_session(id);
+  Session& session = known ? *known : add_session(id);
   session.room = room;
   room->add_member();
   if (!broker_.ready(room->path())) {
@@ -104,11 +105,11 @@ void Hub::on_stream_ready(std::string const& room_path) {
   std::vector<SessionId> const ids = std::move(it->second);
   parked_.erase(it);
   for (SessionId id : ids) {
-    auto const s = sessions_.find(id);
-    if (s == sessions_.end() || !s->second.room || !s->second.parked()) continue;
-    std::string const resource = std::move(s->second.rare->parked_resource);
-    s->second.rare->parked_resource.clear();
-    enter(id, *s->second.room, resource);
+    Session* const s = find_session(id);
+    if (!s || !s->room || !s->parked()) continue;
+    std::string const resource = std::move(s->rare->parked_resource);
+    s->rare->parked_resource.clear();
+    enter(id, *s->room, resource);
   }
 }
 
@@ -176,19 +177,19 @@ void Hub::drop_if_unused(Room const& room) {
 }
 
 void Hub::leave(SessionId id) {
-  auto const it = sessions_.find(id);
-  if (it == sessions_.end()) return;
-  detach(id, it->second);
-  sessions_.erase(it);
+  Session* const session = find_session(id);
+  if (!session) return;
+  detach(id, *session);
+  erase_session(id);
 }
 
 void Hub::on_text(SessionId id, std::string_view text) {
-  auto const it = sessions_.find(id);
-  if (it == sessions_.end()) return;
-  if (it->second.publisher()) return on_publisher_text(id, it->second, text);
-  if (!it->second.room) return end_linger(id, it->second);  // closing: ignore the rest
-  if (it->second.parked()) return;                          // not in the room yet
-  Room& room = *it->second.room;
+  Session* const it = find_session(id);
+  if (!it) return;
+  if (it->publisher()) return on_publisher_text(id, *it, text);
+  if (!it->room) return end_linger(id, *it);  // closing: ignore the rest
+  if (it->parked()) return;                   // not in the room yet
+  Room& room = *it->room;
   if (room.kind() == RoomKind::echo) return outbox_.send(id, framed_message(Opcode::text, text));
   ClientAction const action = decide_client_text(room.kind(), room.path(), text, clock_);
   switch (action.kind) {
@@ -202,9 +203,9 @@ void Hub::on_text(SessionId id, std::string_view text) {
 }
 
 void Hub::on_client_publish(SessionId id, std::string_view data_json) {
-  auto const it = sessions_.find(id);
-  if (it == sessions_.end() || !it->second.room) return;
-  Room const& room = *it->second.room;
+  Session* const it = find_session(id);
+  if (!it || !it->room) return;
+  Room const& room = *it->room;
   if (room.kind() != RoomKind::relay) return;  // the loop decided on a stale view
   broker_.publish(room.path(), "message", data_json, [this, id](PublishAck const& ack) {
     if (ack.status != 200) reply_error(id, ack.status, ack.error);
@@ -212,22 +213,22 @@ void Hub::on_client_publish(SessionId id, std::string_view data_json) {
 }
 
 void Hub::on_client_close(SessionId id) {
-  auto const it = sessions_.find(id);
-  if (it == sessions_.end() || !it->second.room) return;
-  detach(id, it->second);
+  Session* const it = find_session(id);
+  if (!it || !it->room) return;
+  detach(id, *it);
   send(id, encode_text_event(200, "bye", "bye"));
-  it->second.bye_sent = true;
+  it->bye_sent = true;
   outbox_.close(id, kCloseNormal, "bye", kByeLinger);
 }
 
 void Hub::on_binary(SessionId id, std::string_view data) {
-  auto const it = sessions_.find(id);
-  if (it == sessions_.end()) return;
-  if (it->second.publisher()) {
+  Session* const it = find_session(id);
+  if (!it) return;
+  if (it->publisher()) {
     return reply_error(id, 400, "a publish stream takes JSON text frames");
   }
-  if (!it->second.room) return end_linger(id, it->second);
-  if (it->second.room->kind() == RoomKind::echo) {
+  if (!it->room) return end_linger(id, *it);
+  if (it->room->kind() == RoomKind::echo) {
     return outbox_.send(id, framed_message(Opcode::binary, data));
   }
   send(id, binary_refusal());
@@ -260,6 +261,25 @@ void Hub::reply_error(SessionId id, int status, std::string_view reason) {
 
 void Hub::send(SessionId id, std::string const& message) {
   outbox_.send(id, framed_message(Opcode::text, message));
+}
+
+Hub::Session* Hub::find_session(SessionId id) {
+  return id < sessions_.size() && sessions_[id].live ? &sessions_[id] : nullptr;
+}
+
+Hub::Session& Hub::add_session(SessionId id) {
+  if (id >= sessions_.size()) sessions_.resize(id + 1);
+  Session& session = sessions_[id];
+  if (!session.live) ++session_count_;
+  session = Session{};
+  session.live = true;
+  return session;
+}
+
+void Hub::erase_session(SessionId id) {
+  if (!find_session(id)) return;
+  sessions_[id] = Session{};
+  --session_count_;
 }
 
 }  // namespace wspush

@@ -78,12 +78,11 @@ std::optional<Refusal> Hub::admit_publisher(std::string_view resource) const {
 
 void Hub::join_publisher(SessionId id, std::string_view resource) {
   auto const target = publisher_target(resource);
-  Session session;
+  Session& session = add_session(id);
   if (auto const* t = std::get_if<PublisherTarget>(&target)) {
     session.rare_part().publish_room = t->room;
     session.rare_part().publish_event = t->event;
   }
-  sessions_[id] = std::move(session);
 }
 
 void Hub::http_publish(std::string_view resource, std::string_view body,
@@ -109,7 +108,7 @@ void Hub::on_publisher_text(SessionId id, Session const& session, std::string_vi
   if (!json) return reply_error(id, 400, error);
   publish(session.rare->publish_room, session.rare->publish_event, *json,
           [this, id](PublishResult const& r) {
-            if (sessions_.find(id) == sessions_.end()) return;  // gone before the broker answered
+            if (!find_session(id)) return;  // gone before the broker answered
             if (r.status != 200) return reply_error(id, r.status, r.error);
             send(id, encode_json_event(200, "published",
                                        encode_object({{"delivered", std::uint64_t{r.delivered}},

@@ -1,5 +1,6 @@
 // The Hub with a broker whose streams are shared (SPEC §8): joins wait for a stream
-// that is not read yet, and ?epoch= tells a gone stream from the one a client knew.
+// that is not read yet, ?epoch= tells a gone stream from the one a client knew, and a
+// reused session id is a new session.
 #include <gtest/gtest.h>
 
 #include "core/hub.hpp"
@@ -123,4 +124,27 @@ TEST_F(HubStreamTest, AMalformedEpochIsRefusedAtTheHandshake) {
   auto const refusal = hub.admit("/news?since=2&epoch=x");
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->http_status, 400);
+}
+
+// Sessions are kept by id, and shards reuse ids: a reused id starts afresh (a member,
+// not the publisher it was), and the count follows joins and leaves.
+TEST_F(HubStreamTest, AReusedIdIsANewSessionAndTheCountFollows) {
+  broker.make_ready("/news");
+  hub.join_publisher(40, "/api/publish?room=%2Fnews&event=line");
+  hub.join(3, "/news");
+  EXPECT_EQ(hub.sessions(), 2u);
+  hub.leave(40);
+  hub.leave(40);  // idempotent
+  hub.leave(99);  // never seen
+  EXPECT_EQ(hub.sessions(), 1u);
+  outbox.take(3);
+  hub.join(40, "/news");
+  EXPECT_EQ(hub.sessions(), 2u);
+  EXPECT_EQ(registry.find("/news")->members(), 2u);
+  texts(40);
+  hub.on_text(40, R"({"event":"ping"})");  // a member's ping, not a frame to publish
+  auto const got = texts(40);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(parse(got[0])["event"].GetString(), std::string("pong"));
+  EXPECT_TRUE(texts(3).empty());
 }
