@@ -1,9 +1,11 @@
-// The wire protocol of SPEC §3, row by row, against a fake transport.
+// The wire protocol of SPEC §3, row by row, against a fake transport (publishing from
+// outside, publisher streams and the room list: hub_publish_test.cpp).
 #include "core/hub.hpp"
 
 #include <gtest/gtest.h>
 
 #include "fakes.hpp"
+#include "hub_fixture.hpp"
 
 using namespace wspush;
 using namespace wspush::test;
@@ -13,41 +15,6 @@ namespace {
 
 constexpr const char* kWelcome = R"({"status":200,"event":"notification","data":"Welcome"})";
 constexpr const char* kTime = "2026-11-27T01:02:06.227639Z";
-
-class HubTest : public ::testing::Test {
- protected:
-  void declare(std::initializer_list<const char*> specs) {
-    for (auto text : specs) ASSERT_EQ(registry.declare(*parse_room_spec(text).spec), "");
-  }
-
-  std::vector<std::string> texts(SessionId id) {
-    std::vector<std::string> out;
-    for (auto& f : outbox.take(id)) {
-      EXPECT_EQ(f.opcode, Opcode::text);
-      out.push_back(f.data);
-    }
-    return out;
-  }
-
-  // The in-memory broker answers at once; these give its answers back as values.
-  PublishResult publish(std::string_view path, std::string_view event, std::string_view json) {
-    PublishResult out{0, "no answer", 0, 0};
-    hub.publish(path, event, json, [&out](PublishResult const& r) { out = r; });
-    return out;
-  }
-  Refusal http_publish(std::string_view resource, std::string_view body) {
-    Refusal out{0, "no answer"};
-    hub.http_publish(resource, body, [&out](Refusal const& r) { out = r; });
-    return out;
-  }
-
-  RoomRegistry registry;
-  InMemoryBroker broker{7};
-  FakeOutbox outbox;
-  FakeTimers timers;
-  FixedClock clock;
-  Hub hub{registry, broker, outbox, timers, clock, HubOptions{250ms}};
-};
 
 }  // namespace
 
@@ -316,118 +283,4 @@ TEST_F(HubTest, MalformedSinceIsRefusedWith400) {
     EXPECT_EQ(refusal->http_status, 400) << bad;
   }
   EXPECT_FALSE(hub.admit("/news?x=1&since=18446744073709551615"));
-}
-
-TEST_F(HubTest, PublishFromOutsideReportsDeliveredAndSeq) {
-  declare({"/news:feed", "/nowtime:ticker", "/e:echo", "/chat/*:relay"});
-  hub.join(1, "/news");
-  hub.join(2, "/news");
-  auto const r = publish("/news", "alert", R"({"x":1})");
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.delivered, 2u);
-  EXPECT_EQ(r.seq, 1u);
-  EXPECT_EQ(texts(1).back(), R"({"status":200,"event":"alert","data":{"x":1},"seq":1})");
-  EXPECT_EQ(publish("/nope", "message", "1").status, 404);
-  EXPECT_EQ(publish("/nowtime", "message", "1").status, 403);
-  EXPECT_EQ(publish("/e", "message", "1").status, 403);
-  // A family room is created by a publish and kept for its history.
-  auto const fam = publish("/chat/new", "message", "1");
-  EXPECT_EQ(fam.status, 200);
-  EXPECT_EQ(fam.delivered, 0u);
-  ASSERT_NE(registry.find("/chat/new"), nullptr);
-  hub.join(3, "/chat/new?since=0");
-  EXPECT_EQ(parse(texts(3).back())["data"].GetInt(), 1);
-  hub.leave(3);
-  EXPECT_NE(registry.find("/chat/new"), nullptr);  // still holds history
-}
-
-TEST_F(HubTest, RoomsListsRoomsAndFamilies) {
-  declare({"/news:feed", "/chat/*:relay"});
-  hub.join(1, "/news");
-  publish("/news", "message", "1");
-  auto const rooms = hub.rooms();
-  ASSERT_EQ(rooms.size(), 2u);
-  EXPECT_EQ(rooms[0].path, "/chat/*");
-  EXPECT_TRUE(rooms[0].family);
-  EXPECT_EQ(rooms[1].path, "/news");
-  EXPECT_EQ(rooms[1].members, 1u);
-  EXPECT_EQ(rooms[1].last_seq, 1u);
-  EXPECT_EQ(rooms[1].history, 1u);
-  EXPECT_EQ(rooms[1].history_capacity, 100u);
-}
-
-TEST_F(HubTest, PublisherStreamPublishesEachFrameAndAcksInOrder) {
-  declare({"/logs:feed", "/nowtime:ticker"});
-  hub.join(1, "/logs");
-  outbox.take(1);
-  EXPECT_FALSE(hub.admit_publisher("/api/publish?room=%2Flogs&event=line"));
-  hub.join_publisher(7, "/api/publish?room=%2Flogs&event=line");
-  hub.on_text(7, R"({"n": 1})");
-  hub.on_text(7, "not json");
-  hub.on_text(7, R"("two")");
-  hub.on_binary(7, "x");
-  auto const acks = texts(7);
-  ASSERT_EQ(acks.size(), 4u);
-  EXPECT_EQ(acks[0], R"({"status":200,"event":"published","data":{"delivered":1,"seq":1}})");
-  EXPECT_EQ(parse(acks[1])["status"].GetInt(), 400);
-  EXPECT_EQ(acks[2], R"({"status":200,"event":"published","data":{"delivered":1,"seq":2}})");
-  EXPECT_EQ(parse(acks[3])["status"].GetInt(), 400);
-  EXPECT_EQ(texts(1),
-            (std::vector<std::string>{R"({"status":200,"event":"line","data":{"n":1},"seq":1})",
-                                      R"({"status":200,"event":"line","data":"two","seq":2})"}));
-}
-
-TEST_F(HubTest, PublisherStreamRefusals) {
-  declare({"/logs:feed", "/nowtime:ticker"});
-  EXPECT_EQ(hub.admit_publisher("/api/publish")->http_status, 400);
-  EXPECT_EQ(hub.admit_publisher("/api/publish?room=/nope")->http_status, 404);
-  EXPECT_EQ(hub.admit_publisher("/api/publish?room=/nowtime")->http_status, 403);
-  EXPECT_EQ(hub.admit_publisher("/api/publish?room=%zz")->http_status, 400);
-}
-
-TEST(PercentDecode, DecodesAndRefusesMalformedEscapes) {
-  EXPECT_EQ(percent_decode("%2Fa%20b+c"), std::optional<std::string>("/a b c"));
-  EXPECT_EQ(percent_decode("%2"), std::nullopt);
-  EXPECT_EQ(percent_decode("%g0"), std::nullopt);
-  EXPECT_EQ(query_param("/x?a=1&room=%2Fr&b", "room"), std::optional<std::string_view>("%2Fr"));
-  EXPECT_EQ(query_param("/x?a=1&b", "b"), std::optional<std::string_view>(""));
-  EXPECT_EQ(query_param("/x", "b"), std::nullopt);
-}
-
-TEST_F(HubTest, SlowMembersAreCountedPerRoomByPolicy) {
-  declare({"/news:feed", "/nowtime:ticker"});
-  hub.join(1, "/news");
-  hub.join(2, "/news");
-  hub.join(3, "/nowtime");
-  outbox.slow = {2, 3};
-  publish("/news", "message", "1");
-  hub.tick("/nowtime");
-  hub.tick("/nowtime");
-  auto const rooms = hub.rooms();
-  auto const find = [&](const char* path) {
-    return *std::find_if(rooms.begin(), rooms.end(),
-                         [&](RoomInfo const& r) { return r.path == path; });
-  };
-  EXPECT_EQ(find("/news").slow_consumer, SlowConsumerPolicy::disconnect);
-  EXPECT_EQ(find("/news").disconnected, 1u);
-  EXPECT_EQ(find("/news").dropped, 0u);
-  EXPECT_EQ(find("/nowtime").slow_consumer, SlowConsumerPolicy::latest);
-  EXPECT_EQ(find("/nowtime").dropped, 2u);
-  EXPECT_NE(encode_rooms(rooms).find(R"("slow_consumer":"latest","dropped":2,"disconnected":0)"),
-            std::string::npos);
-}
-
-TEST_F(HubTest, HttpPublishAnswers) {
-  declare({"/news:feed", "/nowtime:ticker"});
-  hub.join(1, "/news");
-  auto const ok = http_publish("/api/publish?room=%2Fnews&event=up", R"( {"a": 1} )");
-  EXPECT_EQ(ok.http_status, 200);
-  EXPECT_EQ(ok.body, R"({"delivered":1,"seq":1})");
-  EXPECT_EQ(texts(1).back(), R"({"status":200,"event":"up","data":{"a":1},"seq":1})");
-  EXPECT_EQ(http_publish("/api/publish?room=/news", "{").http_status, 400);
-  EXPECT_EQ(http_publish("/api/publish", "1").http_status, 400);
-  EXPECT_EQ(http_publish("/api/publish?room=/nope", "1").http_status, 404);
-  auto const ticker = http_publish("/api/publish?room=/nowtime", "1");
-  EXPECT_EQ(ticker.http_status, 403);
-  EXPECT_EQ(parse(ticker.body)["status"].GetInt(), 403);
 }

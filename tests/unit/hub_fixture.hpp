@@ -1,0 +1,53 @@
+// The Hub over fakes (an in-memory broker, outbox, timers and a fixed clock), shared by
+// the Hub's test files.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/hub.hpp"
+#include "fakes.hpp"
+
+namespace wspush::test {
+
+class HubTest : public ::testing::Test {
+ protected:
+  void declare(std::initializer_list<const char*> specs) {
+    for (auto text : specs) ASSERT_EQ(registry.declare(*parse_room_spec(text).spec), "");
+  }
+
+  std::vector<std::string> texts(SessionId id) {
+    std::vector<std::string> out;
+    for (auto& f : outbox.take(id)) {
+      EXPECT_EQ(f.opcode, Opcode::text);
+      out.push_back(f.data);
+    }
+    return out;
+  }
+
+  // The in-memory broker answers at once; these give its answers back as values.
+  PublishResult publish(std::string_view path, std::string_view event, std::string_view json) {
+    PublishResult out{0, "no answer", 0, 0};
+    hub.publish(path, event, json, [&out](PublishResult const& r) { out = r; });
+    return out;
+  }
+  Refusal http_publish(std::string_view resource, std::string_view body) {
+    Refusal out{0, "no answer"};
+    hub.http_publish(resource, body, [&out](Refusal const& r) { out = r; });
+    return out;
+  }
+
+  RoomRegistry registry;
+  InMemoryBroker broker{7};
+  FakeOutbox outbox;
+  FakeTimers timers;
+  FixedClock clock;
+  Hub hub{registry, broker, outbox, timers, clock, HubOptions{std::chrono::milliseconds(250)}};
+};
+
+}  // namespace wspush::test
