@@ -184,12 +184,12 @@ void Hub::leave(SessionId id) {
 }
 
 void Hub::on_text(SessionId id, std::string_view text) {
-  Session* const it = find_session(id);
-  if (!it) return;
-  if (it->publisher()) return on_publisher_text(id, *it, text);
-  if (!it->room) return end_linger(id, *it);  // closing: ignore the rest
-  if (it->parked()) return;                   // not in the room yet
-  Room& room = *it->room;
+  Session* const s = find_session(id);
+  if (!s) return;
+  if (s->publisher()) return on_publisher_text(id, *s, text);
+  if (!s->room) return end_linger(id, *s);  // closing: ignore the rest
+  if (s->parked()) return;                  // not in the room yet
+  Room& room = *s->room;
   if (room.kind() == RoomKind::echo) return outbox_.send(id, framed_message(Opcode::text, text));
   ClientAction const action = decide_client_text(room.kind(), room.path(), text, clock_);
   switch (action.kind) {
@@ -203,9 +203,9 @@ void Hub::on_text(SessionId id, std::string_view text) {
 }
 
 void Hub::on_client_publish(SessionId id, std::string_view data_json) {
-  Session* const it = find_session(id);
-  if (!it || !it->room) return;
-  Room const& room = *it->room;
+  Session* const s = find_session(id);
+  if (!s || !s->room) return;
+  Room const& room = *s->room;
   if (room.kind() != RoomKind::relay) return;  // the loop decided on a stale view
   broker_.publish(room.path(), "message", data_json, [this, id](PublishAck const& ack) {
     if (ack.status != 200) reply_error(id, ack.status, ack.error);
@@ -213,22 +213,22 @@ void Hub::on_client_publish(SessionId id, std::string_view data_json) {
 }
 
 void Hub::on_client_close(SessionId id) {
-  Session* const it = find_session(id);
-  if (!it || !it->room) return;
-  detach(id, *it);
+  Session* const s = find_session(id);
+  if (!s || !s->room) return;
+  detach(id, *s);
   send(id, encode_text_event(200, "bye", "bye"));
-  it->bye_sent = true;
+  s->bye_sent = true;
   outbox_.close(id, kCloseNormal, "bye", kByeLinger);
 }
 
 void Hub::on_binary(SessionId id, std::string_view data) {
-  Session* const it = find_session(id);
-  if (!it) return;
-  if (it->publisher()) {
+  Session* const s = find_session(id);
+  if (!s) return;
+  if (s->publisher()) {
     return reply_error(id, 400, "a publish stream takes JSON text frames");
   }
-  if (!it->room) return end_linger(id, *it);
-  if (it->room->kind() == RoomKind::echo) {
+  if (!s->room) return end_linger(id, *s);
+  if (s->room->kind() == RoomKind::echo) {
     return outbox_.send(id, framed_message(Opcode::binary, data));
   }
   send(id, binary_refusal());
