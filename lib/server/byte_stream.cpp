@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <asio/post.hpp>
 #include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include "server/tls_stream.hpp"
@@ -49,9 +48,7 @@ ByteStream::Io io_of_syscall(long result, ByteStream::Want want) {
 }
 
 PackedEndpoint::PackedEndpoint(asio::ip::tcp::endpoint const& endpoint)
-    : v6_(endpoint.address().is_v6()) {
-  std::uint16_t const port = endpoint.port();
-  std::memcpy(port_.data(), &port, sizeof port);
+    : port_(endpoint.port()), v6_(endpoint.address().is_v6()) {
   if (v6_) {
     bytes_ = endpoint.address().to_v6().to_bytes();
   } else {
@@ -61,12 +58,10 @@ PackedEndpoint::PackedEndpoint(asio::ip::tcp::endpoint const& endpoint)
 }
 
 asio::ip::tcp::endpoint PackedEndpoint::unpack() const {
-  std::uint16_t port = 0;
-  std::memcpy(&port, port_.data(), sizeof port);
-  if (v6_) return {asio::ip::address_v6(bytes_), port};
+  if (v6_) return {asio::ip::address_v6(bytes_), port_};
   asio::ip::address_v4::bytes_type v4{};
   std::copy_n(bytes_.begin(), v4.size(), v4.begin());
-  return {asio::ip::address_v4(v4), port};
+  return {asio::ip::address_v4(v4), port_};
 }
 
 SocketStream::SocketStream(Poller& poller, int fd, asio::ip::tcp::endpoint const& peer)

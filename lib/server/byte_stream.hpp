@@ -87,7 +87,7 @@ class ByteStream {
   virtual bool may_hold_input() const { return true; }
 };
 
-// A peer's address in 19 bytes (asio's endpoint takes 28): part of every connection.
+// A peer's address in 20 bytes (asio's endpoint takes 28): part of every connection.
 // An IPv6 scope id is not kept (a link-local peer is logged without its %interface).
 class PackedEndpoint {
  public:
@@ -96,7 +96,7 @@ class PackedEndpoint {
 
  private:
   std::array<unsigned char, 16> bytes_{};  // an IPv4 address in the first 4
-  std::array<unsigned char, 2> port_{};    // host order, unaligned
+  std::uint16_t port_ = 0;
   bool v6_ = false;
 };
 
