@@ -2,37 +2,39 @@
 
 #include <http_parser.h>
 
-#include <cctype>
-
 namespace wspush {
 namespace {
-
-bool same_name(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
+// Room for a browser's handshake headers (a dozen or so) from the start: no regrowth
+// while they are read.
+constexpr std::size_t kUsualHeaders = 16;
 }  // namespace
 
 std::string HttpRequest::header(std::string_view name) const {
-  std::string out;
+  std::string joined;
+  std::string_view const value = header(name, joined);
+  return value.data() == joined.data() ? std::move(joined) : std::string(value);
+}
+
+std::string_view HttpRequest::header(std::string_view name, std::string& joined) const {
+  std::string_view first;
+  bool found = false, repeated = false;
   for (auto const& [n, v] : headers) {
-    if (!same_name(n, name)) continue;
-    if (!out.empty()) out += ", ";
-    out += v;
+    if (!same_ascii_name(n, name)) continue;
+    if (!found) {
+      first = v;
+      found = true;
+      continue;
+    }
+    if (!repeated) joined.assign(first);
+    repeated = true;
+    joined.append(", ").append(v);
   }
-  return out;
+  return repeated ? std::string_view(joined) : first;
 }
 
 bool HttpRequest::has_header(std::string_view name) const {
   for (auto const& h : headers) {
-    if (same_name(h.first, name)) return true;
+    if (same_ascii_name(h.first, name)) return true;
   }
   return false;
 }
@@ -56,9 +58,9 @@ struct HttpRequestReader::Parser {
     if (r.in_value_ || r.request_.headers.empty()) r.request_.headers.emplace_back();
     r.in_value_ = false;
     std::string& name = r.request_.headers.back().first;
-    for (std::size_t i = 0; i < n; ++i) {
-      name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(at[i]))));
-    }
+    std::size_t const from = name.size();
+    name.append(at, n);
+    for (std::size_t i = from; i < name.size(); ++i) name[i] = ascii_lower(name[i]);
     return 0;
   }
   static int on_header_value(http_parser* p, char const* at, std::size_t n) {
@@ -115,6 +117,7 @@ void HttpRequestReader::reset() {
   parser_->settings.on_body = &Parser::on_body;
   parser_->settings.on_message_complete = &Parser::on_message_complete;
   request_ = HttpRequest{};
+  request_.headers.reserve(kUsualHeaders);
   state_ = State::reading;
   head_bytes_ = 0;
   in_value_ = false;

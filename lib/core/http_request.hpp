@@ -17,6 +17,19 @@
 
 namespace wspush {
 
+// HTTP's names and tokens are ASCII and case-insensitive: compared without the C
+// locale's tolower (a function call per character, on every handshake's headers).
+inline char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
+inline bool same_ascii_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", …
   std::string target;  // "/chat?since=3"
@@ -27,6 +40,9 @@ struct HttpRequest {
 
   // The value of header `name` (any case), "" when absent; repeated headers joined by ", ".
   std::string header(std::string_view name) const;
+  // The same without a copy when the header appears at most once; a repeated one is
+  // joined into `joined`, which the view then points into.
+  std::string_view header(std::string_view name, std::string& joined) const;
   bool has_header(std::string_view name) const;
 };
 

@@ -11,6 +11,14 @@
 #include "core/client_protocol.hpp"
 
 namespace wspush {
+namespace {
+// Every member's first message is the same frame: encoded once per process, shared.
+Payload const& welcome_frame() {
+  static Payload const frame =
+      framed_message(Opcode::text, encode_text_event(200, "notification", "Welcome"));
+  return frame;
+}
+}  // namespace
 
 Refusal Hub::room_limit(std::string_view path) const {
   return Refusal{503,
@@ -121,7 +129,7 @@ void Hub::enter(SessionId id, Room& room, std::string_view resource) {
   // Echo rooms speak no protocol of their own: conformance suites and proxies see
   // exactly the frames they sent, nothing else.
   if (room.kind() != RoomKind::echo) {
-    send(id, encode_text_event(200, "notification", "Welcome"));
+    outbox_.send(id, welcome_frame());
     if (room.kind() == RoomKind::ticker) {
       // Not a room broadcast, so no seq: the client's seq accounting stays exact.
       send(id, encode_text_event(200, room.tick_event(), iso8601_utc(clock_.now())));

@@ -47,6 +47,19 @@ ByteStream::Io io_of_syscall(long result, ByteStream::Want want) {
   return io;
 }
 
+std::string address_text(asio::ip::address const& address) {
+  if (!address.is_v4()) return address.to_string();
+  char text[16];  // "255.255.255.255"
+  std::size_t n = 0;
+  for (unsigned char byte : address.to_v4().to_bytes()) {
+    if (n > 0) text[n++] = '.';
+    if (byte >= 100) text[n++] = static_cast<char>('0' + byte / 100);
+    if (byte >= 10) text[n++] = static_cast<char>('0' + byte / 10 % 10);
+    text[n++] = static_cast<char>('0' + byte % 10);
+  }
+  return std::string(text, n);
+}
+
 PackedEndpoint::PackedEndpoint(asio::ip::tcp::endpoint const& endpoint)
     : port_(endpoint.port()), v6_(endpoint.address().is_v6()) {
   if (v6_) {
@@ -131,7 +144,7 @@ void SocketStream::close() {
 
 std::string SocketStream::remote() const {
   asio::ip::tcp::endpoint const peer = peer_.unpack();
-  return peer.address().to_string() + ":" + std::to_string(peer.port());
+  return address_text(peer.address()) + ":" + std::to_string(peer.port());
 }
 
 StreamHandoff SocketStream::release_socket() {

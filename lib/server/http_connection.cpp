@@ -12,26 +12,29 @@
 namespace wspush {
 
 HttpConnection::HttpConnection(asio::io_context& io, std::unique_ptr<ByteStream> stream,
-                               ListenerEvents& events, ListenerOptions const& options,
+                               std::string peer, ListenerEvents& events,
+                               ListenerOptions const& options,
                                std::function<void(HttpConnection*)> on_done)
     : stream_(std::move(stream)),
       events_(events),
       options_(options),
       on_done_(std::move(on_done)),
       reader_(HttpLimits{16 * 1024, options.max_message_size}),
-      deadline_(io) {}
+      deadline_(io),
+      peer_(std::move(peer)) {}
 
+// A handshake whose request came whole with the first read (the listening socket
+// reports connections with their first bytes) is handed over before this returns:
+// it never needs its deadline.
 void HttpConnection::start() {
-  std::string const remote = stream_->remote();
-  peer_ = remote.substr(0, remote.rfind(':'));
-  if (!peer_.empty() && peer_.front() == '[') peer_ = peer_.substr(1, peer_.size() - 2);
-  arm_deadline();
   on_readable();
+  if (!finished_ && !deadline_armed_) arm_deadline();
 }
 
 // Each request (the first, and each on a kept-alive connection) must arrive whole
 // within the handshake timeout: slow and silent clients do not hold a connection.
 void HttpConnection::arm_deadline() {
+  deadline_armed_ = true;
   deadline_.expires_after(options_.handshake_timeout);
   deadline_.async_wait([self = shared_from_this()](asio::error_code const& ec) {
     if (ec || self->finished_) return;

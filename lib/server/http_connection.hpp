@@ -20,9 +20,14 @@ namespace wspush {
 
 class HttpConnection final : public std::enable_shared_from_this<HttpConnection> {
  public:
-  HttpConnection(asio::io_context& io, std::unique_ptr<ByteStream> stream, ListenerEvents& events,
-                 ListenerOptions const& options, std::function<void(HttpConnection*)> on_done);
+  // `peer`: the client's address as text (connection limits, logs).
+  HttpConnection(asio::io_context& io, std::unique_ptr<ByteStream> stream, std::string peer,
+                 ListenerEvents& events, ListenerOptions const& options,
+                 std::function<void(HttpConnection*)> on_done);
+  // Reads what is there, and goes on by itself from there until finished() (handed
+  // over, or answered and closed).
   void start();
+  bool finished() const { return finished_; }
   // Closes at once (shutdown, handshake timeout).
   void abort();
 
@@ -56,6 +61,7 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
   bool close_after_write_ = false;
   bool busy_ = false;  // a request is being answered: read no further
   bool finished_ = false;
+  bool deadline_armed_ = false;
 };
 
 }  // namespace wspush

@@ -172,11 +172,12 @@ class Listener::Impl {
     } else {
       stream = std::make_unique<TcpStream>(poller_, fd, peer);
     }
-    auto connection =
-        std::make_shared<HttpConnection>(io_, std::move(stream), events_, options_,
-                                         [this](HttpConnection* c) { connections_.erase(c); });
-    connections_.insert(connection.get());
+    auto connection = std::make_shared<HttpConnection>(
+        io_, std::move(stream), address_text(peer.address()), events_, options_,
+        [this](HttpConnection* c) { connections_.erase(c); });
     connection->start();
+    // Kept only while it waits (most handshakes are done within start()).
+    if (!connection->finished()) connections_.insert(connection.get());
   }
 
   asio::io_context& io_;

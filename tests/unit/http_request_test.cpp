@@ -82,3 +82,28 @@ TEST(HttpRequest, GarbageIs400) {
   EXPECT_EQ(r.state(), HttpRequestReader::State::failed);
   EXPECT_EQ(r.error_status(), 400);
 }
+
+// Names match in any ASCII case; a header given twice reads as one list, the copy-free
+// lookup joins only then.
+TEST(HttpRequest, HeadersByNameInAnyCaseAndRepeatedOnesJoined) {
+  HttpRequestReader r(HttpLimits{});
+  r.consume(
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nX-Trace: a\r\nCONNECTION: Upgrade"
+      "\r\n\r\n");
+  ASSERT_EQ(r.state(), HttpRequestReader::State::complete);
+  HttpRequest const& request = r.request();
+  EXPECT_EQ(request.headers[1].first, "connection");  // stored lower-cased
+  EXPECT_EQ(request.header("Connection"), "keep-alive, Upgrade");
+  std::string joined;
+  EXPECT_EQ(request.header("connection", joined), "keep-alive, Upgrade");
+  std::string untouched;
+  std::string_view const trace = request.header("x-TRACE", untouched);
+  EXPECT_EQ(trace, "a");
+  EXPECT_TRUE(untouched.empty());  // a single header is not copied
+  EXPECT_EQ(request.header("absent", untouched), "");
+  EXPECT_FALSE(request.has_header("absent"));
+  // Only ASCII letters fold: bytes above 127 compare as they are.
+  EXPECT_TRUE(same_ascii_name("Sec-WebSocket-Key", "sec-websocket-key"));
+  EXPECT_FALSE(same_ascii_name("\xC9", "\xE9"));
+  EXPECT_FALSE(same_ascii_name("[", "{"));  // 0x5B and 0x7B differ by 32 but are not letters
+}

@@ -83,6 +83,11 @@ TEST(PercentDecode, DecodesAndRefusesMalformedEscapes) {
   EXPECT_EQ(query_param("/x?a=1&room=%2Fr&b", "room"), std::optional<std::string_view>("%2Fr"));
   EXPECT_EQ(query_param("/x?a=1&b", "b"), std::optional<std::string_view>(""));
   EXPECT_EQ(query_param("/x", "b"), std::nullopt);
+  // A room is the path before the query or the fragment, whichever comes first.
+  EXPECT_EQ(room_path_of("/news?since=3#x"), "/news");
+  EXPECT_EQ(room_path_of("/news#a?b"), "/news");
+  EXPECT_EQ(room_path_of("/news"), "/news");
+  EXPECT_EQ(room_path_of("?x"), "");
 }
 
 TEST_F(HubTest, SlowMembersAreCountedPerRoomByPolicy) {

@@ -172,3 +172,11 @@ TEST(Poller, APeersAddressSurvivesPackingAndTheHandOff) {
     ::close(handoff.fd);
   }
 }
+
+// Addresses as text, IPv4 written digit by digit: every width of a byte.
+TEST(Poller, AddressesAsText) {
+  for (char const* text : {"0.0.0.0", "255.255.255.255", "10.0.99.100", "127.0.0.1", "::1",
+                           "2001:db8::1:2", "::ffff:192.0.2.1"}) {
+    EXPECT_EQ(address_text(asio::ip::make_address(text)), text);
+  }
+}
