@@ -310,8 +310,9 @@ Command serve_command() {
             flags->cpus = read_cpu_budget();
             flags->server.threads = flags->cpus.loops();
             app.add_option("--threads", flags->server.threads,
-                           "Event loops carrying the WebSocket sessions (default: one per CPU "
-                           "this process may use: its affinity mask and cgroup quota)")
+                           "Event loops, each accepting on the port and keeping the sessions "
+                           "that come to it (default: one per CPU this process may use: its "
+                           "affinity mask and cgroup quota)")
                 ->check(CLI::Range(1, 256))
                 ->type_name("N");
             app.add_option("--send-path", flags->send_path,

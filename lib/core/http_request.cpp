@@ -125,6 +125,12 @@ void HttpRequestReader::reset() {
   error_.clear();
 }
 
+void HttpRequestReader::adopt(HttpRequest request) {
+  reset();
+  request_ = std::move(request);
+  state_ = State::complete;
+}
+
 void HttpRequestReader::fail(int status, std::string reason) {
   if (state_ == State::failed) return;
   state_ = State::failed;

@@ -70,6 +70,8 @@ class HttpRequestReader {
   std::string const& error() const { return error_; }
   // Ready for the next request on the same connection.
   void reset();
+  // Takes a request another reader read (the connection moved): complete.
+  void adopt(HttpRequest request);
 
  private:
   struct Parser;

@@ -88,8 +88,12 @@ HandshakeRateCheck::HandshakeRateCheck(double rate, std::function<SteadyTime()> 
 std::optional<Refusal> HandshakeRateCheck::check(HandshakeRequest const&) const {
   if (rate_ <= 0) return std::nullopt;
   SteadyTime const now = clock_();
-  if (bucket_.take(now)) return std::nullopt;
-  double const wait_s = std::chrono::duration<double>(bucket_.wait(now)).count();
+  double wait_s = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (bucket_.take(now)) return std::nullopt;
+    wait_s = std::chrono::duration<double>(bucket_.wait(now)).count();
+  }
   return busy("handshake_rate", "too many connections at once: retry shortly",
               static_cast<long>(std::ceil(wait_s)));
 }

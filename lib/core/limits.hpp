@@ -64,6 +64,8 @@ class TokenBucket {
   SteadyTime last_;
 };
 
+// One bucket for the whole server, whichever loop the handshake came to: a mutex, taken
+// once per handshake.
 class HandshakeRateCheck final : public AdmissionCheck {
  public:
   // `rate` handshakes a second (0: no limit), bursts of twice that.
@@ -73,6 +75,7 @@ class HandshakeRateCheck final : public AdmissionCheck {
  private:
   double rate_;
   std::function<SteadyTime()> clock_;
+  mutable std::mutex mutex_;
   mutable TokenBucket bucket_;
 };
 

@@ -67,6 +67,7 @@ class Metrics {
  public:
   explicit Metrics(std::size_t loops);
   LoopCounters& loop(std::size_t index) { return *loops_[index]; }
+  LoopCounters const& loop(std::size_t index) const { return *loops_[index]; }
   std::size_t loops() const { return loops_.size(); }
 
   // One counter summed over the loops, e.g. total(&LoopCounters::deliveries).

@@ -81,6 +81,15 @@ std::string prometheus_text(Metrics const& metrics, Scrape const& s) {
     sample(out, "wspush_loop_queue_depth{loop=\"" + std::to_string(k) + "\"}",
            std::uint64_t{s.inbox_depths[k]});
   }
+  // The kernel spreads connections over the loops (SO_REUSEPORT): how evenly, here.
+  family(out, "wspush_loop_connections", "gauge", "WebSocket sessions open on each event loop.");
+  for (std::size_t k = 0; k < metrics.loops(); ++k) {
+    LoopCounters const& loop = metrics.loop(k);
+    std::uint64_t const opened = loop.sessions_opened.get();
+    std::uint64_t const closed = loop.sessions_closed.get();
+    sample(out, "wspush_loop_connections{loop=\"" + std::to_string(k) + "\"}",
+           opened > closed ? opened - closed : 0);
+  }
   single(out, "wspush_loops", "gauge", "Event loops carrying sessions.",
          std::uint64_t{s.inbox_depths.size()});
   single(out, "wspush_draining", "gauge", "1 while the server drains (SIGTERM), else 0.",

@@ -90,13 +90,19 @@ void ByteStream::wait(Want want, std::function<void(Ready)> then) {
 }
 
 void SocketStream::wait_for(Want want, std::shared_ptr<Waiter> waiter, std::uint8_t token) {
-  if (fd_ >= 0 && slot_ == Poller::kNoSlot) slot_ = poller_.add(fd_, *this);
+  bool const read = want == Want::read;
+  if (fd_ >= 0 && slot_ == Poller::kNoSlot) {
+    slot_ = poller_.add(fd_, *this, /*writes=*/!read);
+    watching_writes_ = !read;
+  } else if (!read && !watching_writes_ && slot_ != Poller::kNoSlot) {
+    watching_writes_ = poller_.watch_writes(slot_, fd_);
+    if (!watching_writes_) forget(fd_);  // out of memory: the wait fails below
+  }
   if (slot_ == Poller::kNoSlot) {  // closed, or epoll refused it (out of memory)
     asio::post(poller_.io(),
                [waiter = std::move(waiter), token] { waiter->on_ready(token, Ready::failed); });
     return;
   }
-  bool const read = want == Want::read;
   (read ? on_read_ : on_write_) = std::move(waiter);
   (read ? read_token_ : write_token_) = token;
 }

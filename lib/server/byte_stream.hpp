@@ -133,6 +133,7 @@ class SocketStream : public ByteStream, private Poller::Target {
   int fd_;
   std::uint32_t slot_ = Poller::kNoSlot;  // registered on the first wait
   std::uint8_t read_token_ = 0, write_token_ = 0;
+  bool watching_writes_ = false;  // registered for EPOLLOUT too (from the first write wait)
   PackedEndpoint peer_;
   std::shared_ptr<Waiter> on_read_, on_write_;
 };

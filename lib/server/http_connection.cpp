@@ -31,6 +31,12 @@ void HttpConnection::start() {
   if (!finished_ && !deadline_armed_) arm_deadline();
 }
 
+void HttpConnection::resume(HttpRequest request, std::string_view rest) {
+  reader_.adopt(std::move(request));
+  on_request(rest);
+  if (!finished_ && !deadline_armed_) arm_deadline();
+}
+
 // Each request (the first, and each on a kept-alive connection) must arrive whole
 // within the handshake timeout: slow and silent clients do not hold a connection.
 void HttpConnection::arm_deadline() {
@@ -119,6 +125,7 @@ void HttpConnection::on_request(std::string_view rest) {
       !is_http_route(room_path_of(request.target))) {
     return open_event_stream(request);
   }
+  if (!events_.answers_http()) return move_to_http_loop(rest);
   busy_ = true;
   pending_.assign(rest);
   bool const keep_alive = request.keep_alive;
@@ -144,6 +151,16 @@ void HttpConnection::open_event_stream(HttpRequest const& request) {
   if (stream.fd < 0) return;
   stream.event_stream = true;
   events_.on_upgrade(std::move(stream), peer_, resource, grant, sse_response_head(), {});
+}
+
+// Plain HTTP is answered on the first loop: the connection goes there with its request
+// and what the client sent behind it, and stays there.
+void HttpConnection::move_to_http_loop(std::string_view rest) {
+  StreamHandoff stream = stream_->release();
+  std::string pending(rest);
+  done();
+  if (stream.fd < 0) return;
+  events_.on_http_elsewhere(std::move(stream), std::move(reader_.request()), std::move(pending));
 }
 
 void HttpConnection::log_refusal(std::string const& target, Refusal const& refusal) const {

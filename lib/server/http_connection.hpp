@@ -4,7 +4,7 @@
 // with the 101 and whatever the client sent after its request. Closed when its
 // request does not complete within the handshake timeout (slow or silent clients).
 //
-// Threading: the listener's thread only.
+// Threading: its listener's loop's thread only.
 #pragma once
 
 #include <asio/steady_timer.hpp>
@@ -27,6 +27,8 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
   // Reads what is there, and goes on by itself from there until finished() (handed
   // over, or answered and closed).
   void start();
+  // Goes on from a request another loop read (Listener::resume_http), then as start().
+  void resume(HttpRequest request, std::string_view rest);
   bool finished() const { return finished_; }
   // Closes at once (shutdown, handshake timeout).
   void abort();
@@ -40,6 +42,7 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
   void upgrade(HttpRequest const& request, Grant const& grant, std::string response,
                std::string_view rest);
   void open_event_stream(HttpRequest const& request);
+  void move_to_http_loop(std::string_view rest);
   void log_refusal(std::string const& target, Refusal const& refusal) const;
   void answer(int status, std::string const& body,
               std::vector<std::pair<std::string, std::string>> const& headers, bool keep_alive,

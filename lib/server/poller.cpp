@@ -54,7 +54,11 @@ void Poller::poll() {
   });
 }
 
-std::uint32_t Poller::add(int fd, Target& target) {
+namespace {
+constexpr std::uint32_t kReads = EPOLLIN | EPOLLRDHUP | EPOLLET;
+}  // namespace
+
+std::uint32_t Poller::add(int fd, Target& target, bool writes) {
   std::uint32_t slot;
   if (!free_.empty()) {
     slot = free_.back();
@@ -65,7 +69,7 @@ std::uint32_t Poller::add(int fd, Target& target) {
     targets_.push_back(&target);
   }
   epoll_event event{};
-  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.events = writes ? kReads | EPOLLOUT : kReads;
   event.data.u64 = slot;
   if (::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_ADD, fd, &event) != 0) {
     int const e = errno;
@@ -74,6 +78,13 @@ std::uint32_t Poller::add(int fd, Target& target) {
     return kNoSlot;
   }
   return slot;
+}
+
+bool Poller::watch_writes(std::uint32_t slot, int fd) {
+  epoll_event event{};
+  event.events = kReads | EPOLLOUT;
+  event.data.u64 = slot;
+  return ::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_MOD, fd, &event) == 0;
 }
 
 void Poller::remove(std::uint32_t slot, int fd) {

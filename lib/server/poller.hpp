@@ -5,11 +5,12 @@
 // bench/RESULTS.md, "Where idle memory goes"). A socket that is done before it ever
 // waits (a handshake whose request came whole with the first read) is never registered.
 //
-// Sockets are registered edge-triggered, for both directions at once: a wait that
-// begins after the socket became ready is woken only by its next change, so every
-// caller reads or writes until EAGAIN before it waits (as with Asio's reactor). A
-// wake-up may be spurious (a slot reused within one batch of events); callers then
-// find EAGAIN and wait again.
+// Sockets are registered edge-triggered: a wait that begins after the socket became
+// ready is woken only by its next change, so every caller reads or writes until EAGAIN
+// before it waits (as with Asio's reactor). Writes are watched from the first wait for
+// them on (most sockets never wait to write: registering a new, writable socket for
+// them would wake the loop once for nothing). A wake-up may be spurious (a slot reused
+// within one batch of events); callers then find EAGAIN and wait again.
 //
 // An Asio service: one per io_context (asio::use_service<Poller>(io)). It is shut down
 // before the io_context drops its handlers, and then tells every registered socket to
@@ -47,9 +48,11 @@ class Poller final : public asio::execution_context::service {
   Poller& operator=(Poller const&) = delete;
   asio::io_context& io() { return io_; }
 
-  // Registers non-blocking `fd` for `target`; its slot, or kNoSlot (errno set) when
-  // epoll refuses it.
-  std::uint32_t add(int fd, Target& target);
+  // Registers non-blocking `fd` for `target`, for reading and, with `writes`, writing;
+  // its slot, or kNoSlot (errno set) when epoll refuses it.
+  std::uint32_t add(int fd, Target& target, bool writes = false);
+  // Watches a registered socket for writing too; false (errno set) when epoll refuses.
+  bool watch_writes(std::uint32_t slot, int fd);
   // Forgets the slot. With `fd` >= 0 the descriptor also leaves the epoll set (it is
   // handed to another loop); a descriptor about to be closed leaves it by itself.
   void remove(std::uint32_t slot, int fd = -1);

@@ -21,6 +21,7 @@
 #include "net/log.hpp"
 #include "server/fanout.hpp"
 #include "server/http_routes.hpp"
+#include "server/listen_sockets.hpp"
 #include "server/listener.hpp"
 #include "server/loop_probe.hpp"
 #include "server/redis_broker.hpp"
@@ -47,7 +48,7 @@ std::uint64_t fresh_epoch() {
 
 }  // namespace
 
-class PushServer::Impl final : public ListenerEvents, public ShardOwner, public ServerState {
+class PushServer::Impl final : public ShardOwner, public ServerState {
  public:
   explicit Impl(ServeOptions const& options)
       : options_(options),
@@ -71,9 +72,7 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
         routes_(shared_, api_admission_, metrics_, *this, options.public_metrics),
         probe_(io(), loop_contexts(), kHealthDeadline),
         tls_(make_tls(options)),
-        listener_(io(),
-                  ListenerOptions{options.max_message_size, options.handshake_timeout, tls_.get()},
-                  *this),
+        listener_options_{options.max_message_size, options.handshake_timeout, tls_.get()},
         signals_(io(), SIGINT, SIGTERM),
         reload_signal_(io(), SIGHUP),
         drain_deadline_(io()) {
@@ -109,11 +108,20 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
     (void)websocket_accept("dGhlIHNhbXBsZSBub25jZQ==");
   }
 
-  std::uint16_t bind() { return listener_.bind(options_.host, options_.port); }
+  // The listening sockets, and a listener on every loop over its own of them.
+  std::uint16_t bind() {
+    ListenSockets sockets(options_.host, options_.port, shards_.size());
+    for (std::size_t k = 0; k < shards_.size(); ++k) {
+      doors_.push_back(std::make_unique<LoopDoor>(*this, k));
+      listeners_.push_back(std::make_unique<Listener>(shards_[k]->io(), sockets.take(k),
+                                                      listener_options_, *doors_.back()));
+    }
+    return sockets.port();
+  }
 
   void run() {
     raise_fd_limit();
-    listener_.start();
+    for (auto& listener : listeners_) listener->start();
     signals_.async_wait([this](asio::error_code const& ec, int signo) {
       if (!ec) shutdown(signo);
     });
@@ -209,21 +217,46 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
     return shards;
   }
 
-  // ListenerEvents: on the first loop's thread.
+  // What a loop's listener tells the server. Sessions stay on the loop their connection
+  // came to (the kernel spread the connections: listen_sockets.hpp); plain HTTP is
+  // answered on the first loop.
+  class LoopDoor final : public ListenerEvents {
+   public:
+    LoopDoor(Impl& server, std::size_t loop) : server_(server), loop_(loop) {}
+    std::optional<Refusal> admit(HandshakeRequest const& request) override {
+      return server_.ws_admission_.check(request);
+    }
+    bool answers_http() const override { return loop_ == 0; }
+    void on_http(HttpRequestView const& request, std::function<void(HttpAnswer)> done) override {
+      server_.routes_.answer(request, std::move(done));
+    }
+    void on_http_elsewhere(StreamHandoff stream, HttpRequest request, std::string rest) override {
+      Listener* const first = server_.listeners_.front().get();
+      asio::post(server_.io(), [first, stream = std::move(stream), request = std::move(request),
+                                rest = std::move(rest)]() mutable {
+        first->resume_http(std::move(stream), std::move(request), std::move(rest));
+      });
+    }
+    void on_upgrade(StreamHandoff stream, std::string const& peer, std::string const& resource,
+                    Grant const& grant, std::string response, std::string early) override {
+      server_.on_upgrade(loop_, std::move(stream), peer, resource, grant, std::move(response),
+                         std::move(early));
+    }
+    void on_refused(Refusal const& refusal) override {
+      server_.metrics_.count_refusal(refusal.reason);
+    }
 
-  std::optional<Refusal> admit(HandshakeRequest const& request) override {
-    return ws_admission_.check(request);
-  }
+   private:
+    Impl& server_;
+    std::size_t const loop_;
+  };
 
-  void on_http(HttpRequestView const& request, std::function<void(HttpAnswer)> done) override {
-    routes_.answer(request, std::move(done));
-  }
-
-  // The next shard in turn takes the session. Its Adopt is queued before the join, so
-  // the session exists on its shard before anything the join queues for it.
-  void on_upgrade(StreamHandoff stream, std::string const& peer, std::string const& resource,
-                  Grant const& grant, std::string response, std::string early) override {
-    Shard& shard = *shards_[next_shard_++ % shards_.size()];
+  // On loop `loop`'s thread: the session is that loop's. Its Adopt is queued before the
+  // join, so the session exists on its shard before anything the join queues for it.
+  void on_upgrade(std::size_t loop, StreamHandoff stream, std::string const& peer,
+                  std::string const& resource, Grant const& grant, std::string response,
+                  std::string early) {
+    Shard& shard = *shards_[loop];
     std::string const* counted = connections_.add(peer);
     shared_.run([&](Hub& hub) {
       SessionId const id = shard.allocate_id();
@@ -237,8 +270,6 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
       }
     });
   }
-
-  void on_refused(Refusal const& refusal) override { metrics_.count_refusal(refusal.reason); }
 
   // ServerState: on the first loop's thread.
   bool draining() const override { return draining_; }
@@ -298,7 +329,9 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
   void shutdown(int signo) {
     spdlog::info("signal {}: closing {} client(s)", signo, sessions_open_.load());
     draining_ = true;
-    listener_.drain();
+    for (std::size_t k = 0; k < listeners_.size(); ++k) {
+      asio::post(shards_[k]->io(), [l = listeners_[k].get()] { l->drain(); });
+    }
     tickers_.stop_all();
     // Spread over the first half of the drain: the rest is for the last ones' closes.
     Duration const spread = options_.drain_timeout / 2;
@@ -345,11 +378,12 @@ class PushServer::Impl final : public ListenerEvents, public ShardOwner, public 
   HttpRoutes routes_;
   LoopProbe probe_;
   std::unique_ptr<TlsContext> tls_;
-  Listener listener_;
+  ListenerOptions listener_options_;
+  std::vector<std::unique_ptr<LoopDoor>> doors_;
+  std::vector<std::unique_ptr<Listener>> listeners_;  // by loop
   asio::signal_set signals_;
   asio::signal_set reload_signal_;
   asio::steady_timer drain_deadline_;
-  std::size_t next_shard_ = 0;
   std::atomic<std::size_t> sessions_open_{0};
   std::atomic<bool> draining_{false};
   std::unique_ptr<LineReader> stdin_;

@@ -180,7 +180,11 @@ class Shard final : public SessionEvents {
   LoopCounters& counters_;
   ShardOwner& owner_;
   SystemWallClock clock_;
-  asio::io_context io_;
+  // One thread runs it: what the loop posts to itself goes on that thread's own queue,
+  // without the scheduler's lock and without waking its reactor (epoll_ctl on Asio's
+  // interrupter — half a system call per connection before, perf stat). Other threads'
+  // posts still lock and wake it.
+  asio::io_context io_{1};
   Poller& poller_ = asio::use_service<Poller>(io_);
   SessionLoop loop_{io_, limits_.send_path};
   // Open sessions by id / count: an array index on the broadcast path.

@@ -6,6 +6,7 @@
 #include <openssl/x509err.h>
 
 #include <stdexcept>
+#include <utility>
 
 namespace wspush {
 namespace {
@@ -75,16 +76,22 @@ std::string TlsContext::reload() {
   std::string error;
   SSL_CTX* const fresh = load(cert_file_, key_file_, error);
   if (fresh == nullptr) return error;
-  SSL_CTX_free(ctx_);  // sessions still using it hold their own reference
-  ctx_ = fresh;
+  SSL_CTX* stale = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stale = std::exchange(ctx_, fresh);
+  }
+  SSL_CTX_free(stale);  // sessions still using it hold their own reference
   return {};
 }
 
 SslPtr TlsContext::session() const {
+  std::lock_guard<std::mutex> lock(mutex_);
   return SslPtr(SSL_new(ctx_));
 }
 
 std::string TlsContext::subject() const {
+  std::lock_guard<std::mutex> lock(mutex_);
   X509* const cert = SSL_CTX_get0_certificate(ctx_);
   if (cert == nullptr) return "?";
   char text[256];

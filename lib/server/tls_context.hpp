@@ -4,10 +4,12 @@
 // is refused with the reason and the current one kept. Sessions made before a reload
 // keep the context they were made with (OpenSSL counts its references).
 //
-// Threading: the listener's thread (the first loop) only.
+// Threading: session() on any loop's thread, reload() on the first loop's: the context
+// in use is swapped under a mutex.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "server/byte_stream.hpp"
@@ -34,6 +36,7 @@ class TlsContext {
  private:
   std::string cert_file_;
   std::string key_file_;
+  mutable std::mutex mutex_;
   ssl_ctx_st* ctx_ = nullptr;
 };
 
