@@ -8,7 +8,7 @@
 // 403. An accepted token's `exp` goes into the Grant, and the connection is closed with
 // 1008 "token expired" when it passes. API requests are not its business (--api-key).
 //
-// Threading: the listener's thread; `now` must be safe to call there.
+// Threading: any loop's listener (it keeps no state); `now` must be safe to call there.
 #pragma once
 
 #include <cstdint>

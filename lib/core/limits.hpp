@@ -17,8 +17,9 @@
 
 namespace wspush {
 
-// Sessions open, in all and per peer address. add() on the listener's thread, remove()
-// on any loop's: a mutex, taken once per connection and per close, never per message.
+// Sessions open, in all and per peer address. add() and remove() on any loop's thread
+// (the one that accepted the connection, the one the session closed on): a mutex,
+// taken once per connection and per close, never per message.
 class ConnectionCounts {
  public:
   // Returns the address as kept here: stable until its last connection is removed, so

@@ -4,7 +4,7 @@
 // page and Server-Sent Events, each one more route here. No websocketpp: the listener
 // hands over a request view and sends back the answer.
 //
-// Threading: the listener's thread (the first loop).
+// Threading: the first loop's thread (its listener answers every plain HTTP request).
 #pragma once
 
 #include <functional>

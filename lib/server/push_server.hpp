@@ -1,7 +1,8 @@
-// `wspush serve`: the room server. It wires the parts together: the Listener (accept,
-// HTTP, handshakes), the admission step, the HttpRoutes, the Hub (the protocol, in
-// lib/core) with its Broker, and one Shard per event loop carrying the sessions. It
-// owns signals, `--stdin` and shutdown. No websocketpp in this header.
+// `wspush serve`: the room server. It wires the parts together: the listening sockets
+// and a Listener on every loop (accept, HTTP, handshakes), the admission step, the
+// HttpRoutes, the Hub (the protocol, in lib/core) with its Broker, and one Shard per
+// event loop carrying the sessions. It owns signals, `--stdin` and shutdown. No
+// websocketpp in this header.
 #pragma once
 
 #include <cstdint>
