@@ -237,10 +237,23 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
         first->resume_http(std::move(stream), std::move(request), std::move(rest));
       });
     }
+    // The session is this loop's. Its Adopt is queued before the join, so the session
+    // exists on its shard before anything the join queues for it.
     void on_upgrade(StreamHandoff stream, std::string const& peer, std::string const& resource,
                     Grant const& grant, std::string response, std::string early) override {
-      server_.on_upgrade(loop_, std::move(stream), peer, resource, grant, std::move(response),
-                         std::move(early));
+      Shard& shard = *server_.shards_[loop_];
+      std::string const* counted = server_.connections_.add(peer);
+      server_.shared_.run([&](Hub& hub) {
+        SessionId const id = shard.allocate_id();
+        ++server_.sessions_open_;
+        shard.enqueue(delivery::Adopt{id, std::move(stream), std::move(response), std::move(early),
+                                      counted, grant.expires_at});
+        if (room_path_of(resource) == kPublishPath) {
+          hub.join_publisher(id, resource);
+        } else {
+          hub.join(id, resource);
+        }
+      });
     }
     void on_refused(Refusal const& refusal) override {
       server_.metrics_.count_refusal(refusal.reason);
@@ -250,26 +263,6 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     Impl& server_;
     std::size_t const loop_;
   };
-
-  // On loop `loop`'s thread: the session is that loop's. Its Adopt is queued before the
-  // join, so the session exists on its shard before anything the join queues for it.
-  void on_upgrade(std::size_t loop, StreamHandoff stream, std::string const& peer,
-                  std::string const& resource, Grant const& grant, std::string response,
-                  std::string early) {
-    Shard& shard = *shards_[loop];
-    std::string const* counted = connections_.add(peer);
-    shared_.run([&](Hub& hub) {
-      SessionId const id = shard.allocate_id();
-      ++sessions_open_;
-      shard.enqueue(delivery::Adopt{id, std::move(stream), std::move(response), std::move(early),
-                                    counted, grant.expires_at});
-      if (room_path_of(resource) == kPublishPath) {
-        hub.join_publisher(id, resource);
-      } else {
-        hub.join(id, resource);
-      }
-    });
-  }
 
   // ServerState: on the first loop's thread.
   bool draining() const override { return draining_; }
