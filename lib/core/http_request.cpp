@@ -11,8 +11,7 @@ constexpr std::size_t kUsualHeaders = 16;
 
 std::string HttpRequest::header(std::string_view name) const {
   std::string joined;
-  std::string_view const value = header(name, joined);
-  return value.data() == joined.data() ? std::move(joined) : std::string(value);
+  return std::string(header(name, joined));
 }
 
 std::string_view HttpRequest::header(std::string_view name, std::string& joined) const {

@@ -28,12 +28,16 @@ HttpConnection::HttpConnection(asio::io_context& io, std::unique_ptr<ByteStream>
 // it never needs its deadline.
 void HttpConnection::start() {
   on_readable();
-  if (!finished_ && !deadline_armed_) arm_deadline();
+  arm_if_waiting();
 }
 
 void HttpConnection::resume(HttpRequest request, std::string_view rest) {
   reader_.adopt(std::move(request));
   on_request(rest);
+  arm_if_waiting();
+}
+
+void HttpConnection::arm_if_waiting() {
   if (!finished_ && !deadline_armed_) arm_deadline();
 }
 

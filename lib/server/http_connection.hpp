@@ -35,6 +35,7 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
 
  private:
   void arm_deadline();
+  void arm_if_waiting();  // after the first read: a connection still open needs its deadline
   void wait(ByteStream::Want want);
   void on_readable();
   void handle(std::string_view data);

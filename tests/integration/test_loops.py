@@ -7,31 +7,15 @@ import json
 import socket
 import ssl
 
-from wspush_harness import DEADLINE, Server, connect, metrics, recv_json, run_wspush, tls_pair
+from wspush_harness import (DEADLINE, Server, connect, metrics, read_responses, recv_json,
+                             run_wspush, tls_pair)
 
 
 def responses(sock, count):
     """`count` HTTP responses read off `sock`: [(status, body)]."""
-    data, out = b"", []
-    while len(out) < count:
-        while b"\r\n\r\n" not in data:
-            chunk = sock.recv(65536)
-            assert chunk, "connection closed after %d of %d responses" % (len(out), count)
-            data += chunk
-        head, _, data = data.partition(b"\r\n\r\n")
-        status_line, *header_lines = head.decode().split("\r\n")
-        length = 0
-        for line in header_lines:
-            name, _, value = line.partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        while len(data) < length:
-            chunk = sock.recv(65536)
-            assert chunk, "connection closed inside a body"
-            data += chunk
-        out.append((int(status_line.split()[1]), data[:length].decode()))
-        data = data[length:]
-    return out
+    got = read_responses(sock, count)
+    assert len(got) == count, "connection closed after %d of %d responses" % (len(got), count)
+    return [(status, body) for status, _, body in got]
 
 
 def publish_request(room, body):

@@ -171,30 +171,43 @@ def raw_handshake(host, port, path, extra_headers=()):
 
 
 def raw_http(host, port, request):
+    """Sends `request` on a fresh connection; its answer: (status, headers, body)."""
     with socket.create_connection((host, port), timeout=DEADLINE) as s:
         s.sendall(request.encode())
-        data = b""
+        (answer,) = read_responses(s, 1)
+        return answer
+
+
+def read_responses(sock, count):
+    """Up to `count` HTTP responses read off `sock`, fewer if it closes first:
+    [(status, {lower-cased header: value}, body)]. A 101 ends the list: WebSocket frames
+    follow it, not a body."""
+    data, out = b"", []
+    while len(out) < count:
         while b"\r\n\r\n" not in data:
-            chunk = s.recv(4096)
+            chunk = sock.recv(65536)
             if not chunk:
-                break
+                return out
             data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
+        head, _, data = data.partition(b"\r\n\r\n")
         status_line, *header_lines = head.decode().split("\r\n")
         headers = {}
         for h in header_lines:
             k, _, v = h.partition(":")
             headers[k.strip().lower()] = v.strip()
         status = int(status_line.split()[1])
-        if status == 101:  # a WebSocket now: frames follow, not a body
-            return status, headers, ""
+        if status == 101:
+            out.append((status, headers, ""))
+            return out
         length = int(headers.get("content-length", "0"))
-        while len(body) < length:
-            chunk = s.recv(4096)
+        while len(data) < length:
+            chunk = sock.recv(65536)
             if not chunk:
                 break
-            body += chunk
-        return status, headers, body.decode()
+            data += chunk
+        out.append((status, headers, data[:length].decode()))
+        data = data[length:]
+    return out
 
 
 def post(server, room, data):
