@@ -12,7 +12,7 @@
 #include "client/bench_ledger.hpp"
 #include "commands.hpp"
 #include "common/codec.hpp"
-#include "core/process_stats.hpp"
+#include "process/process_stats.hpp"
 #include "options.hpp"
 
 namespace wspush::cmd {

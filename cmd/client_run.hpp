@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/duration.hpp"
-#include "net/ws_client.hpp"
+#include "client_transport/ws_client.hpp"
 
 namespace wspush::cmd {
 

@@ -11,7 +11,7 @@
 #include "commands.hpp"
 #include "common/codec.hpp"
 #include "common/url.hpp"
-#include "net/ws_client.hpp"
+#include "client_transport/ws_client.hpp"
 #include "options.hpp"
 
 namespace wspush::cmd {

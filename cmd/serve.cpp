@@ -9,9 +9,9 @@
 
 #include "commands.hpp"
 #include "common/codec.hpp"
-#include "core/config.hpp"
-#include "core/cpu_budget.hpp"
-#include "net/log.hpp"
+#include "settings/config_file.hpp"
+#include "process/cpu_budget.hpp"
+#include "process/log.hpp"
 #include "options.hpp"
 #include "server/push_server.hpp"
 

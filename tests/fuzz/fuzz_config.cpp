@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/config.hpp"
+#include "settings/config_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
   std::string_view const text(reinterpret_cast<char const*>(data), size);

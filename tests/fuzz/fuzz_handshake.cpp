@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/handshake.hpp"
-#include "core/http_request.hpp"
+#include "http/handshake.hpp"
+#include "http/http_request.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
   if (size == 0) return 0;

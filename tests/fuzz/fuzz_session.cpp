@@ -7,7 +7,7 @@
 
 #include "../unit/memory_stream.hpp"
 #include "common/frame.hpp"
-#include "server/ws_session.hpp"
+#include "server/ws/ws_session.hpp"
 
 namespace {
 struct Events final : wspush::SessionEvents {

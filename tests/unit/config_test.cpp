@@ -1,4 +1,4 @@
-#include "core/config.hpp"
+#include "settings/config_file.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The default number of event loops: affinity and cgroup quota, parsed from the text
 // the kernel shows (and read from a cgroup tree laid out in a temporary directory).
-#include "core/cpu_budget.hpp"
+#include "process/cpu_budget.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // RFC 6455 §4.2.1 on the server side: every check with its exact answer.
-#include "core/handshake.hpp"
+#include "http/handshake.hpp"
 
 #include <gtest/gtest.h>
 

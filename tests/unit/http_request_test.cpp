@@ -1,5 +1,5 @@
 // Requests read as they arrive, bounded, stopping exactly at the end of one request.
-#include "core/http_request.hpp"
+#include "http/http_request.hpp"
 
 #include <gtest/gtest.h>
 

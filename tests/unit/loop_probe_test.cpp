@@ -1,5 +1,5 @@
 // LoopProbe: /healthz's check that every event loop still turns.
-#include "server/loop_probe.hpp"
+#include "server/loop/loop_probe.hpp"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "server/byte_stream.hpp"
+#include "server/stream/byte_stream.hpp"
 
 namespace wspush::test {
 

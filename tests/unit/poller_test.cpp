@@ -4,7 +4,7 @@
 // pending wait (later, not inside the close), a released socket wakes nothing here any
 // more, the loop's end lets go of waits that own their owner (no cycle outlives it), and
 // the peer's packed address comes back whole.
-#include "server/poller.hpp"
+#include "server/loop/poller.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "server/byte_stream.hpp"
+#include "server/stream/byte_stream.hpp"
 #include "socket_pair.hpp"
 
 using namespace wspush;

@@ -1,6 +1,6 @@
 // A process's figures from /proc: the per-thread CPU time that `wspush bench
 // --server-pid` reads follows this process's own CPU clock, to well under a tick.
-#include "core/process_stats.hpp"
+#include "process/process_stats.hpp"
 
 #include <gtest/gtest.h>
 #include <time.h>

@@ -1,7 +1,7 @@
 // SendRing: a loop turn's sends in one io_uring submission, on real sockets (Unix
 // socket pairs): bytes arrive in order, a full socket answers EAGAIN at once, a gone
 // peer answers EPIPE, and a full ring says so.
-#include "server/send_ring.hpp"
+#include "server/loop/send_ring.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
 // Server-Sent Events, the pure part: what is a stream request, resuming, event text.
-#include "core/sse.hpp"
+#include "http/sse.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // WsSession through the ByteStream seam: an in-memory stream stands where a socket (or
 // later TLS) would, so the framing, queueing and closing are tested without a network.
-#include "server/ws_session.hpp"
+#include "server/ws/ws_session.hpp"
 
 #include <gtest/gtest.h>
 

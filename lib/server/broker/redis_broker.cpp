@@ -1,0 +1,342 @@
+#include "server/broker/redis_broker.hpp"
+
+#include <hiredis/hiredis.h>
+#include <unistd.h>
+
+#include <asio/post.hpp>
+#include <cstdlib>
+
+#include "common/codec.hpp"
+#include "process/log.hpp"
+
+namespace wspush {
+namespace {
+
+// KEYS[1] meta, KEYS[2] stream. A missing hash means Redis lost the room (or never had
+// it): a new epoch (Redis's clock in microseconds, as text: Lua's numbers are doubles),
+// and the stream (if any is left) goes with the old one. Both scripts start so.
+#define WSPUSH_EPOCH_LUA                                      \
+  "local epoch = redis.call('HGET', KEYS[1], 'epoch')\n"      \
+  "if not epoch then\n"                                       \
+  "  local now = redis.call('TIME')\n"                        \
+  "  epoch = now[1] .. string.sub('000000' .. now[2], -6)\n"  \
+  "  redis.call('DEL', KEYS[2])\n"                            \
+  "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)\n" \
+  "end\n"
+
+// ARGV: the envelope up to its seq, the history to keep, the channel.
+constexpr char const* kPublishScript = WSPUSH_EPOCH_LUA R"lua(
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local msg = ARGV[1] .. seq .. '}'
+local keep = tonumber(ARGV[2])
+if keep > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', keep, seq .. '-1', 'm', msg)
+end
+redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. msg)
+return {seq, epoch}
+)lua";
+
+// ARGV: the last seq this node has, its epoch. Answers the epoch, the last seq, and
+// the entries after ARGV[1] (all of them when the epoch is not the node's: that
+// stream is not the one the node knew).
+constexpr char const* kReadScript = WSPUSH_EPOCH_LUA R"lua(
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+local after = ARGV[1]
+if epoch ~= ARGV[2] then after = '0' end
+return {epoch, seq, redis.call('XRANGE', KEYS[2], '(' .. after .. '-1', '+')}
+)lua";
+#undef WSPUSH_EPOCH_LUA
+
+// ARGV: this node's key, its lifetime in ms, then ROOM, COUNT pairs. Answers the other
+// nodes' ROOM, COUNT pairs; keys of nodes that are gone leave the set.
+constexpr char const* kPresenceScript = R"lua(
+redis.call('DEL', ARGV[1])
+for i = 3, #ARGV, 2 do redis.call('HSET', ARGV[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', ARGV[1], ARGV[2])
+redis.call('SADD', 'wspush:nodes', ARGV[1])
+local out = {}
+for _, key in ipairs(redis.call('SMEMBERS', 'wspush:nodes')) do
+  if key ~= ARGV[1] then
+    local kv = redis.call('HGETALL', key)
+    if #kv == 0 then redis.call('SREM', 'wspush:nodes', key) end
+    for i = 1, #kv do out[#out + 1] = kv[i] end
+  end
+end
+return out
+)lua";
+
+constexpr auto kPresenceInterval = std::chrono::seconds(2);
+constexpr auto kPresenceLifetime = std::chrono::seconds(6);
+
+std::string meta_key(std::string const& room) {
+  return "wspush:{" + room + "}:meta";
+}
+std::string stream_key(std::string const& room) {
+  return "wspush:{" + room + "}:stream";
+}
+std::string channel_of(std::string const& room) {
+  return "wspush:" + room;
+}
+constexpr std::string_view kChannelPrefix = "wspush:";
+
+std::uint64_t number_of(std::string_view text) {
+  return std::strtoull(std::string(text).c_str(), nullptr, 10);
+}
+
+std::string_view text_of(redisReply const* r) {
+  return r && r->str ? std::string_view(r->str, r->len) : std::string_view();
+}
+
+}  // namespace
+
+RedisBroker::RedisBroker(asio::io_context& io, RedisAddress address, std::mutex& hub_mutex,
+                         std::uint64_t node_epoch)
+    : io_(io),
+      hub_mutex_(hub_mutex),
+      local_(node_epoch),
+      link_(io, address, *this),
+      presence_(io),
+      where_("redis " + address.host + ":" + std::to_string(address.port)) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  node_key_ = "wspush:node:" + std::string(host) + ":" + std::to_string(::getpid()) + ":" +
+              std::to_string(node_epoch);
+}
+
+void RedisBroker::start() {
+  link_.start();
+  report_members();
+}
+
+// Every 2 s: this node's counts in, the others' out (on `io`).
+void RedisBroker::report_members() {
+  presence_.expires_after(kPresenceInterval);
+  presence_.async_wait([this](asio::error_code const& ec) {
+    if (ec) return;
+    report_members();
+  });
+  if (!members_ || !health_.up) return;
+  std::vector<std::string> argv{
+      "EVAL", kPresenceScript, "0", node_key_,
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(kPresenceLifetime).count())};
+  for (auto const& [room, count] : members_()) {
+    if (count == 0) continue;
+    argv.push_back(room);
+    argv.push_back(std::to_string(count));
+  }
+  link_.command(argv, [this, alive = alive_](redisReply const* r) {
+    if (!*alive || !r || r->type != REDIS_REPLY_ARRAY) return;
+    std::unordered_map<std::string, std::size_t> others;
+    for (std::size_t k = 0; k + 1 < r->elements; k += 2) {
+      others[std::string(text_of(r->element[k]))] += number_of(text_of(r->element[k + 1]));
+    }
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    others_ = std::move(others);
+  });
+}
+
+RedisBroker::~RedisBroker() {
+  *alive_ = false;
+}
+
+template <typename Fn>
+void RedisBroker::on_io(Fn&& fn) {
+  asio::post(io_, [alive = alive_, fn = std::forward<Fn>(fn)]() mutable {
+    if (*alive) fn();
+  });
+}
+
+void RedisBroker::set_sink(BrokerSink& sink) {
+  sink_ = &sink;
+  local_.set_sink(sink);
+}
+
+void RedisBroker::open_stream(std::string const& room, std::size_t history, StreamScope scope) {
+  if (scope == StreamScope::node) return local_.open_stream(room, history, scope);
+  if (mirrors_.count(room)) return;
+  mirrors_.emplace(room, std::make_unique<StreamMirror>(history));
+  on_io([this, channel = channel_of(room)] { link_.subscribe(channel); });
+}
+
+bool RedisBroker::ready(std::string const& room) const {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return true;
+  // Unreachable Redis: the node serves what it has rather than keep joins waiting.
+  return it->second->started() || (tried_ && !health_.up);
+}
+
+void RedisBroker::drop_stream(std::string const& room) {
+  if (mirrors_.erase(room) == 0) return local_.drop_stream(room);
+  on_io([this, channel = channel_of(room)] { link_.unsubscribe(channel); });
+}
+
+void RedisBroker::publish(std::string const& room, std::string_view event,
+                          std::string_view data_json, std::function<void(PublishAck const&)> done) {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return local_.publish(room, event, data_json, std::move(done));
+  if (!health_.up) {
+    ++health_.publish_refused;
+    if (done) done(PublishAck{503, "broker unavailable: " + where_ + ": " + link_error_, 0});
+    return;
+  }
+  // The envelope up to its seq: the script appends the seq it assigns and the brace.
+  std::string prefix = encode_json_event(200, event, data_json, std::uint64_t{0});
+  prefix.resize(prefix.size() - 2);  // "0}"
+  std::vector<std::string> argv{"EVAL",
+                                kPublishScript,
+                                "2",
+                                meta_key(room),
+                                stream_key(room),
+                                std::move(prefix),
+                                std::to_string(it->second->state().capacity),
+                                channel_of(room)};
+  on_io([this, argv = std::move(argv), done = std::move(done)]() mutable {
+    link_.command(argv, [this, alive = alive_, done = std::move(done)](redisReply const* r) {
+      if (!*alive) return;
+      PublishAck ack;
+      if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        ack.seq = static_cast<std::uint64_t>(r->element[0]->integer);
+      } else {
+        ack.status = 503;
+        ack.error = "broker unavailable: " + where_ + ": " +
+                    (r ? std::string(text_of(r)) : std::string("connection lost"));
+        ++health_.publish_refused;
+      }
+      std::lock_guard<std::mutex> lock(hub_mutex_);
+      if (done) done(ack);
+    });
+  });
+}
+
+History::Replay RedisBroker::replay_after(std::string const& room, std::uint64_t since) const {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return local_.replay_after(room, since);
+  return it->second->replay_after(since);
+}
+
+StreamState RedisBroker::state(std::string const& room) const {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return local_.state(room);
+  StreamState st = it->second->state();
+  st.shared = true;
+  if (auto const other = others_.find(room); other != others_.end()) {
+    st.other_members = other->second;
+  }
+  return st;
+}
+
+// RedisLinkEvents, on `io`.
+
+void RedisBroker::on_link_up() {
+  std::lock_guard<std::mutex> lock(hub_mutex_);
+  health_.up = true;
+  ++health_.connects;
+  tried_ = true;
+  link_error_.clear();
+}
+
+void RedisBroker::on_link_down(std::string const& why) {
+  std::lock_guard<std::mutex> lock(hub_mutex_);
+  link_error_ = why;
+  health_.up = false;
+  tried_ = true;
+  for (auto& [room, mirror] : mirrors_) {
+    mirror->on_link_lost();
+    // Joins that waited for this stream go ahead with what the node has.
+    if (!mirror->started() && sink_) sink_->on_stream_ready(room);
+  }
+}
+
+void RedisBroker::on_subscribed(std::string_view channel) {
+  if (channel.substr(0, kChannelPrefix.size()) != kChannelPrefix) return;
+  std::string const room(channel.substr(kChannelPrefix.size()));
+  std::uint64_t after = 0;
+  std::uint64_t epoch = 0;
+  {
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    auto const it = mirrors_.find(room);
+    if (it == mirrors_.end() || !it->second->begin_read()) return;
+    after = it->second->last_seq();
+    epoch = it->second->epoch();
+  }
+  read(room, after, epoch);
+}
+
+void RedisBroker::on_message(std::string_view channel, std::string_view payload) {
+  if (channel.substr(0, kChannelPrefix.size()) != kChannelPrefix) return;
+  auto const space1 = payload.find(' ');
+  auto const space2 = payload.find(' ', space1 == std::string_view::npos ? 0 : space1 + 1);
+  if (space2 == std::string_view::npos) return;  // not ours
+  std::uint64_t const epoch = number_of(payload.substr(0, space1));
+  std::uint64_t const seq = number_of(payload.substr(space1 + 1, space2 - space1 - 1));
+  // Someone else's PUBLISH on our channel is not a message of the room.
+  if (epoch == 0 || seq == 0 || payload.substr(space2 + 1, 1) != "{") return;
+  std::string const room(channel.substr(kChannelPrefix.size()));
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> next;
+  {
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    auto const it = mirrors_.find(room);
+    if (it == mirrors_.end()) return;
+    next = apply(room, *it->second, it->second->on_message(epoch, seq, payload.substr(space2 + 1)));
+  }
+  if (next) read(room, next->first, next->second);
+}
+
+void RedisBroker::read(std::string const& room, std::uint64_t after, std::uint64_t epoch) {
+  ++health_.stream_reads;
+  link_.command({"EVAL", kReadScript, "2", meta_key(room), stream_key(room), std::to_string(after),
+                 epoch ? std::to_string(epoch) : std::string()},
+                [this, alive = alive_, room](redisReply const* r) {
+                  if (*alive) on_read(room, r);
+                });
+}
+
+void RedisBroker::on_read(std::string const& room, redisReply const* r) {
+  bool const ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+                  r->element[2]->type == REDIS_REPLY_ARRAY;
+  if (!ok) {
+    if (!r) return;  // the link went down: it says so itself, and reads again when up
+    // An error answer: logged; the next seq jump (or reconnection) reads again, and
+    // joins that waited go ahead with what this node has.
+    spdlog::error("broker: reading {} failed: {}", room, text_of(r));
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    auto const it = mirrors_.find(room);
+    if (it == mirrors_.end()) return;
+    it->second->on_link_lost();
+    if (!it->second->started() && sink_) sink_->on_stream_ready(room);
+    return;
+  }
+  std::vector<StreamEntry> entries;
+  redisReply const* list = r->element[2];
+  for (std::size_t k = 0; k < list->elements; ++k) {
+    redisReply const* e = list->element[k];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->elements != 2) continue;
+    entries.push_back(StreamEntry{number_of(text_of(e->element[0])),
+                                  std::string(text_of(e->element[1]->element[1]))});
+  }
+  std::uint64_t const epoch = number_of(text_of(r->element[0]));
+  auto const last = static_cast<std::uint64_t>(r->element[1]->integer);
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> next;
+  {
+    std::lock_guard<std::mutex> lock(hub_mutex_);
+    auto const it = mirrors_.find(room);
+    if (it == mirrors_.end()) return;
+    bool const was_started = it->second->started();
+    next = apply(room, *it->second, it->second->on_snapshot(epoch, last, std::move(entries)));
+    if (!was_started && sink_) sink_->on_stream_ready(room);
+  }
+  if (next) read(room, next->first, next->second);
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> RedisBroker::apply(
+    std::string const& room, StreamMirror const& mirror, StreamMirror::Step step) {
+  health_.lost += step.lost;
+  if (sink_) {
+    for (auto const& [seq, framed] : step.deliver) sink_->on_published(room, seq, framed);
+  }
+  if (!step.read_after) return std::nullopt;
+  return std::make_pair(*step.read_after, mirror.epoch());
+}
+
+}  // namespace wspush

@@ -1,0 +1,131 @@
+#include "server/broker/redis_link.hpp"
+
+#include <hiredis/hiredis.h>
+#include <unistd.h>
+
+#include "process/log.hpp"
+
+namespace wspush {
+namespace {
+
+constexpr auto kConnectDeadline = std::chrono::seconds(3);
+
+std::string error_of(redisReply const* reply) {
+  if (!reply) return "connection lost";
+  if (reply->type == REDIS_REPLY_ERROR) return std::string(reply->str, reply->len);
+  return {};
+}
+
+}  // namespace
+
+RedisLink::RedisLink(asio::io_context& io, RedisAddress address, RedisLinkEvents& events)
+    : io_(io), address_(std::move(address)), events_(events), retry_(io), deadline_(io) {}
+
+void RedisLink::start() {
+  connect();
+}
+
+void RedisLink::connect() {
+  ready_ = 0;
+  auto on_closed = [this](std::string const& why) { lost(why); };
+  commands_ = std::make_unique<RedisConnection>(io_, on_closed);
+  pubsub_ = std::make_unique<RedisConnection>(io_, on_closed);
+  pubsub_->on_push([this](redisReply const* r) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
+    std::string_view const kind(r->element[0]->str, r->element[0]->len);
+    std::string_view const channel(r->element[1]->str, r->element[1]->len);
+    if (kind == "message" && r->element[2]->type == REDIS_REPLY_STRING) {
+      events_.on_message(channel, std::string_view(r->element[2]->str, r->element[2]->len));
+    } else if (kind == "subscribe") {
+      events_.on_subscribed(channel);
+    }
+  });
+  std::string error;
+  if (!commands_->connect(address_, &error) || !pubsub_->connect(address_, &error)) {
+    return lost(error);
+  }
+  greet(*commands_, true);
+  greet(*pubsub_, false);
+  deadline_.expires_after(kConnectDeadline);
+  deadline_.async_wait([this](asio::error_code const& ec) {
+    if (!ec && !up_) lost("no answer within 3 s");
+  });
+}
+
+// AUTH (when there is a password), SELECT on the command connection, CLIENT SETNAME,
+// then PING: the connection counts once Redis answered all of them.
+void RedisLink::greet(RedisConnection& connection, bool select) {
+  std::vector<std::vector<std::string>> hello;
+  if (!address_.password.empty()) hello.push_back({"AUTH", address_.password});
+  if (select && address_.db != 0) hello.push_back({"SELECT", std::to_string(address_.db)});
+  // Named for CLIENT LIST: which process, which of its two connections.
+  hello.push_back({"CLIENT", "SETNAME",
+                   "wspush-" + std::to_string(::getpid()) + (select ? "-commands" : "-pubsub")});
+  hello.push_back({"PING"});
+  for (std::size_t k = 0; k < hello.size(); ++k) {
+    bool const last = k + 1 == hello.size();
+    connection.command(hello[k], [this, last, &connection](redisReply const* r) {
+      std::string const error = error_of(r);
+      if (!error.empty()) return connection.close(error);
+      if (last) authenticated();
+    });
+  }
+}
+
+void RedisLink::authenticated() {
+  if (++ready_ < 2) return;
+  deadline_.cancel();
+  up_ = true;
+  down_said_ = false;
+  ++connects_;
+  backoff_.reset();
+  last_error_.clear();
+  spdlog::info("broker: connected to redis {}:{}", address_.host, address_.port);
+  for (std::string const& channel : channels_) pubsub_->subscription({"SUBSCRIBE", channel});
+  events_.on_link_up();
+}
+
+void RedisLink::lost(std::string const& why) {
+  if (retry_.expiry() > std::chrono::steady_clock::now()) return;  // a retry is set already
+  deadline_.cancel();
+  bool const was_up = up_;
+  up_ = false;
+  last_error_ = why;
+  // Both go: a half link (commands without the subscription) would deliver nothing.
+  if (commands_) commands_->close(why);
+  if (pubsub_) pubsub_->close(why);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  Duration const delay = backoff_.next(unit(random_));
+  if (was_up || !down_said_) {
+    spdlog::warn("broker: redis {}:{} unavailable ({}); retrying in {} ms", address_.host,
+                 address_.port, why,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+    down_said_ = true;
+  }
+  events_.on_link_down(why);
+  retry_.expires_after(delay);
+  retry_.async_wait([this](asio::error_code const& ec) {
+    if (ec) return;
+    // The old connections are closed by now (their close was posted before this timer).
+    retry_.expires_at(std::chrono::steady_clock::time_point{});
+    connect();
+  });
+}
+
+void RedisLink::command(std::vector<std::string> const& argv, RedisConnection::Callback done) {
+  if (!up_ || !commands_) {
+    if (done) done(nullptr);
+    return;
+  }
+  commands_->command(argv, std::move(done));
+}
+
+void RedisLink::subscribe(std::string const& channel) {
+  if (channels_.insert(channel).second && up_) pubsub_->subscription({"SUBSCRIBE", channel});
+}
+
+void RedisLink::unsubscribe(std::string const& channel) {
+  if (channels_.erase(channel) && up_) pubsub_->subscription({"UNSUBSCRIBE", channel});
+}
+
+}  // namespace wspush

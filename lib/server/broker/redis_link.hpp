@@ -1,0 +1,71 @@
+// The node's link to Redis: a command connection (pipelined scripts and reads) and a
+// subscription connection (pub/sub), up only when both are connected and
+// authenticated. When either is lost both are closed, every outstanding command hears
+// nullptr, and the link reconnects with backoff (100 ms doubling to 5 s, jittered).
+//
+// Threading: one loop, like RedisConnection.
+#pragma once
+
+#include <asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/client_session.hpp"
+#include "server/broker/redis_connection.hpp"
+
+namespace wspush {
+
+class RedisLinkEvents {
+ public:
+  virtual ~RedisLinkEvents() = default;
+  virtual void on_link_up() = 0;
+  virtual void on_link_down(std::string const& why) = 0;
+  // The subscription to `channel` is active: what is published there from now on comes.
+  virtual void on_subscribed(std::string_view channel) = 0;
+  virtual void on_message(std::string_view channel, std::string_view payload) = 0;
+};
+
+class RedisLink {
+ public:
+  RedisLink(asio::io_context& io, RedisAddress address, RedisLinkEvents& events);
+
+  void start();
+  bool up() const { return up_; }
+  std::uint64_t connects() const { return connects_; }
+  std::string const& last_error() const { return last_error_; }
+
+  // On the command connection; `done(nullptr)` when the link is down or goes down.
+  void command(std::vector<std::string> const& argv, RedisConnection::Callback done);
+  // Kept across reconnections: the link subscribes again each time it comes up.
+  void subscribe(std::string const& channel);
+  void unsubscribe(std::string const& channel);
+
+ private:
+  void connect();
+  void greet(RedisConnection& connection, bool select);
+  void authenticated();
+  void lost(std::string const& why);
+
+  asio::io_context& io_;
+  RedisAddress address_;
+  RedisLinkEvents& events_;
+  std::unique_ptr<RedisConnection> commands_;
+  std::unique_ptr<RedisConnection> pubsub_;
+  asio::steady_timer retry_;
+  asio::steady_timer deadline_;  // a connect that neither succeeds nor fails
+  Backoff backoff_{std::chrono::milliseconds(100), std::chrono::seconds(5)};
+  std::mt19937 random_{std::random_device{}()};
+  std::set<std::string> channels_;
+  int ready_ = 0;  // connections authenticated (of 2)
+  bool up_ = false;
+  bool down_said_ = false;
+  std::uint64_t connects_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace wspush
