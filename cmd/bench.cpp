@@ -12,8 +12,8 @@
 #include "client/bench_ledger.hpp"
 #include "commands.hpp"
 #include "common/codec.hpp"
-#include "process/process_stats.hpp"
 #include "options.hpp"
+#include "process/process_stats.hpp"
 
 namespace wspush::cmd {
 namespace {

@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "client/bench_ledger.hpp"
-#include "process/process_stats.hpp"
 #include "client_transport/fleet.hpp"
+#include "process/process_stats.hpp"
 
 namespace wspush::cmd {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "common/duration.hpp"
 #include "client_transport/ws_client.hpp"
+#include "common/duration.hpp"
 
 namespace wspush::cmd {
 

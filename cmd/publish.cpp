@@ -8,10 +8,10 @@
 #include <iostream>
 
 #include "client/client_session.hpp"
+#include "client_transport/ws_client.hpp"
 #include "commands.hpp"
 #include "common/codec.hpp"
 #include "common/url.hpp"
-#include "client_transport/ws_client.hpp"
 #include "options.hpp"
 
 namespace wspush::cmd {

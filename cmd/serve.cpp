@@ -9,11 +9,11 @@
 
 #include "commands.hpp"
 #include "common/codec.hpp"
-#include "settings/config_file.hpp"
+#include "options.hpp"
 #include "process/cpu_budget.hpp"
 #include "process/log.hpp"
-#include "options.hpp"
 #include "server/push_server.hpp"
+#include "settings/config_file.hpp"
 
 namespace wspush::cmd {
 namespace {

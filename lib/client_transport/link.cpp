@@ -6,10 +6,10 @@
 #include <websocketpp/client.hpp>
 #include <websocketpp/config/asio_client.hpp>
 
-#include "common/frame_reader.hpp"
 #include "client_transport/capped_socket.hpp"
 #include "client_transport/client_tls.hpp"
 #include "client_transport/failure.hpp"
+#include "common/frame_reader.hpp"
 
 namespace wspush {
 namespace asio = websocketpp::lib::asio;

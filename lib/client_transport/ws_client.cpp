@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <websocketpp/common/asio.hpp>
 
-#include "process/line_reader.hpp"
 #include "client_transport/link.hpp"
+#include "process/line_reader.hpp"
 
 namespace wspush {
 namespace asio = websocketpp::lib::asio;

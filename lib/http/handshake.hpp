@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "http/http_request.hpp"
 #include "core/hub.hpp"
+#include "http/http_request.hpp"
 
 namespace wspush {
 

@@ -1,6 +1,6 @@
-#include "settings/config_file.hpp"
-
 #include <gtest/gtest.h>
+
+#include "settings/config_file.hpp"
 
 using namespace wspush;
 

@@ -3,8 +3,8 @@
 #include <asio/post.hpp>
 
 #include "common/codec.hpp"
-#include "http/handshake.hpp"
 #include "core/jwt_check.hpp"
+#include "http/handshake.hpp"
 #include "http/sse.hpp"
 #include "process/log.hpp"
 #include "server/http/http_routes.hpp"

@@ -13,8 +13,8 @@
 #include <string>
 
 #include "http/http_request.hpp"
-#include "server/stream/byte_stream.hpp"
 #include "server/http/listener.hpp"
+#include "server/stream/byte_stream.hpp"
 
 namespace wspush {
 

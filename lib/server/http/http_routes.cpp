@@ -1,8 +1,8 @@
 #include "server/http/http_routes.hpp"
 
 #include "common/codec.hpp"
-#include "process/process_stats.hpp"
 #include "http/prometheus.hpp"
+#include "process/process_stats.hpp"
 #include "server/http/web_assets.hpp"
 
 namespace wspush {

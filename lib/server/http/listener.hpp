@@ -21,8 +21,8 @@
 
 #include "common/duration.hpp"
 #include "http/http_request.hpp"
-#include "server/stream/byte_stream.hpp"
 #include "server/http/http_routes.hpp"
+#include "server/stream/byte_stream.hpp"
 #include "server/stream/tls_context.hpp"
 
 namespace wspush {

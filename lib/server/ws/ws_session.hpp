@@ -21,8 +21,8 @@
 #include "common/duration.hpp"
 #include "common/frame_reader.hpp"
 #include "common/payload.hpp"
-#include "server/stream/byte_stream.hpp"
 #include "server/loop/send_ring.hpp"
+#include "server/stream/byte_stream.hpp"
 
 namespace wspush {
 
