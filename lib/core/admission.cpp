@@ -2,7 +2,6 @@
 
 #include <cctype>
 
-#include "common/codec.hpp"
 #include "core/api_access.hpp"
 
 namespace wspush {
@@ -26,7 +25,7 @@ std::optional<Refusal> ApiAccessCheck::check(HandshakeRequest const& request) co
 
 std::optional<Refusal> DrainingCheck::check(HandshakeRequest const&) const {
   if (!draining_()) return std::nullopt;
-  return Refusal{503, encode_text_event(503, "error", "server is shutting down"), {}, "draining"};
+  return Refusal{Reason::draining, "server is shutting down"};
 }
 
 }  // namespace wspush
@@ -76,8 +75,7 @@ std::optional<Refusal> OriginCheck::check(HandshakeRequest const& request) const
   if (allowed_.empty() || !request.header) return std::nullopt;
   std::string const origin = request.header("Origin");
   if (origin.empty() || allows(origin)) return std::nullopt;
-  return Refusal{
-      403, encode_text_event(403, "error", "origin " + origin + " is not allowed"), {}, "origin"};
+  return Refusal{Reason::origin, "origin " + origin + " is not allowed"};
 }
 
 }  // namespace wspush

@@ -13,7 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/hub.hpp"
+#include "common/url.hpp"
+#include "core/refusal.hpp"
+#include "core/room.hpp"
 
 namespace wspush {
 

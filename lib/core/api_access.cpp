@@ -5,8 +5,6 @@
 
 #include <cstring>
 
-#include "common/codec.hpp"
-
 namespace wspush {
 
 bool is_loopback_address(std::string_view address) {
@@ -24,22 +22,16 @@ std::optional<Refusal> api_refusal(std::string const& api_key, std::string_view 
                                    std::string_view authorization) {
   if (api_key.empty()) {
     if (is_loopback_address(peer_address)) return std::nullopt;
-    return Refusal{403,
-                   encode_text_event(403, "error",
-                                     "the API answers loopback peers only; start the "
-                                     "server with --api-key to open it"),
-                   {},
-                   "api_forbidden"};
+    return Refusal{Reason::api_forbidden,
+                   "the API answers loopback peers only; start the server with --api-key to "
+                   "open it"};
   }
   std::string const expected = "Bearer " + api_key;
   if (authorization.size() == expected.size() &&
       CRYPTO_memcmp(authorization.data(), expected.data(), expected.size()) == 0) {
     return std::nullopt;
   }
-  return Refusal{401,
-                 encode_text_event(401, "error", "missing or wrong API key"),
-                 {{"WWW-Authenticate", "Bearer"}},
-                 "api_unauthorized"};
+  return Refusal{Reason::api_unauthorized, "missing or wrong API key"};
 }
 
 }  // namespace wspush

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/hub.hpp"
+#include "core/refusal.hpp"
 
 namespace wspush {
 

@@ -19,7 +19,7 @@ void InMemoryBroker::publish(std::string const& room, std::string_view event,
                              std::function<void(PublishAck const&)> done) {
   auto const it = streams_.find(room);
   if (it == streams_.end()) {
-    if (done) done(PublishAck{404, "unknown room: " + room, 0});
+    if (done) done(PublishAck{Refusal{Reason::unknown_room, "unknown room: " + room}, 0});
     return;
   }
   Stream& s = *it->second;
@@ -29,7 +29,7 @@ void InMemoryBroker::publish(std::string const& room, std::string_view event,
       framed_message(Opcode::text, encode_json_event(200, event, data_json, seq));
   s.messages.append(seq, framed);
   if (sink_) sink_->on_published(room, seq, framed);
-  if (done) done(PublishAck{200, {}, seq});
+  if (done) done(PublishAck{std::nullopt, seq});
 }
 
 History::Replay InMemoryBroker::replay_after(std::string const& room, std::uint64_t since) const {

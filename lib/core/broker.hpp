@@ -17,6 +17,7 @@
 
 #include "common/payload.hpp"
 #include "core/history.hpp"
+#include "core/refusal.hpp"
 
 namespace wspush {
 
@@ -31,11 +32,10 @@ struct StreamState {
   std::size_t other_members = 0;  // shared: members on the other nodes, as they last said
 };
 
-// The answer to one publish: 200 with its seq, or an error status (503: the broker
-// cannot take it now) with a reason. Nothing is acknowledged that was not kept.
+// The answer to one publish: its seq, or why it was refused (broker_unavailable: the
+// broker cannot take it now). Nothing is acknowledged that was not kept.
 struct PublishAck {
-  int status = 200;
-  std::string error;
+  std::optional<Refusal> refusal;
   std::uint64_t seq = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "core/client_protocol.hpp"
 
 #include "common/codec.hpp"
+#include "core/refusal.hpp"
 
 namespace wspush {
 
@@ -9,7 +10,7 @@ ClientAction decide_client_text(RoomKind kind, std::string const& room_path, std
   ClientMessage msg = decode_client_message(text);
   switch (msg.kind) {
     case ClientMessage::Kind::invalid:
-      return {ClientAction::Kind::reply, encode_text_event(400, "error", msg.error)};
+      return {ClientAction::Kind::reply, error_event(Refusal{Reason::bad_message, msg.error})};
     case ClientMessage::Kind::ping:
       return {ClientAction::Kind::reply, encode_text_event(200, "pong", iso8601_utc(clock.now()))};
     case ClientMessage::Kind::close:
@@ -17,18 +18,19 @@ ClientAction decide_client_text(RoomKind kind, std::string const& room_path, std
     case ClientMessage::Kind::publish:
       if (kind != RoomKind::relay) {
         return {ClientAction::Kind::reply,
-                encode_text_event(403, "error",
-                                  "room " + room_path + " is a " + std::string(to_string(kind)) +
-                                      " room: clients may publish only in relay rooms")};
+                error_event(Refusal{Reason::publish_forbidden,
+                                    "room " + room_path + " is a " + std::string(to_string(kind)) +
+                                        " room: clients may publish only in relay rooms"})};
       }
       return {ClientAction::Kind::publish, std::move(msg.data)};
   }
-  return {ClientAction::Kind::reply, encode_text_event(400, "error", "unreadable message")};
+  return {ClientAction::Kind::reply,
+          error_event(Refusal{Reason::bad_message, "unreadable message"})};
 }
 
 std::string binary_refusal() {
-  return encode_text_event(400, "error",
-                           "binary frames are not accepted here: send JSON text frames");
+  return error_event(Refusal{Reason::binary_message,
+                             "binary frames are not accepted here: send JSON text frames"});
 }
 
 }  // namespace wspush

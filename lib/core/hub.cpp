@@ -21,13 +21,11 @@ Payload const& welcome_frame() {
 }  // namespace
 
 Refusal Hub::room_limit(std::string_view path) const {
-  return Refusal{503,
-                 encode_text_event(503, "error",
-                                   "room limit reached: its family has " +
-                                       std::to_string(options_.max_rooms_per_family) + " rooms; " +
-                                       std::string(path) + " would be one more"),
-                 {{"Retry-After", "5"}},
-                 "room_limit"};
+  return Refusal{Reason::room_limit,
+                 "room limit reached: its family has " +
+                     std::to_string(options_.max_rooms_per_family) + " rooms; " +
+                     std::string(path) + " would be one more",
+                 std::chrono::seconds(5)};
 }
 
 Hub::Hub(RoomRegistry& rooms, Broker& broker, Outbox& outbox, Timers& timers,
@@ -51,10 +49,7 @@ void Hub::start() {
 std::optional<Refusal> Hub::admit(std::string_view resource) const {
   auto const path = room_path_of(resource);
   if (!rooms_.resolve(path)) {
-    return Refusal{404,
-                   encode_text_event(404, "error", "unknown room: " + std::string(path)),
-                   {},
-                   "unknown_room"};
+    return Refusal{Reason::unknown_room, "unknown room: " + std::string(path)};
   }
   if (rooms_.family_full(path, options_.max_rooms_per_family)) {
     return room_limit(path);
@@ -62,12 +57,8 @@ std::optional<Refusal> Hub::admit(std::string_view resource) const {
   for (auto const& [name, expected] : {std::pair{"since", "a seq, a whole number >= 0"},
                                        std::pair{"epoch", "the epoch of a recovery event"}}) {
     if (auto const value = query_param(resource, name); value && !parse_seq(*value)) {
-      return Refusal{400,
-                     encode_text_event(400, "error",
-                                       "invalid " + std::string(name) + " '" + std::string(*value) +
-                                           "': expected " + expected),
-                     {},
-                     "bad_since"};
+      return Refusal{Reason::bad_since, "invalid " + std::string(name) + " '" +
+                                            std::string(*value) + "': expected " + expected};
     }
   }
   return std::nullopt;
@@ -89,7 +80,8 @@ Room* Hub::room_for(std::string_view path) {
 void Hub::join(SessionId id, std::string_view resource) {
   Room* room = room_for(room_path_of(resource));
   if (!room) {  // admit() was bypassed: refuse politely rather than crash
-    reply_error(id, 404, "unknown room: " + std::string(room_path_of(resource)));
+    reply_error(
+        id, Refusal{Reason::unknown_room, "unknown room: " + std::string(room_path_of(resource))});
     outbox_.close(id, 1008, "unknown room");
     return;
   }
@@ -216,7 +208,7 @@ void Hub::on_client_publish(SessionId id, std::string_view data_json) {
   Room const& room = *s->room;
   if (room.kind() != RoomKind::relay) return;  // the loop decided on a stale view
   broker_.publish(room.path(), "message", data_json, [this, id](PublishAck const& ack) {
-    if (ack.status != 200) reply_error(id, ack.status, ack.error);
+    if (ack.refusal) reply_error(id, *ack.refusal);
   });
 }
 
@@ -233,7 +225,7 @@ void Hub::on_binary(SessionId id, std::string_view data) {
   Session* const s = find_session(id);
   if (!s) return;
   if (s->publisher()) {
-    return reply_error(id, 400, "a publish stream takes JSON text frames");
+    return reply_error(id, Refusal{Reason::bad_message, "a publish stream takes JSON text frames"});
   }
   if (!s->room) return end_linger(id, *s);
   if (s->room->kind() == RoomKind::echo) {
@@ -263,8 +255,8 @@ void Hub::on_published(std::string const& room_path, std::uint64_t seq, Payload 
   }
 }
 
-void Hub::reply_error(SessionId id, int status, std::string_view reason) {
-  send(id, encode_text_event(status, "error", reason));
+void Hub::reply_error(SessionId id, Refusal const& refusal) {
+  send(id, error_event(refusal));
 }
 
 void Hub::send(SessionId id, std::string const& message) {

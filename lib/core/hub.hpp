@@ -21,6 +21,7 @@
 #include "common/url.hpp"
 #include "core/broker.hpp"
 #include "core/outbox.hpp"
+#include "core/refusal.hpp"
 #include "core/room_registry.hpp"
 
 namespace wspush {
@@ -30,19 +31,10 @@ struct HubOptions {
   std::size_t max_rooms_per_family = 10000;  // 0: no limit
 };
 
-// An HTTP answer: why a handshake is refused, or what the API says; a JSON body.
-struct Refusal {
-  int http_status;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers = {};  // e.g. Retry-After
-  std::string_view reason = "refused";  // why, as a metric label (handshake refusals)
-};
-
 // The answer to a publish from outside the room (HTTP API, `wspush publish`, stdin).
 struct PublishResult {
-  int status = 200;  // 200, or 403/404/503 with `error`
-  std::string error;
-  std::size_t delivered = 0;  // members it was queued for
+  std::optional<Refusal> refusal;  // why it was not published (nothing else is set then)
+  std::size_t delivered = 0;       // members it was queued for
   std::uint64_t seq = 0;
 };
 using PublishDone = std::function<void(PublishResult const&)>;
@@ -105,10 +97,9 @@ class Hub final : private BrokerSink {
   // A ticker room's timer fired.
   void tick(std::string const& room_path);
 
-  // POST /api/publish?room=PATH&event=E with `body`: the HTTP status and the JSON
-  // answer, {"delivered":N,"seq":S} or an error envelope, given to `done`.
-  void http_publish(std::string_view resource, std::string_view body,
-                    std::function<void(Refusal const&)> done);
+  // A publish request, `resource` "/api/publish?room=PATH&event=E" (as POST /api/publish
+  // sends it) and `body` its JSON data, answered through `done`.
+  void publish_request(std::string_view resource, std::string_view body, PublishDone done);
 
   // Publishes `json` (one compact JSON value) into the room at `path` as `event`.
   // A family room is created for it; ticker and echo rooms refuse (403).
@@ -158,7 +149,7 @@ class Hub final : private BrokerSink {
 
   Room* room_for(std::string_view path);
   Refusal room_limit(std::string_view path) const;
-  void reply_error(SessionId id, int status, std::string_view reason);
+  void reply_error(SessionId id, Refusal const& refusal);
   void detach(SessionId id, Session& session);
   void drop_if_unused(Room const& room);
   void end_linger(SessionId id, Session& session);

@@ -57,21 +57,17 @@ std::variant<PublisherTarget, std::string> publisher_target(std::string_view res
 std::optional<Refusal> Hub::admit_publisher(std::string_view resource) const {
   auto const target = publisher_target(resource);
   if (auto const* error = std::get_if<std::string>(&target)) {
-    return Refusal{400, encode_text_event(400, "error", *error), {}, "publish_target"};
+    return Refusal{Reason::publish_target, *error};
   }
   auto const& room = std::get<PublisherTarget>(target).room;
   auto const kind = rooms_.resolve(room);
   if (!kind) {
-    return Refusal{
-        404, encode_text_event(404, "error", "unknown room: " + room), {}, "unknown_room"};
+    return Refusal{Reason::unknown_room, "unknown room: " + room};
   }
   if (*kind == RoomKind::ticker || *kind == RoomKind::echo) {
-    return Refusal{403,
-                   encode_text_event(403, "error",
-                                     "room " + room + " is a " + std::string(to_string(*kind)) +
-                                         " room: publish into feed or relay rooms"),
-                   {},
-                   "publish_forbidden"};
+    return Refusal{Reason::publish_forbidden, "room " + room + " is a " +
+                                                  std::string(to_string(*kind)) +
+                                                  " room: publish into feed or relay rooms"};
   }
   return std::nullopt;
 }
@@ -85,31 +81,26 @@ void Hub::join_publisher(SessionId id, std::string_view resource) {
   }
 }
 
-void Hub::http_publish(std::string_view resource, std::string_view body,
-                       std::function<void(Refusal const&)> done) {
+void Hub::publish_request(std::string_view resource, std::string_view body, PublishDone done) {
   auto const target = publisher_target(resource);
   if (auto const* error = std::get_if<std::string>(&target)) {
-    return done(Refusal{400, encode_text_event(400, "error", *error)});
+    return done(PublishResult{Refusal{Reason::publish_target, *error}});
   }
   std::string error;
   auto const json = compact_json(body, &error);
-  if (!json) return done(Refusal{400, encode_text_event(400, "error", error)});
+  if (!json) return done(PublishResult{Refusal{Reason::bad_message, error}});
   auto const& t = std::get<PublisherTarget>(target);
-  publish(t.room, t.event, *json, [done = std::move(done)](PublishResult const& r) {
-    if (r.status != 200)
-      return done(Refusal{r.status, encode_text_event(r.status, "error", r.error)});
-    done(Refusal{200, encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}})});
-  });
+  publish(t.room, t.event, *json, std::move(done));
 }
 
 void Hub::on_publisher_text(SessionId id, Session const& session, std::string_view text) {
   std::string error;
   auto const json = compact_json(text, &error);
-  if (!json) return reply_error(id, 400, error);
+  if (!json) return reply_error(id, Refusal{Reason::bad_message, error});
   publish(session.rare->publish_room, session.rare->publish_event, *json,
           [this, id](PublishResult const& r) {
             if (!find_session(id)) return;  // gone before the broker answered
-            if (r.status != 200) return reply_error(id, r.status, r.error);
+            if (r.refusal) return reply_error(id, *r.refusal);
             send(id, encode_json_event(200, "published",
                                        encode_object({{"delivered", std::uint64_t{r.delivered}},
                                                       {"seq", r.seq}})));
@@ -119,22 +110,23 @@ void Hub::on_publisher_text(SessionId id, Session const& session, std::string_vi
 void Hub::publish(std::string_view path, std::string_view event, std::string_view json,
                   PublishDone done) {
   if (rooms_.family_full(path, options_.max_rooms_per_family)) {
-    return done(PublishResult{503, "room limit reached: " + std::string(path), 0, 0});
+    return done(PublishResult{room_limit(path)});
   }
   Room* room = room_for(path);
-  if (!room) return done(PublishResult{404, "unknown room: " + std::string(path), 0, 0});
+  if (!room)
+    return done(PublishResult{Refusal{Reason::unknown_room, "unknown room: " + std::string(path)}});
   if (room->kind() == RoomKind::ticker || room->kind() == RoomKind::echo) {
-    PublishResult r{403,
-                    "room " + room->path() + " is a " + std::string(to_string(room->kind())) +
-                        " room: publish into feed or relay rooms",
-                    0, 0};
+    PublishResult r{
+        Refusal{Reason::publish_forbidden, "room " + room->path() + " is a " +
+                                               std::string(to_string(room->kind())) +
+                                               " room: publish into feed or relay rooms"}};
     drop_if_unused(*room);
     return done(r);
   }
   std::size_t const delivered = room->members();
   broker_.publish(room->path(), event, json,
                   [delivered, done = std::move(done)](PublishAck const& ack) {
-                    done(PublishResult{ack.status, ack.error, delivered, ack.seq});
+                    done(PublishResult{ack.refusal, delivered, ack.seq});
                   });
 }
 

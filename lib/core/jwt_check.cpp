@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <memory>
 
-#include "common/codec.hpp"
 #include "common/url.hpp"
 #include "rapidjson/document.h"
 
@@ -15,9 +14,8 @@ namespace {
 
 constexpr std::string_view kBearer = "Bearer ";
 
-Refusal unauthorized(std::string const& why, std::string_view reason) {
-  return Refusal{
-      401, encode_text_event(401, "error", why), {{"WWW-Authenticate", "Bearer"}}, reason};
+Refusal unauthorized(std::string why, Reason reason) {
+  return Refusal{reason, std::move(why)};
 }
 
 struct JwtFree {
@@ -83,31 +81,32 @@ std::optional<Refusal> JwtCheck::check(HandshakeRequest const& request) const {
   std::string const token = token_of(request);
   if (token.empty()) {
     return unauthorized("missing token: send 'Authorization: Bearer TOKEN' or ?token=",
-                        "token_missing");
+                        Reason::token_missing);
   }
   jwt_t* raw = nullptr;
   int const failed =
       jwt_decode(&raw, token.c_str(), reinterpret_cast<unsigned char const*>(secret_.data()),
                  static_cast<int>(secret_.size()));
   std::unique_ptr<jwt_t, JwtFree> const jwt(raw);
-  if (failed != 0 || !jwt) return unauthorized("invalid token", "token_invalid");
+  if (failed != 0 || !jwt) return unauthorized("invalid token", Reason::token_invalid);
   if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) {
-    return unauthorized("invalid token: only HS256 is accepted", "token_invalid");
+    return unauthorized("invalid token: only HS256 is accepted", Reason::token_invalid);
   }
   std::int64_t const now = now_();
   rapidjson::Document const exp = claim(jwt.get(), "exp");
   std::optional<std::int64_t> const expires = seconds_of(exp);
-  if (!expires) return unauthorized("invalid token: no exp claim", "token_invalid");
-  if (*expires <= now) return unauthorized("token expired", "token_expired");
+  if (!expires) return unauthorized("invalid token: no exp claim", Reason::token_invalid);
+  if (*expires <= now) return unauthorized("token expired", Reason::token_expired);
   rapidjson::Document const nbf = claim(jwt.get(), "nbf");
   if (!nbf.IsNull()) {
     std::optional<std::int64_t> const not_before = seconds_of(nbf);
-    if (!not_before) return unauthorized("invalid token: bad nbf claim", "token_invalid");
-    if (*not_before > now) return unauthorized("token not valid yet", "token_not_yet_valid");
+    if (!not_before) return unauthorized("invalid token: bad nbf claim", Reason::token_invalid);
+    if (*not_before > now) return unauthorized("token not valid yet", Reason::token_not_yet_valid);
   }
   rapidjson::Document const rooms = claim(jwt.get(), "rooms");
   if (!rooms.IsNull()) {
-    if (!rooms.IsArray()) return unauthorized("invalid token: bad rooms claim", "token_invalid");
+    if (!rooms.IsArray())
+      return unauthorized("invalid token: bad rooms claim", Reason::token_invalid);
     std::string_view const path = room_path_of(request.resource);
     bool covered = false;
     for (rapidjson::Value const& entry : rooms.GetArray()) {
@@ -118,11 +117,7 @@ std::optional<Refusal> JwtCheck::check(HandshakeRequest const& request) const {
       }
     }
     if (!covered) {
-      return Refusal{
-          403,
-          encode_text_event(403, "error", "the token does not cover " + std::string(path)),
-          {},
-          "token_room"};
+      return Refusal{Reason::token_room, "the token does not cover " + std::string(path)};
     }
   }
   if (request.grant) request.grant->expires_at = *expires;

@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/codec.hpp"
-
 namespace wspush {
 namespace {
 
-Refusal busy(std::string_view reason, std::string const& text, long retry_after_s) {
-  return Refusal{503,
-                 encode_text_event(503, "error", text),
-                 {{"Retry-After", std::to_string(std::max(1L, retry_after_s))}},
-                 reason};
+Refusal busy(Reason reason, std::string text, Duration retry_after) {
+  return Refusal{reason, std::move(text), std::max<Duration>(retry_after, std::chrono::seconds(1))};
 }
 
 }  // namespace
@@ -47,13 +42,15 @@ std::size_t ConnectionCounts::of(std::string const& address) const {
 
 std::optional<Refusal> ConnectionLimitCheck::check(HandshakeRequest const& request) const {
   if (max_total_ && counts_.total() >= max_total_) {
-    return busy("max_connections",
-                "the server is at its limit of " + std::to_string(max_total_) + " connections", 5);
+    return busy(Reason::max_connections,
+                "the server is at its limit of " + std::to_string(max_total_) + " connections",
+                std::chrono::seconds(5));
   }
   if (max_per_address_ && counts_.of(std::string(request.peer)) >= max_per_address_) {
     return busy(
-        "max_connections_per_ip",
-        "this address is at its limit of " + std::to_string(max_per_address_) + " connections", 5);
+        Reason::max_connections_per_ip,
+        "this address is at its limit of " + std::to_string(max_per_address_) + " connections",
+        std::chrono::seconds(5));
   }
   return std::nullopt;
 }
@@ -88,25 +85,20 @@ HandshakeRateCheck::HandshakeRateCheck(double rate, std::function<SteadyTime()> 
 std::optional<Refusal> HandshakeRateCheck::check(HandshakeRequest const&) const {
   if (rate_ <= 0) return std::nullopt;
   SteadyTime const now = clock_();
-  double wait_s = 0;
+  Duration wait;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (bucket_.take(now)) return std::nullopt;
-    wait_s = std::chrono::duration<double>(bucket_.wait(now)).count();
+    wait = bucket_.wait(now);
   }
-  return busy("handshake_rate", "too many connections at once: retry shortly",
-              static_cast<long>(std::ceil(wait_s)));
+  return busy(Reason::handshake_rate, "too many connections at once: retry shortly", wait);
 }
 
 std::optional<Refusal> PathLengthCheck::check(HandshakeRequest const& request) const {
   std::string_view const path = room_path_of(request.resource);
   if (max_ == 0 || path.size() <= max_) return std::nullopt;
-  return Refusal{414,
-                 encode_text_event(414, "error",
-                                   "path of " + std::to_string(path.size()) + " bytes: at most " +
-                                       std::to_string(max_)),
-                 {},
-                 "path_too_long"};
+  return Refusal{Reason::path_too_long, "path of " + std::to_string(path.size()) +
+                                            " bytes: at most " + std::to_string(max_)};
 }
 
 }  // namespace wspush

@@ -23,9 +23,8 @@ bool has_token(std::string_view list, std::string_view token) {
   return false;
 }
 
-Refusal refuse(int status, std::string_view reason, std::string const& text,
-               std::vector<std::pair<std::string, std::string>> headers = {}) {
-  return Refusal{status, encode_text_event(status, "error", text), std::move(headers), reason};
+Refusal refuse(Reason reason, std::string text) {
+  return Refusal{reason, std::move(text)};
 }
 
 }  // namespace
@@ -39,24 +38,22 @@ HandshakeAnswer check_websocket_handshake(HttpRequest const& r) {
   HandshakeAnswer a;
   std::string joined;  // only a repeated header is copied, into this
   if (r.method != "GET") {
-    a.refusal = refuse(405, "method", "a WebSocket handshake is a GET", {{"Allow", "GET"}});
+    a.refusal = refuse(Reason::method, "a WebSocket handshake is a GET");
   } else if (r.http_major < 1 || (r.http_major == 1 && r.http_minor < 1)) {
-    a.refusal = refuse(400, "http_version", "a WebSocket handshake needs HTTP/1.1");
+    a.refusal = refuse(Reason::http_version, "a WebSocket handshake needs HTTP/1.1");
   } else if (r.header("host", joined).empty()) {
-    a.refusal = refuse(400, "host", "missing Host header");
+    a.refusal = refuse(Reason::host, "missing Host header");
   } else if (!has_token(r.header("connection", joined), "upgrade")) {
-    a.refusal = refuse(400, "connection", "missing 'Connection: Upgrade'");
+    a.refusal = refuse(Reason::connection, "missing 'Connection: Upgrade'");
   } else if (std::string_view const version = r.header("sec-websocket-version", joined);
              version != "13") {
-    a.refusal = refuse(
-        426, "version",
-        "unsupported Sec-WebSocket-Version '" + std::string(version) + "': this server speaks 13",
-        {{"Sec-WebSocket-Version", "13"}});
+    a.refusal = refuse(Reason::version, "unsupported Sec-WebSocket-Version '" +
+                                            std::string(version) + "': this server speaks 13");
   } else {
     std::string_view const key = r.header("sec-websocket-key", joined);
     auto const decoded = base64_decode(key);
     if (!decoded || decoded->size() != 16) {
-      a.refusal = refuse(400, "key", "Sec-WebSocket-Key must be 16 bytes in base64");
+      a.refusal = refuse(Reason::key, "Sec-WebSocket-Key must be 16 bytes in base64");
     } else {
       constexpr std::string_view head =
           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

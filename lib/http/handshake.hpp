@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/hub.hpp"
+#include "core/refusal.hpp"
 #include "http/http_request.hpp"
 
 namespace wspush {

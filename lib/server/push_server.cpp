@@ -256,7 +256,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
       });
     }
     void on_refused(Refusal const& refusal) override {
-      server_.metrics_.count_refusal(refusal.reason);
+      server_.metrics_.count_refusal(to_string(refusal.reason));
     }
 
    private:
@@ -312,7 +312,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     std::uint64_t const number = stdin_lines_;
     shared_.run([&](Hub& hub) {
       hub.publish(options_.stdin_room, "message", *data.json, [number](PublishResult const& r) {
-        if (r.status != 200) spdlog::warn("stdin line {}: {}", number, r.error);
+        if (r.refusal) spdlog::warn("stdin line {}: {}", number, r.refusal->detail);
       });
     });
   }

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/answers.hpp"
+
 using namespace wspush;
 
 namespace {
@@ -14,10 +16,10 @@ HandshakeRequest request(std::string_view resource, std::string_view peer,
                           }};
 }
 
-std::unique_ptr<AdmissionCheck> refuse_with(int status, int* calls) {
-  return std::make_unique<FunctionCheck>([status, calls](HandshakeRequest const&) {
+std::unique_ptr<AdmissionCheck> refuse_with(Reason reason, int* calls) {
+  return std::make_unique<FunctionCheck>([reason, calls](HandshakeRequest const&) {
     ++*calls;
-    return std::optional<Refusal>(Refusal{status, "{}"});
+    return std::optional<Refusal>(Refusal{reason, "refused"});
   });
 }
 
@@ -27,11 +29,11 @@ TEST(Admission, ChecksRunInOrderAndTheFirstRefusalWins) {
   int first = 0, second = 0;
   Admission admission;
   EXPECT_FALSE(admission.check(request("/r", "127.0.0.1")));  // no checks: admitted
-  admission.add(refuse_with(403, &first));
-  admission.add(refuse_with(404, &second));
+  admission.add(refuse_with(Reason::origin, &first));
+  admission.add(refuse_with(Reason::unknown_room, &second));
   auto const refusal = admission.check(request("/r", "127.0.0.1"));
   ASSERT_TRUE(refusal);
-  EXPECT_EQ(refusal->http_status, 403);
+  EXPECT_EQ(status_of(refusal->reason), 403);
   EXPECT_EQ(first, 1);
   EXPECT_EQ(second, 0);  // never asked
 }
@@ -40,14 +42,14 @@ TEST(Admission, ApiAccessWithoutAKeyIsForLoopbackPeersOnly) {
   ApiAccessCheck const check("");
   EXPECT_FALSE(check.check(request("/api/publish?room=/x", "127.0.0.1")));
   EXPECT_FALSE(check.check(request("/api/rooms", "::1")));
-  EXPECT_EQ(check.check(request("/api/publish?room=/x", "10.0.0.7"))->http_status, 403);
+  EXPECT_EQ(status_of(check.check(request("/api/publish?room=/x", "10.0.0.7"))->reason), 403);
   EXPECT_FALSE(check.check(request("/news", "10.0.0.7")));  // rooms are not the API
 }
 
 TEST(Admission, ApiAccessWithAKeyWantsTheBearerHeaderFromEveryone) {
   ApiAccessCheck const check("s3cret");
-  EXPECT_EQ(check.check(request("/api/rooms", "127.0.0.1"))->http_status, 401);
-  EXPECT_EQ(check.check(request("/api/rooms", "127.0.0.1", "Bearer nope"))->http_status, 401);
+  EXPECT_EQ(status_of(check.check(request("/api/rooms", "127.0.0.1"))->reason), 401);
+  EXPECT_EQ(status_of(check.check(request("/api/rooms", "127.0.0.1", "Bearer nope"))->reason), 401);
   EXPECT_FALSE(check.check(request("/api/rooms", "10.0.0.7", "Bearer s3cret")));
 }
 
@@ -58,8 +60,8 @@ TEST(Admission, DrainingRefusesWith503) {
   draining = true;
   auto const refusal = check.check(request("/r", "127.0.0.1"));
   ASSERT_TRUE(refusal);
-  EXPECT_EQ(refusal->http_status, 503);
-  EXPECT_NE(refusal->body.find("shutting down"), std::string::npos);
+  EXPECT_EQ(status_of(refusal->reason), 503);
+  EXPECT_NE(http_answer(*refusal).body.find("shutting down"), std::string::npos);
 }
 
 TEST(Admission, OriginsExactOrByHostPatternAndNoneForNonBrowsers) {
@@ -81,7 +83,7 @@ TEST(Admission, OriginsExactOrByHostPatternAndNoneForNonBrowsers) {
                            }};
   auto const refused = check.check(browser);
   ASSERT_TRUE(refused);
-  EXPECT_EQ(refused->http_status, 403);
-  EXPECT_EQ(refused->reason, "origin");
+  EXPECT_EQ(status_of(refused->reason), 403);
+  EXPECT_EQ(to_string(refused->reason), "origin");
   EXPECT_FALSE(OriginCheck({}).check(browser));  // no list: no check
 }

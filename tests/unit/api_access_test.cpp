@@ -19,8 +19,8 @@ TEST(ApiAccess, WithoutAKeyOnlyLoopbackPeers) {
   EXPECT_FALSE(api_refusal("", "127.0.0.1", ""));
   auto const refusal = api_refusal("", "10.1.2.3", "Bearer anything");
   ASSERT_TRUE(refusal);
-  EXPECT_EQ(refusal->http_status, 403);
-  EXPECT_NE(refusal->body.find("--api-key"), std::string::npos);
+  EXPECT_EQ(status_of(refusal->reason), 403);
+  EXPECT_NE(refusal->detail.find("--api-key"), std::string::npos);
 }
 
 TEST(ApiAccess, WithAKeyEveryPeerNeedsIt) {
@@ -28,6 +28,6 @@ TEST(ApiAccess, WithAKeyEveryPeerNeedsIt) {
   for (auto header : {"", "Bearer k3", "Bearer k3yy", "bearer k3y", "k3y"}) {
     auto const refusal = api_refusal("k3y", "127.0.0.1", header);
     ASSERT_TRUE(refusal) << header;
-    EXPECT_EQ(refusal->http_status, 401) << header;
+    EXPECT_EQ(status_of(refusal->reason), 401) << header;
   }
 }

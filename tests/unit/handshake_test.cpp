@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/answers.hpp"
+
 using namespace wspush;
 
 namespace {
@@ -55,16 +57,18 @@ TEST(Handshake, EachRefusalHasItsStatusReasonAndJsonBody) {
        }) {
     HandshakeAnswer const a = check_websocket_handshake(upgrade(c.changes));
     ASSERT_TRUE(a.refusal) << c.reason;
-    EXPECT_EQ(a.refusal->http_status, c.status) << c.reason;
-    EXPECT_EQ(a.refusal->reason, c.reason);
-    EXPECT_EQ(a.refusal->body.rfind("{\"status\":" + std::to_string(c.status), 0), 0u);
+    EXPECT_EQ(status_of(a.refusal->reason), c.status) << c.reason;
+    EXPECT_EQ(to_string(a.refusal->reason), c.reason);
+    HttpAnswer const answer = http_answer(*a.refusal);
+    EXPECT_EQ(answer.status, c.status);
+    EXPECT_EQ(answer.body.rfind("{\"status\":" + std::to_string(c.status), 0), 0u);
   }
   auto const version = check_websocket_handshake(upgrade({{"sec-websocket-version", "8"}}));
-  EXPECT_EQ(version.refusal->headers,
+  EXPECT_EQ(http_answer(*version.refusal).headers,
             (std::vector<std::pair<std::string, std::string>>{{"Sec-WebSocket-Version", "13"}}));
   HttpRequest post = upgrade({});
   post.method = "POST";
-  EXPECT_EQ(check_websocket_handshake(post).refusal->http_status, 405);
+  EXPECT_EQ(status_of(check_websocket_handshake(post).refusal->reason), 405);
 }
 
 TEST(Handshake, ResponsesCarryLengthAndConnection) {

@@ -12,6 +12,7 @@
 
 #include "core/hub.hpp"
 #include "fakes.hpp"
+#include "http/answers.hpp"
 
 namespace wspush::test {
 
@@ -31,14 +32,19 @@ class HubTest : public ::testing::Test {
   }
 
   // The in-memory broker answers at once; these give its answers back as values.
+  // 200, or the protocol's status of the refusal.
+  static int status(PublishResult const& r) {
+    return r.refusal ? status_of(r.refusal->reason) : 200;
+  }
+
   PublishResult publish(std::string_view path, std::string_view event, std::string_view json) {
-    PublishResult out{0, "no answer", 0, 0};
+    PublishResult out{Refusal{Reason::bad_request, "no answer"}};
     hub.publish(path, event, json, [&out](PublishResult const& r) { out = r; });
     return out;
   }
-  Refusal http_publish(std::string_view resource, std::string_view body) {
-    Refusal out{0, "no answer"};
-    hub.http_publish(resource, body, [&out](Refusal const& r) { out = r; });
+  HttpAnswer http_publish(std::string_view resource, std::string_view body) {
+    HttpAnswer out{0, "no answer", {}};
+    hub.publish_request(resource, body, [&out](PublishResult const& r) { out = http_answer(r); });
     return out;
   }
 

@@ -60,7 +60,7 @@ class HubStreamTest : public ::testing::Test {
   void publish(int n) {
     for (int i = 1; i <= n; ++i) {
       hub.publish("/news", "message", std::to_string(i),
-                  [](PublishResult const& r) { EXPECT_EQ(r.status, 200); });
+                  [](PublishResult const& r) { EXPECT_FALSE(r.refusal); });
     }
   }
 
@@ -123,7 +123,7 @@ TEST_F(HubStreamTest, AnotherEpochIsAnsweredRecoveredFalseWithWhatTheStreamHolds
 TEST_F(HubStreamTest, AMalformedEpochIsRefusedAtTheHandshake) {
   auto const refusal = hub.admit("/news?since=2&epoch=x");
   ASSERT_TRUE(refusal);
-  EXPECT_EQ(refusal->http_status, 400);
+  EXPECT_EQ(status_of(refusal->reason), 400);
 }
 
 // Sessions are kept by id, and shards reuse ids: a reused id starts afresh (a member,

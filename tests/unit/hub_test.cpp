@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes.hpp"
+#include "http/answers.hpp"
 #include "hub_fixture.hpp"
 
 using namespace wspush;
@@ -22,8 +23,9 @@ TEST_F(HubTest, UnknownRoomIsRefusedWith404AndAJsonBody) {
   declare({"/nowtime:ticker"});
   auto const refusal = hub.admit("/nope?x=1");
   ASSERT_TRUE(refusal);
-  EXPECT_EQ(refusal->http_status, 404);
-  EXPECT_EQ(refusal->body, R"({"status":404,"event":"error","data":"unknown room: /nope"})");
+  EXPECT_EQ(status_of(refusal->reason), 404);
+  EXPECT_EQ(http_answer(*refusal).body,
+            R"({"status":404,"event":"error","data":"unknown room: /nope"})");
   EXPECT_FALSE(hub.admit("/nowtime?since=4"));  // the query is not part of the room
 }
 
@@ -280,7 +282,7 @@ TEST_F(HubTest, MalformedSinceIsRefusedWith400) {
        {"/news?since=", "/news?since=-1", "/news?since=abc", "/news?since=99999999999999999999"}) {
     auto const refusal = hub.admit(bad);
     ASSERT_TRUE(refusal) << bad;
-    EXPECT_EQ(refusal->http_status, 400) << bad;
+    EXPECT_EQ(status_of(refusal->reason), 400) << bad;
   }
   EXPECT_FALSE(hub.admit("/news?x=1&since=18446744073709551615"));
 }

@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 
+#include "http/answers.hpp"
+
 using namespace wspush;
 
 namespace {
@@ -52,8 +54,8 @@ Attempt attempt(std::string const& resource, std::string const& authorization = 
 
 void expect_refused(Attempt const& a, int status, std::string_view reason) {
   ASSERT_TRUE(a.refusal);
-  EXPECT_EQ(a.refusal->http_status, status);
-  EXPECT_EQ(a.refusal->reason, reason);
+  EXPECT_EQ(status_of(a.refusal->reason), status);
+  EXPECT_EQ(to_string(a.refusal->reason), reason);
   EXPECT_EQ(a.grant.expires_at, 0);
 }
 
@@ -76,9 +78,10 @@ TEST(JwtCheck, MissingMalformedOrWronglySignedTokensAre401) {
   expect_refused(attempt("/news", "Bearer " + token(claims(kNow + 60), JWT_ALG_HS256, "other")),
                  401, "token_invalid");
   Attempt const a = attempt("/news");
-  EXPECT_NE(a.refusal->body.find("missing token"), std::string::npos);
-  ASSERT_EQ(a.refusal->headers.size(), 1u);
-  EXPECT_EQ(a.refusal->headers[0].first, "WWW-Authenticate");
+  EXPECT_NE(a.refusal->detail.find("missing token"), std::string::npos);
+  HttpAnswer const answer = http_answer(*a.refusal);
+  ASSERT_EQ(answer.headers.size(), 1u);
+  EXPECT_EQ(answer.headers[0].first, "WWW-Authenticate");
 }
 
 TEST(JwtCheck, OnlyHs256IsAcceptedEvenWhenAnotherAlgorithmVerifies) {
@@ -116,7 +119,7 @@ TEST(JwtCheck, TheRoomsClaimCoversPathsAndFamilies) {
   expect_refused(attempt("/chat?token=" + t), 403, "token_room");
   expect_refused(attempt("/newsroom?token=" + t), 403, "token_room");
   expect_refused(attempt("/other?token=" + t), 403, "token_room");
-  EXPECT_NE(attempt("/other?token=" + t).refusal->body.find("does not cover /other"),
+  EXPECT_NE(attempt("/other?token=" + t).refusal->detail.find("does not cover /other"),
             std::string::npos);
   expect_refused(attempt("/news?token=" + token(claims(kNow + 60, ",\"rooms\":\"/news\""))), 401,
                  "token_invalid");

@@ -177,7 +177,11 @@ void RedisBroker::publish(std::string const& room, std::string_view event,
   if (it == mirrors_.end()) return local_.publish(room, event, data_json, std::move(done));
   if (!health_.up) {
     ++health_.publish_refused;
-    if (done) done(PublishAck{503, "broker unavailable: " + where_ + ": " + link_error_, 0});
+    if (done) {
+      done(PublishAck{
+          Refusal{Reason::broker_unavailable, "broker unavailable: " + where_ + ": " + link_error_},
+          0});
+    }
     return;
   }
   // The envelope up to its seq: the script appends the seq it assigns and the brace.
@@ -198,9 +202,9 @@ void RedisBroker::publish(std::string const& room, std::string_view event,
       if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
         ack.seq = static_cast<std::uint64_t>(r->element[0]->integer);
       } else {
-        ack.status = 503;
-        ack.error = "broker unavailable: " + where_ + ": " +
-                    (r ? std::string(text_of(r)) : std::string("connection lost"));
+        ack.refusal = Refusal{Reason::broker_unavailable,
+                              "broker unavailable: " + where_ + ": " +
+                                  (r ? std::string(text_of(r)) : std::string("connection lost"))};
         ++health_.publish_refused;
       }
       std::lock_guard<std::mutex> lock(hub_mutex_);

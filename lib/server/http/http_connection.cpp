@@ -49,7 +49,7 @@ void HttpConnection::arm_deadline() {
   deadline_.async_wait([self = shared_from_this()](asio::error_code const& ec) {
     if (ec || self->finished_) return;
     spdlog::debug("handshake timeout from {}", self->peer_);
-    self->events_.on_refused(Refusal{408, "", {}, "handshake_timeout"});
+    self->events_.on_refused(Refusal{Reason::handshake_timeout, "handshake timeout"});
     self->abort();
   });
 }
@@ -94,12 +94,10 @@ void HttpConnection::handle(std::string_view data) {
     case HttpRequestReader::State::reading:
       return;
     case HttpRequestReader::State::failed: {
-      Refusal const r{reader_.error_status(),
-                      encode_text_event(reader_.error_status(), "error", reader_.error()),
-                      {},
-                      reader_.error_status() == 431   ? "headers_too_large"
-                      : reader_.error_status() == 413 ? "body_too_large"
-                                                      : "bad_request"};
+      Refusal const r{reader_.error_status() == 431   ? Reason::headers_too_large
+                      : reader_.error_status() == 413 ? Reason::body_too_large
+                                                      : Reason::bad_request,
+                      reader_.error()};
       return refuse(r);
     }
     case HttpRequestReader::State::complete:
@@ -123,7 +121,7 @@ void HttpConnection::on_request(std::string_view rest) {
     return upgrade(request, grant, std::move(answer.response), rest);
   }
   if (request.header("host").empty() && request.http_minor >= 1) {
-    return refuse(Refusal{400, encode_text_event(400, "error", "missing Host header"), {}, "host"});
+    return refuse(Refusal{Reason::host, "missing Host header"});
   }
   if (request.method == "GET" && wants_event_stream(request.header("accept")) &&
       !is_http_route(room_path_of(request.target))) {
@@ -172,8 +170,8 @@ void HttpConnection::log_refusal(std::string const& target, Refusal const& refus
   log_event(spdlog::level::info, "handshake refused",
             {{"remote", std::string_view(peer_)},
              {"target", std::string_view(redacted)},
-             {"status", std::int64_t{refusal.http_status}},
-             {"reason", refusal.reason}});
+             {"status", std::int64_t{status_of(refusal.reason)}},
+             {"reason", to_string(refusal.reason)}});
 }
 
 void HttpConnection::upgrade(HttpRequest const& request, Grant const& grant, std::string response,
@@ -188,7 +186,8 @@ void HttpConnection::upgrade(HttpRequest const& request, Grant const& grant, std
 
 void HttpConnection::refuse(Refusal const& refusal) {
   events_.on_refused(refusal);
-  answer(refusal.http_status, refusal.body, refusal.headers, false);
+  HttpAnswer const a = http_answer(refusal);
+  answer(a.status, a.body, a.headers, false);
 }
 
 void HttpConnection::answer(int status, std::string const& body,

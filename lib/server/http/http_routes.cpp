@@ -29,7 +29,7 @@ void HttpRoutes::metrics(HttpRequestView const& req, std::function<void(HttpAnsw
   if (!public_metrics_) {
     HandshakeRequest as_api = req.request;
     as_api.resource = "/api/metrics";
-    if (auto refusal = api_admission_.check(as_api)) return done(answer_of(*refusal));
+    if (auto refusal = api_admission_.check(as_api)) return done(http_answer(*refusal));
   }
   Scrape scrape = hub_.run([](Hub& hub) {
     Scrape s;
@@ -43,10 +43,6 @@ void HttpRoutes::metrics(HttpRequestView const& req, std::function<void(HttpAnsw
   scrape.broker = server_.broker();
   scrape.process = read_process_stats();
   done(HttpAnswer{200, prometheus_text(metrics_, scrape), {}, kPrometheusContentType});
-}
-
-HttpAnswer answer_of(Refusal const& refusal) {
-  return HttpAnswer{refusal.http_status, refusal.body, refusal.headers};
 }
 
 void HttpRoutes::answer(HttpRequestView const& req, std::function<void(HttpAnswer)> done) {
@@ -68,22 +64,21 @@ void HttpRoutes::answer(HttpRequestView const& req, std::function<void(HttpAnswe
                              encode_text_event(405, "error", "use " + allowed + " " + path),
                              {{"Allow", allowed}}});
     }
-    if (auto refusal = api_admission_.check(req.request)) return done(answer_of(*refusal));
+    if (auto refusal = api_admission_.check(req.request)) return done(http_answer(*refusal));
     if (path == kRoomsPath) {
       return done(
           HttpAnswer{200, hub_.run([](Hub& hub) { return encode_rooms(hub.rooms()); }), {}});
     }
     hub_.run([&](Hub& hub) {
-      hub.http_publish(req.request.resource, req.body, [done](Refusal const& r) {
-        done(HttpAnswer{r.http_status, r.body, {}});
-      });
+      hub.publish_request(req.request.resource, req.body,
+                          [done](PublishResult const& r) { done(http_answer(r)); });
     });
     return;
   }
   bool const page = req.method == "GET" || req.method == "HEAD";
   if (path == "/" && page) return done(live_page());
   auto const refusal = hub_.run([&](Hub& hub) { return hub.admit(path); });
-  if (refusal) return done(answer_of(*refusal));
+  if (refusal) return done(http_answer(*refusal));
   // A browser opening a room (Accept: text/html; other GETs are event streams).
   if (page) return done(live_page());
   done(HttpAnswer{426,

@@ -1,7 +1,6 @@
 // The plain-HTTP side of the port: the API (publish, rooms), /healthz, /readyz,
 // /metrics, and the answer to a GET of a room path without an upgrade (unless it is an
-// event stream, which HttpConnection opens as a session). Later: the live
-// page and Server-Sent Events, each one more route here. No websocketpp: the listener
+// event stream, which HttpConnection opens as a session): the live page. The listener
 // hands over a request view and sends back the answer.
 //
 // Threading: the first loop's thread (its listener answers every plain HTTP request).
@@ -15,17 +14,11 @@
 
 #include "core/admission.hpp"
 #include "core/metrics.hpp"
+#include "http/answers.hpp"
 #include "http/prometheus.hpp"
 #include "server/loop/shared_hub.hpp"
 
 namespace wspush {
-
-struct HttpAnswer {
-  int status = 200;
-  std::string body;  // JSON unless content_type says otherwise
-  std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type
-  std::string content_type = "application/json";
-};
 
 struct HttpRequestView {
   std::string_view method;
@@ -79,8 +72,5 @@ inline bool is_http_route(std::string_view path) {
   return path.substr(0, 5) == "/api/" || path == "/healthz" || path == "/readyz" ||
          path == "/metrics";
 }
-
-// A refusal as an HTTP answer.
-HttpAnswer answer_of(Refusal const& refusal);
 
 }  // namespace wspush
