@@ -14,6 +14,7 @@
 #include "common/codec.hpp"
 #include "options.hpp"
 #include "process/process_stats.hpp"
+#include "settings_cli.hpp"
 
 namespace wspush::cmd {
 namespace {
@@ -108,9 +109,6 @@ int run_bench(BenchFlags& f) {
   if (f.url.rfind("ws://", 0) != 0 && f.url.rfind("wss://", 0) != 0) {
     return usage_error("bench: expected a ws:// or wss:// relay room URL");
   }
-  if (f.subscribers == 0 || f.publishers == 0 || f.messages == 0 || f.window == 0) {
-    return usage_error("bench: --subscribers, --publishers, --messages, --window must be >= 1");
-  }
   for (int pid : f.server_pids) {
     if (!read_process_stats(pid)) {
       return usage_error("bench: --server-pid " + std::to_string(pid) + ": no such process");
@@ -121,57 +119,94 @@ int run_bench(BenchFlags& f) {
       return usage_error("bench: --subscribe-url " + url + ": not the scheme of " + f.url);
     }
   }
-  BenchResult r = run_bench_lanes(f, *duration_of(f.timeout), *duration_of(f.settle));
+  BenchResult r = run_bench_lanes(f, f.timeout, f.settle);
   return report(f, r);
 }
 
 }  // namespace
 
+SettingsTable<BenchFlags> bench_settings() {
+  using F = BenchFlags;
+  namespace v = setting_value;
+  SettingsTable<F> t;
+  auto const count = [](std::uint64_t maximum) { return v::whole_as<std::size_t>(1, maximum); };
+  t.add("url", &F::url, v::text())
+      .positional()
+      .required()
+      .value_name("URL")
+      .help("A relay room, ws://HOST:PORT/ROOM or wss://…");
+  t.add("subscribers", &F::subscribers, count(10000000))
+      .value_name("N")
+      .default_value("100")
+      .help("Subscribers");
+  t.add("publishers", &F::publishers, count(100000))
+      .value_name("N")
+      .default_value("1")
+      .help("Publishers");
+  t.add("messages", &F::messages, v::whole(1, std::uint64_t{1} << 40))
+      .value_name("N")
+      .default_value("1000")
+      .help("Messages per publisher");
+  t.add("size", &F::size, size_setting(1, kGiB))
+      .value_name("SIZE")
+      .default_value("64")
+      .help("Bytes of data per message");
+  t.add("window", &F::window, count(1000000))
+      .value_name("N")
+      .default_value("64")
+      .help("Messages in flight per publisher");
+  t.add("threads", &F::threads, count(256))
+      .value_name("N")
+      .default_value("1")
+      .help(
+          "Event loops, one per thread, the subscribers spread over them (the publishers on "
+          "the first): a generator that is not the bottleneck");
+  t.add("rate", &F::rate, v::number(0, 1e6))
+      .value_name("R")
+      .default_value("0")
+      .help(
+          "Probes per second per publisher, still within --window (0: as fast as the window "
+          "allows)");
+  t.add("server-pid", &F::server_pids, v::whole_as<int>(1, 4194304))
+      .value_name("PID")
+      .help(
+          "Measure this server's CPU per 1000 deliveries and RSS per idle connection "
+          "(repeatable: the CPU of all of them, e.g. the nodes)");
+  t.add("subscribe-url", &F::also_urls, v::text())
+      .value_name("URL")
+      .help(
+          "The same room on another node (repeatable): subscribers spread over it and the "
+          "URL; publishers stay on the URL");
+  t.add("json", &F::json, v::boolean()).help("One JSON line on stdout");
+  add_tls_settings(t, &F::cacert, &F::insecure);
+  t.add("timeout", &F::timeout, v::duration(Duration(1)))
+      .value_name("DURATION")
+      .default_value("120s")
+      .help("Give up after this long (exit 7)");
+  t.add("settle", &F::settle, v::duration(Duration::zero()))
+      .value_name("DURATION")
+      .default_value("1s")
+      .help("Idle time before measuring RSS");
+  return t;
+}
+
 Command bench_command() {
-  return {
-      "bench", "Load-test a relay room: deliveries/s, latency, loss", [](CLI::App& app) {
-        auto f = std::make_shared<BenchFlags>();
-        app.add_option("url", f->url, "A relay room, ws://HOST:PORT/ROOM or wss://…")->required();
-        app.add_option("--subscribers", f->subscribers, "Subscribers")->capture_default_str();
-        app.add_option("--publishers", f->publishers, "Publishers")->capture_default_str();
-        app.add_option("--messages", f->messages, "Messages per publisher")->capture_default_str();
-        app.add_option("--size", f->size, "Bytes of data per message")
-            ->transform(size_check(1, std::uint64_t{1} << 30))
-            ->capture_default_str();
-        app.add_option("--window", f->window, "Messages in flight per publisher")
-            ->capture_default_str();
-        app.add_option("--threads", f->threads,
-                       "Event loops, one per thread, the subscribers spread over them (the "
-                       "publishers on the first): a generator that is not the bottleneck")
-            ->check(CLI::Range(1, 256))
-            ->capture_default_str();
-        app.add_option("--rate", f->rate,
-                       "Probes per second per publisher, still within --window (default 0: "
-                       "as fast as the window allows)")
-            ->check(CLI::Range(0.0, 1e6))
-            ->type_name("R");
-        app.add_option("--server-pid", f->server_pids,
-                       "Measure this server's CPU per 1000 deliveries and RSS per idle "
-                       "connection (repeatable: the CPU of all of them, e.g. the nodes)")
-            ->type_name("PID");
-        app.add_option("--subscribe-url", f->also_urls,
-                       "The same room on another node (repeatable): subscribers spread over "
-                       "it and the URL; publishers stay on the URL")
-            ->type_name("URL");
-        app.add_flag("--json", f->json, "One JSON line on stdout");
-        add_tls_flags(app, f->cacert, f->insecure);
-        app.add_option("--timeout", f->timeout, "Give up after this long (exit 7)")
-            ->check(duration_check())
-            ->capture_default_str();
-        app.add_option("--settle", f->settle, "Idle time before measuring RSS")
-            ->check(duration_check(Duration::zero()))
-            ->capture_default_str();
-        app.footer(
-            "Exit codes: 0 every message delivered once and in order, 1 lost,\n"
-            "duplicated or reordered messages, 2 usage, 6 a connection was lost,\n"
-            "7 timeout.");
-        return [f] { return run_bench(*f); };
-      }};
+  return {"bench", "Load-test a relay room: deliveries/s, latency, loss", [](CLI::App& app) {
+            auto cli = std::make_shared<CliSettings<BenchFlags>>(bench_settings(), "WSPUSH_BENCH_");
+            cli->add_to(app, {"subscribers", "1000"}, "",
+                        "Exit codes: 0 every message delivered once and in order, 1 lost,\n"
+                        "duplicated or reordered messages, 2 usage, 6 a connection was lost,\n"
+                        "7 timeout.");
+            return CommandSetup{[cli] {
+                                  BenchFlags flags;
+                                  if (std::string const error = cli->resolve(flags);
+                                      !error.empty()) {
+                                    return usage_error("bench: " + error);
+                                  }
+                                  return run_bench(flags);
+                                },
+                                cli->describe()};
+          }};
 }
 
 }  // namespace wspush::cmd

@@ -12,20 +12,21 @@
 
 namespace wspush::cmd {
 
+// Its settings; their defaults, flags and help are bench.cpp's table.
 struct BenchFlags {
   std::string url;
-  std::size_t subscribers = 100;
-  std::size_t publishers = 1;
-  std::uint64_t messages = 1000;
-  std::size_t size = 64;
-  std::size_t window = 64;
-  std::size_t threads = 1;       // event loops; subscribers spread over them
+  std::size_t subscribers = 0;
+  std::size_t publishers = 0;
+  std::uint64_t messages = 0;
+  std::size_t size = 0;
+  std::size_t window = 0;
+  std::size_t threads = 0;       // event loops; subscribers spread over them
   double rate = 0;               // probes per second per publisher; 0: as fast as the window allows
   std::vector<int> server_pids;  // CPU: their sum; RSS: the first's
   std::vector<std::string> also_urls;  // --subscribe-url: subscribers spread over these too
   bool json = false;
-  std::string timeout = "120s";
-  std::string settle = "1s";
+  Duration timeout{};
+  Duration settle{};
   std::string cacert;
   bool insecure = false;
 };

@@ -1,60 +1,106 @@
-// `wspush client`: prints every message of a room as one JSON line, for scripts. The
-// flags are declared here; client_run.cpp runs them.
+// `wspush client`: prints every message of a room as one JSON line, for scripts. Its
+// settings are declared here, once; client_run.cpp runs them.
+#include <limits>
+
 #include "client_run.hpp"
 #include "commands.hpp"
 #include "options.hpp"
+#include "settings_cli.hpp"
 
 namespace wspush::cmd {
+namespace {
+
+using F = ClientFlags;
+namespace v = setting_value;
+
+template <typename T>
+auto connect(T ConnectOptions::*member) {
+  return [member](F& f) -> T& { return f.connect.*member; };
+}
+
+ValueParser<Duration> positive_duration() {
+  return v::duration(Duration(1));
+}
+
+}  // namespace
+
+SettingsTable<ClientFlags> client_settings() {
+  SettingsTable<F> t;
+  t.add("url", connect(&ConnectOptions::url), v::text())
+      .positional()
+      .value_name("URL")
+      .default_value("ws://localhost:5000/nowtime")
+      .help("Room URL, ws:// or wss://");
+  t.add("async", &F::async, v::boolean()).help("Run on Asio's event loop (the default)");
+  t.add("sync", &F::sync, v::boolean()).help("Use the blocking client on this thread");
+  t.add("count", &F::count, v::whole(1, std::numeric_limits<std::uint64_t>::max() / 2))
+      .short_name('n')
+      .value_name("N")
+      .help("Print N messages (the welcome counts), then close and exit 0");
+  t.add("send", &F::sends, v::text())
+      .value_name("JSON")
+      .help("Send this JSON text once connected (repeatable)");
+  t.add("send-stdin", &F::send_stdin, v::boolean()).help("Send each line of stdin as a text frame");
+  t.add("timeout", &F::timeout, positive_duration())
+      .value_name("DURATION")
+      .help("Give up after this long overall (exit 7)");
+  t.add("idle-timeout", &F::idle_timeout, positive_duration())
+      .value_name("DURATION")
+      .help("Give up after this long without a message (exit 7)");
+  t.add("handshake-timeout", connect(&ConnectOptions::handshake_timeout), positive_duration())
+      .value_name("DURATION")
+      .default_value("10s")
+      .help("Wait this long for the server's handshake answer (exit 7)");
+  t.add("echo", &F::echo, v::boolean()).help("Send every received frame back unchanged");
+  t.add("header", connect(&ConnectOptions::headers), v::text())
+      .short_name('H')
+      .value_name("'NAME: VALUE'")
+      .help("Extra request header (repeatable)");
+  t.add("origin", connect(&ConnectOptions::origin), v::text())
+      .value_name("ORIGIN")
+      .help("Origin header");
+  t.add("token", connect(&ConnectOptions::token), v::text())
+      .value_name("TOKEN")
+      .help("Send Authorization: Bearer TOKEN");
+  t.add("proxy", connect(&ConnectOptions::proxy), v::text())
+      .value_name("URL")
+      .help(
+          "HTTP CONNECT proxy http://HOST:PORT (default: $https_proxy for wss://, "
+          "$http_proxy for ws://, unless $no_proxy covers the host)");
+  add_tls_settings(t, connect(&ConnectOptions::cacert), connect(&ConnectOptions::insecure));
+  t.add("max-message-size", connect(&ConnectOptions::max_message_size), size_setting(1, kGiB))
+      .value_name("SIZE")
+      .default_value("16MiB")
+      .help("Largest message accepted (larger: close 1009, exit 6)");
+  t.add("stats", &F::stats, v::boolean()).help("Print a JSON summary on stderr at the end");
+  t.add("reconnect", &F::reconnect, v::boolean())
+      .help(
+          "Reconnect after a lost connection (backoff with jitter) and resume with ?since= "
+          "from the last seq seen");
+  t.add("reconnect-max", &F::reconnect_max, positive_duration())
+      .value_name("DURATION")
+      .default_value("10s")
+      .help("Longest wait between reconnection attempts");
+  return t;
+}
 
 Command client_command() {
-  return {"client", "Print a room's messages as JSON lines (for scripts)", [](CLI::App& app) {
-            auto f = std::make_shared<ClientFlags>();
-            app.add_option("url", f->connect.url, "Room URL, ws:// or wss://")
-                ->default_val(f->url)
-                ->capture_default_str();
-            app.add_flag("--async", f->async, "Run on Asio's event loop (the default)");
-            app.add_flag("--sync", f->sync, "Use the blocking client on this thread");
-            app.add_option("-n,--count", f->count,
-                           "Print N messages (the welcome counts), then close and exit 0");
-            app.add_option("--send", f->sends, "Send this JSON text once connected (repeatable)")
-                ->type_name("JSON");
-            app.add_flag("--send-stdin", f->send_stdin, "Send each line of stdin as a text frame");
-            app.add_option("--timeout", f->timeout, "Give up after this long overall (exit 7)")
-                ->check(duration_check());
-            app.add_option("--idle-timeout", f->idle_timeout,
-                           "Give up after this long without a message (exit 7)")
-                ->check(duration_check());
-            app.add_option("--handshake-timeout", f->handshake_timeout,
-                           "Wait this long for the server's handshake answer (exit 7)")
-                ->check(duration_check())
-                ->capture_default_str();
-            app.add_flag("--echo", f->echo, "Send every received frame back unchanged");
-            app.add_option("-H,--header", f->connect.headers, "Extra request header (repeatable)")
-                ->type_name("'NAME: VALUE'");
-            app.add_option("--origin", f->connect.origin, "Origin header");
-            app.add_option("--token", f->connect.token, "Send Authorization: Bearer TOKEN");
-            app.add_option("--proxy", f->connect.proxy,
-                           "HTTP CONNECT proxy http://HOST:PORT (default: $https_proxy for "
-                           "wss://, $http_proxy for ws://, unless $no_proxy covers the host)");
-            add_tls_flags(app, f->connect.cacert, f->connect.insecure);
-            app.add_option("--max-message-size", f->connect.max_message_size,
-                           "Largest message accepted, in bytes (larger: close 1009, exit 6)")
-                ->transform(size_check(1, std::uint64_t{1} << 30))
-                ->capture_default_str();
-            app.add_flag("--stats", f->stats, "Print a JSON summary on stderr at the end");
-            app.add_flag("--reconnect", f->reconnect,
-                         "Reconnect after a lost connection (backoff with jitter) and resume "
-                         "with ?since= from the last seq seen");
-            app.add_option("--reconnect-max", f->reconnect_max_text,
-                           "Longest wait between reconnection attempts")
-                ->check(duration_check())
-                ->capture_default_str();
-            app.footer(
-                "Exit codes: 0 ok, 1 other failure, 2 usage, 3 cannot connect (DNS, TCP, proxy),\n"
-                "4 TLS failure, 5 handshake refused (HTTP status), 6 protocol error or abnormal\n"
-                "close, 7 timeout, 8 seq gap.");
-            return [f] { return run_client(*f); };
-          }};
+  return {
+      "client", "Print a room's messages as JSON lines (for scripts)", [](CLI::App& app) {
+        auto cli = std::make_shared<CliSettings<ClientFlags>>(client_settings(), kClientEnvPrefix);
+        cli->add_to(app, {"token", "TOKEN"}, "",
+                    "Exit codes: 0 ok, 1 other failure, 2 usage, 3 cannot connect (DNS, TCP, "
+                    "proxy),\n4 TLS failure, 5 handshake refused (HTTP status), 6 protocol "
+                    "error or abnormal\nclose, 7 timeout, 8 seq gap.");
+        return CommandSetup{[cli] {
+                              ClientFlags flags;
+                              if (std::string const error = cli->resolve(flags); !error.empty()) {
+                                return usage_error("client: " + error);
+                              }
+                              return run_client(flags);
+                            },
+                            cli->describe()};
+      }};
 }
 
 }  // namespace wspush::cmd

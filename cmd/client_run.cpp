@@ -345,10 +345,7 @@ int run_sync(ClientFlags const& flags, Deadlines const& limits) {
 int run_client(ClientFlags& flags) {
   if (flags.sync && flags.async)
     return usage_error("client: --sync and --async exclude each other");
-  if (flags.count && *flags.count == 0) return usage_error("client: --count must be at least 1");
-  Deadlines const limits{duration_of(flags.timeout), duration_of(flags.idle_timeout)};
-  flags.connect.handshake_timeout = *duration_of(flags.handshake_timeout);
-  flags.reconnect_max = *duration_of(flags.reconnect_max_text);
+  Deadlines const limits{flags.timeout, flags.idle_timeout};
   for (std::string const& text : flags.sends) {
     std::string error;
     if (!compact_json(text, &error)) return usage_error("client: --send '" + text + "': " + error);

@@ -10,26 +10,28 @@
 
 #include "client_transport/ws_client.hpp"
 #include "common/duration.hpp"
+#include "settings/settings.hpp"
 
 namespace wspush::cmd {
 
+// Its settings; their defaults, flags and help are client.cpp's table.
 struct ClientFlags {
-  std::string url = "ws://localhost:5000/nowtime";
   bool sync = false;
   bool async = false;
   std::optional<std::uint64_t> count;
   std::vector<std::string> sends;
   bool send_stdin = false;
-  std::string timeout;
-  std::string idle_timeout;
+  std::optional<Duration> timeout;
+  std::optional<Duration> idle_timeout;
   bool echo = false;
   bool stats = false;
   bool reconnect = false;
-  std::string reconnect_max_text = "10s";
-  Duration reconnect_max = std::chrono::seconds(10);
-  ConnectOptions connect;
-  std::string handshake_timeout = "10s";
+  Duration reconnect_max{};
+  ConnectOptions connect;  // the URL, headers, TLS, proxy, limits
 };
+
+SettingsTable<ClientFlags> client_settings();
+inline constexpr char const* kClientEnvPrefix = "WSPUSH_CLIENT_";
 
 // Checks the flags (a usage error is exit 2), then runs the chosen mode.
 int run_client(ClientFlags& flags);

@@ -6,6 +6,9 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <vector>
+
+#include "settings/settings.hpp"
 
 namespace wspush::cmd {
 
@@ -14,12 +17,18 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // runtime failure (e.g. cannot bind)
 inline constexpr int kExitUsage = 2;    // bad flags or arguments
 
+// What a subcommand's setup gives back: the function that runs it (bound to the options
+// the parse fills in) and its settings, for `wspush help settings`.
+struct CommandSetup {
+  std::function<int()> run;
+  std::vector<SettingInfo> settings;
+};
+
 struct Command {
   const char* name;
   const char* summary;
-  // Adds the subcommand's flags to `app` and returns the function that runs it,
-  // bound to the options it filled in.
-  std::function<std::function<int()>(CLI::App& app)> setup;
+  // Adds the subcommand's settings (settings_cli.hpp) to `app`.
+  std::function<CommandSetup(CLI::App& app)> setup;
 };
 
 Command serve_command();

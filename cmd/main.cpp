@@ -24,12 +24,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   auto* help = app.add_subcommand("help", "Show help for wspush or for one subcommand");
   std::string help_topic;
-  help->add_option("subcommand", help_topic, "Subcommand to describe");
+  help->add_option("subcommand", help_topic,
+                   "Subcommand to describe; 'settings': every setting of every subcommand, with "
+                   "its environment variable, config key and default, as JSON lines");
 
   std::vector<std::pair<CLI::App*, std::function<int()>>> runners;
+  std::string settings;  // `wspush help settings`: every subcommand's, as JSON lines
   for (Command const& command : all_commands()) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
-    runners.emplace_back(sub, command.setup(*sub));
+    wspush::cmd::CommandSetup setup = command.setup(*sub);
+    runners.emplace_back(sub, std::move(setup.run));
+    settings += wspush::encode_setting_infos(command.name, setup.settings);
   }
 
   try {
@@ -45,6 +50,10 @@ int main(int argc, char** argv) {
   if (help->parsed()) {
     if (help_topic.empty()) {
       std::cout << help_of(&app);
+      return wspush::cmd::kExitOk;
+    }
+    if (help_topic == "settings") {
+      std::cout << settings;
       return wspush::cmd::kExitOk;
     }
     for (auto const& [sub, run] : runners) {

@@ -1,4 +1,4 @@
-// Small helpers shared by the subcommands' option handling.
+// What the subcommands share around their settings tables (settings_cli.hpp).
 #pragma once
 
 #include <iostream>
@@ -6,7 +6,7 @@
 
 #include "commands.hpp"
 #include "common/duration.hpp"
-#include "common/size.hpp"
+#include "settings/settings.hpp"
 
 namespace wspush::cmd {
 
@@ -16,36 +16,25 @@ inline int usage_error(std::string const& message) {
   return kExitUsage;
 }
 
-// A duration flag's check (200ms, 1s, 2m…): a bad value is a usage error, with the
-// reason, before the command runs.
-inline CLI::Validator duration_check(Duration minimum = Duration(1)) {
-  return CLI::Validator([minimum](std::string& text) { return check_duration(text, minimum); },
-                        "DURATION");
+// A byte size read into a std::size_t.
+inline ValueParser<std::size_t> size_setting(std::uint64_t minimum, std::uint64_t maximum) {
+  return setting_value::mapped<std::size_t, std::uint64_t>(
+      setting_value::size(minimum, maximum),
+      [](std::uint64_t n) { return static_cast<std::size_t>(n); });
 }
 
-// A byte-size flag (65536, 64KiB, 16MiB, 1MB…): checked and turned into a plain number
-// before CLI11 converts it; out of [minimum, maximum] is a usage error.
-inline CLI::Validator size_check(std::uint64_t minimum, std::uint64_t maximum) {
-  return CLI::Validator(
-      [minimum, maximum](std::string& text) {
-        std::string error = check_size(text, minimum, maximum);
-        if (error.empty()) text = std::to_string(*parse_size(text).value);
-        return error;
-      },
-      "SIZE");
-}
+inline constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
 
-// --cacert and -k/--insecure, as every client-side command has them.
-inline void add_tls_flags(CLI::App& app, std::string& cacert, bool& insecure) {
-  app.add_option("--cacert", cacert, "Trust the CAs in this PEM file (wss://, https://)")
-      ->check(CLI::ExistingFile);
-  app.add_flag("-k,--insecure", insecure, "Do not verify the server's certificate");
-}
-
-// A checked duration flag's value; nullopt when the flag was not given.
-inline std::optional<Duration> duration_of(std::string const& text) {
-  if (text.empty()) return std::nullopt;
-  return parse_duration(text).value;
+// --cacert and -k/--insecure, as every client-side command has them: rows of `table`
+// for the members `cacert` and `insecure` give.
+template <typename Options, typename Cacert, typename Insecure>
+void add_tls_settings(SettingsTable<Options>& table, Cacert cacert, Insecure insecure) {
+  table.add("cacert", cacert, setting_value::existing_file())
+      .value_name("FILE")
+      .help("Trust the CAs in this PEM file (wss://, https://)");
+  table.add("insecure", insecure, setting_value::boolean())
+      .short_name('k')
+      .help("Do not verify the server's certificate");
 }
 
 }  // namespace wspush::cmd

@@ -13,21 +13,22 @@
 #include "common/codec.hpp"
 #include "common/url.hpp"
 #include "options.hpp"
+#include "settings_cli.hpp"
 
 namespace wspush::cmd {
 namespace {
 
+// Its settings; their defaults, flags and help are publish_settings()'s table.
 struct PublishFlags {
   std::string room_url;
   std::optional<std::string> data;
-  std::string event = "message";
+  std::string event;
   std::string api_key;
   bool json_only = false;
   bool strict = false;
-  std::size_t window = 256;
-  std::size_t max_message_size = 64 * 1024;
-  std::string timeout;
-  ConnectOptions connect;
+  std::size_t window = 0;
+  std::optional<Duration> timeout;
+  ConnectOptions connect;  // TLS, proxy, the handshake timeout, the largest event
 };
 
 std::string percent_encode(std::string_view text) {
@@ -74,7 +75,7 @@ class Publisher {
   int run() {
     AsyncClient client(flags_.connect, [this](ClientEvent& e) { on_event(e); });
     client_ = &client;
-    if (auto const d = duration_of(flags_.timeout)) {
+    if (auto const d = flags_.timeout) {
       client.arm(AsyncClient::TimerSlot::overall, *d, [this, d] {
         fail({ExitCode::timeout, "not done within " + format_duration(*d) + " (--timeout)"});
       });
@@ -115,7 +116,7 @@ class Publisher {
   // One input line (or DATA): converted, checked, sent, and remembered until acked.
   void submit(std::string const& line) {
     ++line_no_;
-    LineData const data = line_to_json(line, flags_.json_only, flags_.max_message_size);
+    LineData const data = line_to_json(line, flags_.json_only, flags_.connect.max_message_size);
     if (!data.json) return refuse(line_no_, data.error);
     client_->send(Opcode::text, *data.json);
     in_flight_.push_back(line_no_);
@@ -209,7 +210,6 @@ int run_publish(PublishFlags& flags) {
     return usage_error("publish: invalid room URL '" + flags.room_url +
                        "': expected http://HOST:PORT/ROOM (or https://, ws://, wss://)");
   }
-  if (flags.window == 0) return usage_error("publish: --window must be at least 1");
   flags.connect.url = *url;
   flags.connect.token = flags.api_key;
   if (std::string const error = check_connect_options(flags.connect); !error.empty()) {
@@ -220,31 +220,69 @@ int run_publish(PublishFlags& flags) {
 
 }  // namespace
 
+SettingsTable<PublishFlags> publish_settings() {
+  using F = PublishFlags;
+  namespace v = setting_value;
+  auto const connect = [](auto ConnectOptions::*member) {
+    return [member](F& f) -> decltype(auto) { return (f.connect.*member); };
+  };
+  SettingsTable<F> t;
+  t.add("room_url", &F::room_url, v::text())
+      .positional()
+      .required()
+      .value_name("URL")
+      .help("The room, http://HOST:PORT/ROOM");
+  t.add("data", &F::data, v::text())
+      .positional()
+      .value_name("JSON")
+      .help("One event's data; without it, each stdin line");
+  t.add("event", &F::event, v::text())
+      .value_name("NAME")
+      .default_value("message")
+      .help("Event name");
+  t.add("api-key", &F::api_key, v::text()).value_name("KEY").help("The server's --api-key");
+  t.add("json", &F::json_only, v::boolean())
+      .help("Only JSON lines; any other line is an error (default: sent as a JSON string)");
+  t.add("strict", &F::strict, v::boolean()).help("Stop at the first line that cannot be published");
+  t.add("window", &F::window, v::whole_as<std::size_t>(1, 1000000))
+      .value_name("N")
+      .default_value("256")
+      .help("Events in flight before waiting for acks");
+  t.add("max-message-size", connect(&ConnectOptions::max_message_size), size_setting(1, kGiB))
+      .value_name("SIZE")
+      .default_value("64KiB")
+      .help("Largest event (the server's limit)");
+  t.add("timeout", &F::timeout, v::duration(Duration(1)))
+      .value_name("DURATION")
+      .help("Give up after this long (exit 7)");
+  t.add("handshake-timeout", connect(&ConnectOptions::handshake_timeout), v::duration(Duration(1)))
+      .value_name("DURATION")
+      .default_value("10s")
+      .help("Wait this long for the server's handshake answer (exit 7)");
+  t.add("proxy", connect(&ConnectOptions::proxy), v::text())
+      .value_name("URL")
+      .help("HTTP CONNECT proxy http://HOST:PORT");
+  add_tls_settings(t, connect(&ConnectOptions::cacert), connect(&ConnectOptions::insecure));
+  return t;
+}
+
 Command publish_command() {
   return {"publish", "Publish events into a room: DATA, or one per stdin line", [](CLI::App& app) {
-            auto f = std::make_shared<PublishFlags>();
-            app.add_option("room_url", f->room_url, "The room, http://HOST:PORT/ROOM")->required();
-            app.add_option("data", f->data, "One event's data; without it, each stdin line");
-            app.add_option("--event", f->event, "Event name")->capture_default_str();
-            app.add_option("--api-key", f->api_key, "The server's --api-key");
-            app.add_flag("--json", f->json_only,
-                         "Only JSON lines; any other line is an error (default: sent as a "
-                         "JSON string)");
-            app.add_flag("--strict", f->strict, "Stop at the first line that cannot be published");
-            app.add_option("--window", f->window, "Events in flight before waiting for acks")
-                ->capture_default_str();
-            app.add_option("--max-message-size", f->max_message_size,
-                           "Largest event in bytes (the server's limit)")
-                ->transform(size_check(1, std::uint64_t{1} << 30))
-                ->capture_default_str();
-            app.add_option("--timeout", f->timeout, "Give up after this long (exit 7)")
-                ->check(duration_check());
-            app.add_option("--proxy", f->connect.proxy, "HTTP CONNECT proxy http://HOST:PORT");
-            add_tls_flags(app, f->connect.cacert, f->connect.insecure);
-            app.footer(
-                "Exit codes: as wspush client (3 connect, 4 TLS, 5 refused: e.g. 401, 403, 404,\n"
-                "6 connection lost, 7 timeout), and 1 when a line was skipped or refused.");
-            return [f] { return run_publish(*f); };
+            auto cli =
+                std::make_shared<CliSettings<PublishFlags>>(publish_settings(), "WSPUSH_PUBLISH_");
+            cli->add_to(app, {"api-key", "KEY"}, "",
+                        "Exit codes: as wspush client (3 connect, 4 TLS, 5 refused: e.g. 401, "
+                        "403, 404,\n6 connection lost, 7 timeout), and 1 when a line was skipped "
+                        "or refused.");
+            return CommandSetup{[cli] {
+                                  PublishFlags flags;
+                                  if (std::string const error = cli->resolve(flags);
+                                      !error.empty()) {
+                                    return usage_error("publish: " + error);
+                                  }
+                                  return run_publish(flags);
+                                },
+                                cli->describe()};
           }};
 }
 

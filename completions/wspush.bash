@@ -55,10 +55,10 @@ _wspush() {
     publish)
       case "$prev" in
         --cacert) _filedir pem; return ;;
-        --event|--api-key|--window|--max-message-size|--timeout|--proxy) return ;;
+        --event|--api-key|--window|--max-message-size|--timeout|--handshake-timeout|--proxy) return ;;
       esac
       if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "--help --event --api-key --json --strict --window --max-message-size --timeout --proxy --cacert -k --insecure" -- "$cur"))
+        COMPREPLY=($(compgen -W "--help --event --api-key --json --strict --window --max-message-size --timeout --handshake-timeout --proxy --cacert -k --insecure" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "http://localhost:5000/" -- "$cur"))
       fi

@@ -27,8 +27,8 @@ struct ConnectOptions {
   std::optional<std::string> proxy;  // http://host:port; nullopt: from the environment
   std::string cacert;                // PEM file of trusted CAs (wss://)
   bool insecure = false;             // wss:// without certificate verification
-  std::size_t max_message_size = 16 * 1024 * 1024;
-  Duration handshake_timeout = std::chrono::seconds(10);
+  std::size_t max_message_size = 0;  // (defaults: cmd/client.cpp's table)
+  Duration handshake_timeout{};
 };
 
 // Refuses a malformed URL, header or proxy before any I/O. Returns an error message.

@@ -27,8 +27,8 @@
 namespace wspush {
 
 struct HubOptions {
-  Duration tick_interval = std::chrono::seconds(1);
-  std::size_t max_rooms_per_family = 10000;  // 0: no limit
+  Duration tick_interval{};              // ticker rooms' period
+  std::size_t max_rooms_per_family = 0;  // 0: no limit
 };
 
 // The answer to a publish from outside the room (HTTP API, `wspush publish`, stdin).

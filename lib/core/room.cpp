@@ -42,14 +42,57 @@ std::size_t default_history(RoomKind kind) {
   return kind == RoomKind::feed || kind == RoomKind::relay ? 100 : 0;
 }
 
+namespace {
+
+// ",history=N,slow_consumer=P" after the path and kind; "" or what is wrong.
+std::string parse_room_options(std::string_view options, RoomSpec& spec) {
+  while (!options.empty()) {
+    std::size_t const comma = options.find(',');
+    std::string_view const option = options.substr(0, comma);
+    options = comma == std::string_view::npos ? std::string_view() : options.substr(comma + 1);
+    std::size_t const equals = option.find('=');
+    std::string_view const name = option.substr(0, equals);
+    std::string_view const value =
+        equals == std::string_view::npos ? std::string_view() : option.substr(equals + 1);
+    if (name == "history") {
+      std::uint64_t n = 0;
+      bool ok = !value.empty() && value.size() <= 7;
+      for (char c : value) {
+        ok = ok && c >= '0' && c <= '9';
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+      }
+      if (!ok || n > 1000000) return "history: expected a whole number from 0 to 1000000";
+      spec.history = static_cast<std::size_t>(n);
+    } else if (name == "slow_consumer") {
+      spec.slow_consumer = parse_slow_consumer_policy(value);
+      if (!spec.slow_consumer) {
+        return "unknown slow_consumer policy '" + std::string(value) +
+               "' (use disconnect or latest)";
+      }
+    } else {
+      return "unknown option '" + std::string(name) + "' (use history=N or slow_consumer=POLICY)";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 RoomSpecParse parse_room_spec(std::string_view text) {
   RoomSpecParse out;
   RoomSpec spec;
-  std::string_view path = text;
-  auto const colon = text.rfind(':');
+  std::string_view path = text.substr(0, text.find(','));
+  if (path.size() < text.size()) {
+    if (std::string error = parse_room_options(text.substr(path.size() + 1), spec);
+        !error.empty()) {
+      out.error = "invalid room '" + std::string(text) + "': " + error;
+      return out;
+    }
+  }
+  auto const colon = path.rfind(':');
   if (colon != std::string_view::npos) {
-    path = text.substr(0, colon);
-    auto const kind_name = text.substr(colon + 1);
+    auto const kind_name = path.substr(colon + 1);
+    path = path.substr(0, colon);
     auto const kind = parse_room_kind(kind_name);
     if (!kind) {
       out.error = "invalid room '" + std::string(text) + "': unknown kind '" +

@@ -33,8 +33,9 @@ SlowConsumerPolicy default_slow_consumer_policy(RoomKind kind);
 std::optional<RoomKind> parse_room_kind(std::string_view name);
 std::string_view to_string(RoomKind kind);
 
-// "--room PATH[:KIND]": a path starting with '/', optionally ending in "/*" for a
-// family (every path below it is a room of that kind, created on first use).
+// "--room PATH[:KIND][,OPTION…]": a path starting with '/', optionally ending in "/*"
+// for a family (every path below it is a room of that kind, created on first use);
+// options: history=N (messages kept for ?since=), slow_consumer=disconnect|latest.
 struct RoomSpec {
   std::string path;  // for a family, the prefix without the trailing '*' ("/chat/")
   RoomKind kind = RoomKind::feed;
@@ -55,7 +56,7 @@ struct RoomSpecParse {
   std::string error;
 };
 
-// Kind defaults to `feed` when the spec names none.
+// Kind defaults to `feed` when the spec names none. A path cannot hold ','.
 RoomSpecParse parse_room_spec(std::string_view text);
 
 class Room {

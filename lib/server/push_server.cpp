@@ -35,11 +35,6 @@ namespace {
 // /healthz: every loop must answer a posted no-op within this.
 constexpr Duration kHealthDeadline = std::chrono::seconds(2);
 
-std::vector<RoomSpec> rooms_or_default(std::vector<RoomSpec> const& rooms) {
-  if (!rooms.empty()) return rooms;
-  return {RoomSpec{"/nowtime", RoomKind::ticker, false, std::nullopt, std::nullopt}};
-}
-
 // A new epoch per process: in-memory streams do not survive a restart.
 std::uint64_t fresh_epoch() {
   return static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch() /
@@ -50,33 +45,24 @@ std::uint64_t fresh_epoch() {
 
 class PushServer::Impl final : public ShardOwner, public ServerState {
  public:
-  explicit Impl(ServeOptions const& options)
+  explicit Impl(ServeSettings const& options)
       : options_(options),
-        loops_(std::max<std::size_t>(1, options.threads)),
-        limits_{options.max_message_size,
-                options.send_buffer,
-                options.close_timeout,
-                options.ping_interval,
-                options.pong_timeout,
-                options.idle_timeout,
-                options.io_uring ? SendPath::io_uring : SendPath::sendmsg},
+        loops_(std::max<std::size_t>(1, options.loops.threads)),
         metrics_(loops_),
         registry_(options.history, loops_),
         shards_(make_shards()),
         broker_(make_broker(options)),
         fanout_(shards_),
         tickers_(io(), shared_),
-        hub_(registry_, *broker_, fanout_, tickers_, clock_,
-             HubOptions{options.interval, options.max_rooms_per_family}),
+        hub_(registry_, *broker_, fanout_, tickers_, clock_, options.hub),
         shared_(hub_, hub_mutex_),
-        routes_(shared_, api_admission_, metrics_, *this, options.public_metrics),
+        routes_(shared_, api_admission_, metrics_, *this, options.admission.public_metrics),
         probe_(io(), loop_contexts(), kHealthDeadline),
-        tls_(make_tls(options)),
-        listener_options_{options.max_message_size, options.handshake_timeout, tls_.get()},
+        tls_(make_tls(options.listen)),
         signals_(io(), SIGINT, SIGTERM),
         reload_signal_(io(), SIGHUP),
         drain_deadline_(io()) {
-    for (RoomSpec const& spec : rooms_or_default(options.rooms)) {
+    for (RoomSpec const& spec : options.rooms) {
       std::string const error = registry_.declare(spec);
       if (!error.empty()) throw std::invalid_argument(error);
     }
@@ -85,24 +71,25 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     }
     // The admission step of WebSocket handshakes, in order; the API's own step.
     ws_admission_.add(std::make_unique<DrainingCheck>([this] { return draining_.load(); }));
-    ws_admission_.add(std::make_unique<PathLengthCheck>(options.max_path_length));
+    AdmissionSettings const& a = options.admission;
+    ws_admission_.add(std::make_unique<PathLengthCheck>(a.max_path_length));
     ws_admission_.add(std::make_unique<HandshakeRateCheck>(
-        options.handshake_rate, [] { return std::chrono::steady_clock::now(); }));
-    ws_admission_.add(std::make_unique<ConnectionLimitCheck>(connections_, options.max_connections,
-                                                             options.max_connections_per_ip));
-    ws_admission_.add(std::make_unique<OriginCheck>(options.allow_origins));
-    if (!options.jwt_secret.empty()) {
+        a.handshake_rate, [] { return std::chrono::steady_clock::now(); }));
+    ws_admission_.add(std::make_unique<ConnectionLimitCheck>(connections_, a.max_connections,
+                                                             a.max_connections_per_ip));
+    ws_admission_.add(std::make_unique<OriginCheck>(a.allow_origins));
+    if (!a.jwt_secret.empty()) {
       ws_admission_.add(std::make_unique<JwtCheck>(
-          options.jwt_secret, [] { return static_cast<std::int64_t>(std::time(nullptr)); }));
+          a.jwt_secret, [] { return static_cast<std::int64_t>(std::time(nullptr)); }));
     }
-    ws_admission_.add(std::make_unique<ApiAccessCheck>(options.api_key));
+    ws_admission_.add(std::make_unique<ApiAccessCheck>(a.api_key));
     ws_admission_.add(std::make_unique<FunctionCheck>([this](HandshakeRequest const& r) {
       return shared_.run([&](Hub& hub) {
         return room_path_of(r.resource) == kPublishPath ? hub.admit_publisher(r.resource)
                                                         : hub.admit(r.resource);
       });
     }));
-    api_admission_.add(std::make_unique<ApiAccessCheck>(options.api_key));
+    api_admission_.add(std::make_unique<ApiAccessCheck>(a.api_key));
     // OpenSSL (SHA-1 of every handshake) initialises itself on first use, touching
     // about 1.5 MB: done now, a fixed cost of the process, not of its first client.
     (void)websocket_accept("dGhlIHNhbXBsZSBub25jZQ==");
@@ -110,11 +97,11 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
 
   // The listening sockets, and a listener on every loop over its own of them.
   std::uint16_t bind() {
-    ListenSockets sockets(options_.host, options_.port, shards_.size());
+    ListenSockets sockets(options_.listen.host, options_.listen.port, shards_.size());
     for (std::size_t k = 0; k < shards_.size(); ++k) {
       doors_.push_back(std::make_unique<LoopDoor>(*this, k));
-      listeners_.push_back(std::make_unique<Listener>(shards_[k]->io(), sockets.take(k),
-                                                      listener_options_, *doors_.back()));
+      listeners_.push_back(std::make_unique<Listener>(
+          shards_[k]->io(), sockets.take(k), options_.connection, tls_.get(), *doors_.back()));
     }
     return sockets.port();
   }
@@ -153,7 +140,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
   asio::io_context& io() { return shards_.front()->io(); }
 
   // --broker redis://…: the rooms live in Redis, on the first loop; otherwise here.
-  std::unique_ptr<Broker> make_broker(ServeOptions const& options) {
+  std::unique_ptr<Broker> make_broker(ServeSettings const& options) {
     if (options.broker.empty()) return std::make_unique<InMemoryBroker>(fresh_epoch());
     auto const parsed = parse_redis_url(options.broker);
     if (auto const* error = std::get_if<std::string>(&parsed)) throw std::invalid_argument(*error);
@@ -164,12 +151,12 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     return redis;
   }
 
-  static std::unique_ptr<TlsContext> make_tls(ServeOptions const& options) {
-    if (options.tls_cert.empty() && options.tls_key.empty()) return nullptr;
-    if (options.tls_cert.empty() || options.tls_key.empty()) {
+  static std::unique_ptr<TlsContext> make_tls(ListenSettings const& listen) {
+    if (listen.tls_cert.empty() && listen.tls_key.empty()) return nullptr;
+    if (listen.tls_cert.empty() || listen.tls_key.empty()) {
       throw std::invalid_argument("--tls-cert and --tls-key go together");
     }
-    auto tls = std::make_unique<TlsContext>(options.tls_cert, options.tls_key);
+    auto tls = std::make_unique<TlsContext>(listen.tls_cert, listen.tls_key);
     spdlog::info("TLS: certificate {}", tls->subject());
     return tls;
   }
@@ -199,20 +186,21 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
       raised.rlim_cur = limit.rlim_max;
       if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
     }
-    if (options_.max_connections && limit.rlim_cur != RLIM_INFINITY &&
-        limit.rlim_cur < options_.max_connections + 64) {
+    std::size_t const max_connections = options_.admission.max_connections;
+    if (max_connections && limit.rlim_cur != RLIM_INFINITY &&
+        limit.rlim_cur < max_connections + 64) {
       spdlog::warn(
           "the descriptor limit is {} (ulimit -n), below --max-connections {}: "
           "connections past it wait until others close",
-          limit.rlim_cur, options_.max_connections);
+          limit.rlim_cur, max_connections);
     }
   }
 
   std::vector<std::unique_ptr<Shard>> make_shards() {
     std::vector<std::unique_ptr<Shard>> shards;
     for (std::size_t k = 0; k < loops_; ++k) {
-      shards.push_back(
-          std::make_unique<Shard>(k, loops_, shared_, limits_, metrics_.loop(k), *this));
+      shards.push_back(std::make_unique<Shard>(k, loops_, shared_, options_.connection,
+                                               options_.loops.send_path, metrics_.loop(k), *this));
     }
     return shards;
   }
@@ -304,7 +292,8 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
   }
 
   void publish_line(std::string const& line) {
-    LineData const data = line_to_json(line, /*require_json=*/false, options_.max_message_size);
+    LineData const data =
+        line_to_json(line, /*require_json=*/false, options_.connection.max_message_size);
     if (!data.json) {
       spdlog::warn("stdin line {}: skipped: {}", stdin_lines_, data.error);
       return;
@@ -351,10 +340,9 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     for (auto& shard : shards_) shard->io().stop();
   }
 
-  ServeOptions options_;
+  ServeSettings options_;
   ConnectionCounts connections_;
   std::size_t loops_;
-  SessionLimits limits_;
   Metrics metrics_;
   RoomRegistry registry_;
   SystemWallClock clock_;
@@ -371,7 +359,6 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
   HttpRoutes routes_;
   LoopProbe probe_;
   std::unique_ptr<TlsContext> tls_;
-  ListenerOptions listener_options_;
   std::vector<std::unique_ptr<LoopDoor>> doors_;
   std::vector<std::unique_ptr<Listener>> listeners_;  // by loop
   asio::signal_set signals_;
@@ -383,7 +370,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
   std::uint64_t stdin_lines_ = 0;
 };
 
-PushServer::PushServer(ServeOptions const& options) : impl_(std::make_unique<Impl>(options)) {}
+PushServer::PushServer(ServeSettings const& settings) : impl_(std::make_unique<Impl>(settings)) {}
 PushServer::~PushServer() = default;
 std::uint16_t PushServer::bind() {
   return impl_->bind();

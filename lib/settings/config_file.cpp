@@ -1,15 +1,16 @@
-// RapidJSON is used here as in codec.cpp: the DOM is read with Is*() before Get*().
+// RapidJSON is read here as in codec.cpp: Is*() before every Get*().
 #include "settings/config_file.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-
-#include "common/size.hpp"
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace wspush {
 namespace {
 
 using Value = rapidjson::Value;
+using Form = SettingValue::Form;
 
 std::string position(std::string_view text, std::size_t offset) {
   std::size_t line = 1;
@@ -25,110 +26,68 @@ std::string position(std::string_view text, std::size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
-// Reads one object's fields, refusing unknown ones (a typo must not pass silently).
-class Fields {
- public:
-  Fields(Value const& object, std::string where) : object_(object), where_(std::move(where)) {}
-
-  std::string unknown(std::initializer_list<std::string_view> known) const {
-    for (auto const& m : object_.GetObject()) {
-      std::string_view const name(m.name.GetString(), m.name.GetStringLength());
-      bool found = false;
-      for (auto k : known) found = found || k == name;
-      if (!found) return where_ + std::string(name) + ": unknown field";
-    }
-    return {};
+// A scalar as its text; false for an array or an object.
+bool scalar(Value const& v, std::string& text, Form& form) {
+  if (v.IsString()) {
+    text.assign(v.GetString(), v.GetStringLength());
+    form = Form::json_string;
+  } else if (v.IsBool()) {
+    text = v.GetBool() ? "true" : "false";
+    form = Form::json_bool;
+  } else if (v.IsNumber()) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    v.Accept(writer);
+    text.assign(buffer.GetString(), buffer.GetSize());
+    form = Form::json_number;
+  } else {
+    return false;
   }
+  return true;
+}
 
-  bool string(const char* name, std::optional<std::string>& out, std::string& error) const {
-    auto const it = object_.FindMember(name);
-    if (it == object_.MemberEnd()) return true;
-    if (!it->value.IsString()) {
-      error = where_ + name + ": expected a string";
-      return false;
-    }
-    out = std::string(it->value.GetString(), it->value.GetStringLength());
-    return true;
+// {"path": P, "kind": K, OPTION: VALUE…} as "P:K,OPTION=VALUE…".
+std::string room_text(Value const& object, std::string const& where, std::string& out) {
+  auto const path = object.FindMember("path");
+  if (path == object.MemberEnd()) return where + ".path: missing";
+  if (!path->value.IsString()) return where + ".path: expected a string";
+  out.assign(path->value.GetString(), path->value.GetStringLength());
+  if (auto const kind = object.FindMember("kind"); kind != object.MemberEnd()) {
+    if (!kind->value.IsString()) return where + ".kind: expected a string";
+    out.append(":").append(kind->value.GetString(), kind->value.GetStringLength());
   }
-
-  bool boolean(const char* name, std::optional<bool>& out, std::string& error) const {
-    auto const it = object_.FindMember(name);
-    if (it == object_.MemberEnd()) return true;
-    if (!it->value.IsBool()) {
-      error = where_ + name + ": expected true or false";
-      return false;
+  for (auto const& m : object.GetObject()) {
+    std::string const name(m.name.GetString(), m.name.GetStringLength());
+    if (name == "path" || name == "kind") continue;
+    std::string text;
+    Form form = Form::text;
+    if (!scalar(m.value, text, form)) return where + "." + name + ": expected a value";
+    if (form == Form::json_bool) {
+      if (text == "true") out.append(",").append(name);
+      continue;
     }
-    out = it->value.GetBool();
-    return true;
-  }
-
-  template <typename T>
-  bool number(const char* name, std::optional<T>& out, std::uint64_t max,
-              std::string& error) const {
-    auto const it = object_.FindMember(name);
-    if (it == object_.MemberEnd()) return true;
-    if (!it->value.IsUint64() || it->value.GetUint64() > max) {
-      error = where_ + name + ": expected a whole number from 0 to " + std::to_string(max);
-      return false;
-    }
-    out = static_cast<T>(it->value.GetUint64());
-    return true;
-  }
-
-  // A byte count: a whole number, or a string with a unit ("64KiB", "16MiB").
-  bool size(const char* name, std::optional<std::size_t>& out, std::uint64_t max,
-            std::string& error) const {
-    auto const it = object_.FindMember(name);
-    if (it == object_.MemberEnd()) return true;
-    if (it->value.IsString()) {
-      std::string const text(it->value.GetString(), it->value.GetStringLength());
-      if (std::string const e = check_size(text, 1, max); !e.empty()) {
-        error = where_ + name + ": " + e;
-        return false;
-      }
-      out = static_cast<std::size_t>(*parse_size(text).value);
-      return true;
-    }
-    std::optional<std::uint64_t> n;
-    if (!number(name, n, max, error)) return false;
-    out = static_cast<std::size_t>(*n);
-    return true;
-  }
-
- private:
-  Value const& object_;
-  std::string where_;
-};
-
-std::string parse_room(Value const& v, std::size_t index, RoomSpec& out) {
-  std::string const where = "rooms[" + std::to_string(index) + "]";
-  if (!v.IsObject()) return where + ": expected an object";
-  Fields const f(v, where + ".");
-  if (auto e = f.unknown({"path", "kind", "history", "slow_consumer"}); !e.empty()) return e;
-  std::string error;
-  std::optional<std::string> path;
-  std::optional<std::string> kind;
-  if (!f.string("path", path, error) || !f.string("kind", kind, error)) return error;
-  if (!path) return where + ".path: missing";
-  RoomSpecParse parsed = parse_room_spec(*path + (kind ? ":" + *kind : ""));
-  if (!parsed.spec) return where + ": " + parsed.error;
-  out = std::move(*parsed.spec);
-  if (!f.number("history", out.history, 1000000, error)) return error;
-  std::optional<std::string> policy;
-  if (!f.string("slow_consumer", policy, error)) return error;
-  if (policy) {
-    out.slow_consumer = parse_slow_consumer_policy(*policy);
-    if (!out.slow_consumer) {
-      return where + ".slow_consumer: unknown policy '" + *policy + "' (use disconnect or latest)";
-    }
+    out.append(",").append(name).append("=").append(text);
   }
   return {};
 }
 
+std::string read_value(Value const& v, std::string const& where, std::vector<SettingValue>& out) {
+  SettingValue value{{}, where};
+  if (scalar(v, value.text, value.form)) {
+    out.push_back(std::move(value));
+    return {};
+  }
+  if (!v.IsObject()) return where + ": expected a value, not an array of arrays";
+  std::string error = room_text(v, where, value.text);
+  if (error.empty()) out.push_back(std::move(value));
+  return error;
+}
+
 }  // namespace
 
-ConfigParse parse_serve_config(std::string_view text) {
-  ConfigParse result;
+ConfigFileParse parse_config_file(
+    std::string_view text, std::map<std::string, std::string, std::less<>> const& names_by_key) {
+  ConfigFileParse result;
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag>(text.data(),
                                                                                  text.size());
@@ -141,90 +100,29 @@ ConfigParse parse_serve_config(std::string_view text) {
     result.error = "expected a JSON object at the top";
     return result;
   }
-  Fields const f(doc, "");
-  ServeConfig c;
-  std::string& error = result.error;
-  error = f.unknown({"host",
-                     "port",
-                     "interval",
-                     "history",
-                     "max_message_size",
-                     "send_buffer",
-                     "api_key",
-                     "log_level",
-                     "log_format",
-                     "stdin",
-                     "handshake_timeout",
-                     "drain_timeout",
-                     "close_timeout",
-                     "ping_interval",
-                     "pong_timeout",
-                     "idle_timeout",
-                     "max_connections",
-                     "max_connections_per_ip",
-                     "handshake_rate",
-                     "max_path_length",
-                     "max_rooms_per_family",
-                     "allow_origin",
-                     "public_metrics",
-                     "jwt_secret",
-                     "jwt_secret_file",
-                     "tls_cert",
-                     "tls_key",
-                     "broker",
-                     "rooms"});
-  if (!error.empty()) return result;
-  if (!f.string("host", c.host, error) || !f.number("port", c.port, 65535, error) ||
-      !f.string("interval", c.interval, error) || !f.number("history", c.history, 1000000, error) ||
-      !f.size("max_message_size", c.max_message_size, 1u << 30, error) ||
-      !f.size("send_buffer", c.send_buffer, 1u << 30, error) ||
-      !f.string("api_key", c.api_key, error) || !f.string("log_level", c.log_level, error) ||
-      !f.string("log_format", c.log_format, error) || !f.string("stdin", c.stdin_room, error) ||
-      !f.string("handshake_timeout", c.handshake_timeout, error) ||
-      !f.string("drain_timeout", c.drain_timeout, error) ||
-      !f.string("close_timeout", c.close_timeout, error) ||
-      !f.string("ping_interval", c.ping_interval, error) ||
-      !f.string("pong_timeout", c.pong_timeout, error) ||
-      !f.string("idle_timeout", c.idle_timeout, error) ||
-      !f.boolean("public_metrics", c.public_metrics, error) ||
-      !f.string("jwt_secret", c.jwt_secret, error) ||
-      !f.string("jwt_secret_file", c.jwt_secret_file, error) ||
-      !f.string("tls_cert", c.tls_cert, error) || !f.string("tls_key", c.tls_key, error) ||
-      !f.string("broker", c.broker, error) ||
-      !f.number("max_connections", c.max_connections, 10000000, error) ||
-      !f.number("max_connections_per_ip", c.max_connections_per_ip, 10000000, error) ||
-      !f.number("handshake_rate", c.handshake_rate, 10000000, error) ||
-      !f.number("max_path_length", c.max_path_length, 65536, error) ||
-      !f.number("max_rooms_per_family", c.max_rooms_per_family, 10000000, error)) {
-    return result;
-  }
-  if (auto const origins = doc.FindMember("allow_origin"); origins != doc.MemberEnd()) {
-    if (!origins->value.IsArray()) {
-      error = "allow_origin: expected an array of strings";
+  for (auto const& m : doc.GetObject()) {
+    std::string const key(m.name.GetString(), m.name.GetStringLength());
+    auto const name = names_by_key.find(key);
+    if (name == names_by_key.end()) {
+      result.error = key + ": unknown field";
       return result;
     }
-    for (Value const& v : origins->value.GetArray()) {
-      if (!v.IsString()) {
-        error = "allow_origin: expected an array of strings";
-        return result;
+    std::vector<SettingValue>& values = result.values[name->second];
+    if (m.value.IsObject()) {
+      result.error = key + ": expected an array";
+      return result;
+    }
+    if (!m.value.IsArray()) {
+      result.error = read_value(m.value, key, values);
+    } else {
+      std::size_t index = 0;
+      for (Value const& element : m.value.GetArray()) {
+        result.error = read_value(element, key + "[" + std::to_string(index++) + "]", values);
+        if (!result.error.empty()) break;
       }
-      c.allow_origin.emplace_back(v.GetString(), v.GetStringLength());
     }
+    if (!result.error.empty()) return result;
   }
-  if (auto const rooms = doc.FindMember("rooms"); rooms != doc.MemberEnd()) {
-    if (!rooms->value.IsArray()) {
-      error = "rooms: expected an array";
-      return result;
-    }
-    std::size_t index = 0;
-    for (Value const& v : rooms->value.GetArray()) {
-      RoomSpec spec;
-      error = parse_room(v, index++, spec);
-      if (!error.empty()) return result;
-      c.rooms.push_back(std::move(spec));
-    }
-  }
-  result.config = std::move(c);
   return result;
 }
 

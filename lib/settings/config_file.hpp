@@ -1,64 +1,32 @@
-// `wspush serve --config FILE`: the server's settings and rooms as JSON. Every field
-// is optional; flags given on the command line override the file.
+// `wspush serve --config FILE`: a JSON object whose fields are settings by their config
+// key (settings.hpp: the flag's name with '_'), comments and trailing commas allowed:
 //
-//   {"host": "0.0.0.0", "port": 5000, "interval": "1s", "history": 100,
-//    "max_message_size": 65536, "send_buffer": 1048576, "api_key": "…",
-//    "log_level": "info", "stdin": "/logs", "handshake_timeout": "5s",
-//    "drain_timeout": "5s", "close_timeout": "5s",
-//    "tls_cert": "/etc/wspush/cert.pem", "tls_key": "/etc/wspush/key.pem",
-//    "broker": "redis://127.0.0.1:6379",
-//    "rooms": [{"path": "/news", "kind": "feed", "history": 500,
-//               "slow_consumer": "disconnect"},
-//              {"path": "/chat/*", "kind": "relay"}]}
+//   {"host": "0.0.0.0", "port": 5000, "interval": "1s", "max_message_size": "64KiB",
+//    "allow_origin": ["https://app.example.com"],
+//    "rooms": [{"path": "/news", "kind": "feed", "history": 500},
+//              "/chat/*:relay"]}
+//
+// A value is a string, a number or true/false, or an array of them for a repeatable
+// setting. A room may also be an object: {"path": P, "kind": K, OPTION: VALUE…} reads as
+// the --room text "P:K,OPTION=VALUE…" (an option set to true as ",OPTION").
 #pragma once
 
-#include <cstdint>
-#include <optional>
+#include <map>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "core/room.hpp"
+#include "settings/settings.hpp"
 
 namespace wspush {
 
-struct ServeConfig {
-  std::optional<std::string> host;
-  std::optional<std::uint16_t> port;
-  std::optional<std::string> interval;
-  std::optional<std::size_t> history;
-  std::optional<std::size_t> max_message_size;
-  std::optional<std::size_t> send_buffer;
-  std::optional<std::string> api_key;
-  std::optional<std::string> log_level;
-  std::optional<std::string> log_format;  // "auto", "text" or "json"
-  std::optional<std::string> stdin_room;
-  std::optional<std::string> handshake_timeout;  // durations as on the command line: "5s"
-  std::optional<std::string> drain_timeout;
-  std::optional<std::string> close_timeout;
-  std::optional<std::size_t> max_connections;
-  std::optional<std::size_t> max_connections_per_ip;
-  std::optional<std::size_t> handshake_rate;
-  std::optional<std::size_t> max_path_length;
-  std::optional<std::size_t> max_rooms_per_family;
-  std::optional<std::string> ping_interval;
-  std::optional<std::string> pong_timeout;
-  std::optional<std::string> idle_timeout;
-  std::vector<std::string> allow_origin;
-  std::optional<bool> public_metrics;
-  std::optional<std::string> jwt_secret;
-  std::optional<std::string> jwt_secret_file;
-  std::optional<std::string> tls_cert;  // file names
-  std::optional<std::string> tls_key;
-  std::optional<std::string> broker;  // redis://[:PASSWORD@]HOST:PORT[/DB]
-  std::vector<RoomSpec> rooms;
+struct ConfigFileParse {
+  SourceValues values;  // by setting name
+  std::string error;    // "line L, column C: reason", or "KEY: reason"; empty on success
 };
 
-struct ConfigParse {
-  std::optional<ServeConfig> config;
-  std::string error;  // "line L, column C: reason", or "rooms[2].kind: reason"
-};
-
-ConfigParse parse_serve_config(std::string_view text);
+// `names_by_key`: the settings the file may set, by config key (a field not there is an
+// error: a typo must not pass silently).
+ConfigFileParse parse_config_file(
+    std::string_view text, std::map<std::string, std::string, std::less<>> const& names_by_key);
 
 }  // namespace wspush

@@ -28,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
   if (size < 2) return 0;
   asio::io_context io;
   wspush::SessionLoop loop(io);
-  wspush::SessionLimits const limits{1024, 4096, std::chrono::seconds(5)};
+  wspush::ConnectionLimits const limits{1024, 4096, std::chrono::seconds(5),
+                                        std::chrono::seconds(5)};
   Events events;
   auto owned = std::make_unique<wspush::test::MemoryStream>();
   auto* stream = owned.get();

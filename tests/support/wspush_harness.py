@@ -40,10 +40,11 @@ class Server:
     """A `wspush serve` process. Use as a context manager; it is always stopped."""
 
     def __init__(self, *args, host="127.0.0.1", port=0, stdin=False, wrapper=(),
-                 preexec_fn=None):
+                 preexec_fn=None, env=None):
         """port: 0 (the kernel picks one), or the port of a server stopped before, to
         start it again where its clients reconnect. preexec_fn: run in the child before
-        the binary (e.g. a seccomp filter)."""
+        the binary (e.g. a seccomp filter). env: variables added to this environment."""
+        self.env = dict(os.environ, **env) if env else None
         self.wrapper = list(wrapper)  # e.g. ["taskset", "-c", "0"]
         self.preexec_fn = preexec_fn
         self.want_stdin = stdin or "--stdin" in args
@@ -62,6 +63,7 @@ class Server:
             stderr=self.log,  # a file, not a pipe: a full pipe would stall the server
             stdin=subprocess.PIPE if self.want_stdin else subprocess.DEVNULL,
             preexec_fn=self.preexec_fn,
+            env=self.env,
         )
         line = read_line(self.proc.stdout, DEADLINE)
         if not line:

@@ -51,7 +51,13 @@ class WsSessionTest : public ::testing::Test {
 
   asio::io_context io;
   SessionLoop loop{io};
-  SessionLimits limits{1024, 4096, std::chrono::seconds(5)};
+  ConnectionLimits limits{1024,
+                          4096,
+                          std::chrono::seconds(5),
+                          std::chrono::seconds(5),
+                          std::chrono::seconds(25),
+                          std::chrono::seconds(10),
+                          Duration::zero()};
   Recorder events;
   MemoryStream* stream;
   std::shared_ptr<WsSession> session;

@@ -13,13 +13,13 @@ namespace wspush {
 
 HttpConnection::HttpConnection(asio::io_context& io, std::unique_ptr<ByteStream> stream,
                                std::string peer, ListenerEvents& events,
-                               ListenerOptions const& options,
+                               ConnectionLimits const& limits,
                                std::function<void(HttpConnection*)> on_done)
     : stream_(std::move(stream)),
       events_(events),
-      options_(options),
+      limits_(limits),
       on_done_(std::move(on_done)),
-      reader_(HttpLimits{16 * 1024, options.max_message_size}),
+      reader_(HttpLimits{16 * 1024, limits.max_message_size}),
       deadline_(io),
       peer_(std::move(peer)) {}
 
@@ -45,7 +45,7 @@ void HttpConnection::arm_if_waiting() {
 // within the handshake timeout: slow and silent clients do not hold a connection.
 void HttpConnection::arm_deadline() {
   deadline_armed_ = true;
-  deadline_.expires_after(options_.handshake_timeout);
+  deadline_.expires_after(limits_.handshake_timeout);
   deadline_.async_wait([self = shared_from_this()](asio::error_code const& ec) {
     if (ec || self->finished_) return;
     spdlog::debug("handshake timeout from {}", self->peer_);

@@ -22,7 +22,7 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
  public:
   // `peer`: the client's address as text (connection limits, logs).
   HttpConnection(asio::io_context& io, std::unique_ptr<ByteStream> stream, std::string peer,
-                 ListenerEvents& events, ListenerOptions const& options,
+                 ListenerEvents& events, ConnectionLimits const& limits,
                  std::function<void(HttpConnection*)> on_done);
   // Reads what is there, and goes on by itself from there until finished() (handed
   // over, or answered and closed).
@@ -54,7 +54,7 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
 
   std::unique_ptr<ByteStream> stream_;
   ListenerEvents& events_;
-  ListenerOptions const& options_;
+  ConnectionLimits const& limits_;
   std::function<void(HttpConnection*)> on_done_;
   HttpRequestReader reader_;
   asio::steady_timer deadline_;

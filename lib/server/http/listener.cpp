@@ -32,9 +32,13 @@ bool out_of_resources(int e) {
 
 class Listener::Impl {
  public:
-  Impl(asio::io_context& io, std::vector<int> sockets, ListenerOptions const& options,
-       ListenerEvents& events)
-      : io_(io), poller_(asio::use_service<Poller>(io)), options_(options), events_(events) {
+  Impl(asio::io_context& io, std::vector<int> sockets, ConnectionLimits const& limits,
+       TlsContext const* tls, ListenerEvents& events)
+      : io_(io),
+        poller_(asio::use_service<Poller>(io)),
+        limits_(limits),
+        tls_(tls),
+        events_(events) {
     for (int fd : sockets) acceptors_.push_back(std::make_unique<Acceptor>(*this, fd));
   }
 
@@ -143,8 +147,8 @@ class Listener::Impl {
 
   void serve(int fd, asio::ip::tcp::endpoint const& peer) {
     std::unique_ptr<ByteStream> stream;
-    if (options_.tls != nullptr) {
-      stream = std::make_unique<TlsStream>(poller_, fd, peer, options_.tls->session());
+    if (tls_ != nullptr) {
+      stream = std::make_unique<TlsStream>(poller_, fd, peer, tls_->session());
     } else {
       stream = std::make_unique<TcpStream>(poller_, fd, peer);
     }
@@ -156,7 +160,7 @@ class Listener::Impl {
   std::shared_ptr<HttpConnection> make_connection(std::unique_ptr<ByteStream> stream,
                                                   std::string peer) {
     return std::make_shared<HttpConnection>(io_, std::move(stream), std::move(peer), events_,
-                                            options_,
+                                            limits_,
                                             [this](HttpConnection* c) { connections_.erase(c); });
   }
 
@@ -167,16 +171,17 @@ class Listener::Impl {
 
   asio::io_context& io_;
   Poller& poller_;
-  ListenerOptions options_;
+  ConnectionLimits const& limits_;
+  TlsContext const* tls_;
   ListenerEvents& events_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::unordered_set<HttpConnection*> connections_;  // not yet handed over or answered
   bool stopped_ = false;
 };
 
-Listener::Listener(asio::io_context& io, std::vector<int> sockets, ListenerOptions const& options,
-                   ListenerEvents& events)
-    : impl_(std::make_unique<Impl>(io, std::move(sockets), options, events)) {}
+Listener::Listener(asio::io_context& io, std::vector<int> sockets, ConnectionLimits const& limits,
+                   TlsContext const* tls, ListenerEvents& events)
+    : impl_(std::make_unique<Impl>(io, std::move(sockets), limits, tls, events)) {}
 Listener::~Listener() = default;
 void Listener::start() {
   impl_->start();

@@ -22,6 +22,7 @@
 #include "common/duration.hpp"
 #include "http/http_request.hpp"
 #include "server/http/http_routes.hpp"
+#include "server/settings.hpp"
 #include "server/stream/byte_stream.hpp"
 #include "server/stream/tls_context.hpp"
 
@@ -49,17 +50,12 @@ class ListenerEvents {
   virtual void on_refused(Refusal const& refusal) = 0;
 };
 
-struct ListenerOptions {
-  std::size_t max_message_size = 64 * 1024;  // also the largest HTTP body (413 beyond)
-  Duration handshake_timeout = std::chrono::seconds(5);
-  TlsContext const* tls = nullptr;  // null: plain TCP
-};
-
 class Listener {
  public:
-  // Takes over `sockets` (listening, non-blocking; closed with the listener).
-  Listener(asio::io_context& io, std::vector<int> sockets, ListenerOptions const& options,
-           ListenerEvents& events);
+  // Takes over `sockets` (listening, non-blocking; closed with the listener). `limits`:
+  // the largest body (413 beyond) and the handshake timeout. `tls` null: plain TCP.
+  Listener(asio::io_context& io, std::vector<int> sockets, ConnectionLimits const& limits,
+           TlsContext const* tls, ListenerEvents& events);
   ~Listener();
   Listener(Listener const&) = delete;
   Listener& operator=(Listener const&) = delete;

@@ -11,14 +11,15 @@
 #include "server/stream/sse_stream.hpp"
 
 namespace wspush {
-Shard::Shard(std::size_t index, std::size_t count, SharedHub& hub, SessionLimits const& limits,
-             LoopCounters& counters, ShardOwner& owner)
+Shard::Shard(std::size_t index, std::size_t count, SharedHub& hub, ConnectionLimits const& limits,
+             SendPath send_path, LoopCounters& counters, ShardOwner& owner)
     : index_(index),
       count_(count),
       hub_(hub),
       limits_(limits),
       counters_(counters),
-      owner_(owner) {}
+      owner_(owner),
+      loop_(io_, send_path) {}
 
 // Sessions hold handlers that point here; they go before the loop does.
 Shard::~Shard() {

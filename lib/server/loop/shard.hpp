@@ -72,8 +72,8 @@ class ShardOwner {
 
 class Shard final : public SessionEvents {
  public:
-  Shard(std::size_t index, std::size_t count, SharedHub& hub, SessionLimits const& limits,
-        LoopCounters& counters, ShardOwner& owner);
+  Shard(std::size_t index, std::size_t count, SharedHub& hub, ConnectionLimits const& limits,
+        SendPath send_path, LoopCounters& counters, ShardOwner& owner);
   ~Shard() override;
 
   asio::io_context& io() { return io_; }
@@ -176,7 +176,7 @@ class Shard final : public SessionEvents {
   std::size_t const index_;
   std::size_t const count_;
   SharedHub& hub_;
-  SessionLimits const& limits_;
+  ConnectionLimits const& limits_;
   LoopCounters& counters_;
   ShardOwner& owner_;
   SystemWallClock clock_;
@@ -186,7 +186,7 @@ class Shard final : public SessionEvents {
   // posts still lock and wake it.
   asio::io_context io_{1};
   Poller& poller_ = asio::use_service<Poller>(io_);
-  SessionLoop loop_{io_, limits_.send_path};
+  SessionLoop loop_;
   // Open sessions by id / count: an array index on the broadcast path.
   std::vector<Slot> slots_;
   std::unordered_map<RoomId, LocalRoom> rooms_;

@@ -17,7 +17,7 @@ enum WaitToken : std::uint8_t { kReading, kWriting };
 }  // namespace
 
 WsSession::WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std::uint64_t id,
-                     SessionEvents& events, SessionLimits const& limits)
+                     SessionEvents& events, ConnectionLimits const& limits)
     : loop_(loop),
       stream_(std::move(stream)),
       id_(id),

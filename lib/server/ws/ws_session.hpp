@@ -22,6 +22,7 @@
 #include "common/frame_reader.hpp"
 #include "common/payload.hpp"
 #include "server/loop/send_ring.hpp"
+#include "server/settings.hpp"
 #include "server/stream/byte_stream.hpp"
 
 namespace wspush {
@@ -39,10 +40,6 @@ class SessionEvents {
   // Its send queue was emptied, after notify_when_drained() (once per request).
   virtual void on_drained(std::uint64_t /*id*/) {}
 };
-
-// How a loop turn's flush reaches the kernel: one sendmsg per member, or all of them
-// in one io_uring submission (send_ring.hpp). Chosen by `serve --send-path`.
-enum class SendPath : std::uint8_t { sendmsg, io_uring };
 
 // Per event loop: the shared read buffer (an idle session owns none) and the sessions
 // with frames to flush at the end of this loop turn.
@@ -86,22 +83,12 @@ inline constexpr std::uint16_t kClosePingTimeout = 4009;
 // No text or binary message from the client within --idle-timeout.
 inline constexpr std::uint16_t kCloseIdle = 4010;
 
-struct SessionLimits {
-  std::size_t max_message_size = 64 * 1024;
-  std::size_t send_buffer = 1024 * 1024;              // bytes queued before the policy applies
-  Duration close_timeout = std::chrono::seconds(5);   // wait for the client's close frame
-  Duration ping_interval = std::chrono::seconds(25);  // ping a quiet peer this often; 0: never
-  Duration pong_timeout = std::chrono::seconds(10);   // then close 4009 unless it answers
-  Duration idle_timeout = Duration::zero();           // close 4010 without messages; 0: never
-  SendPath send_path = SendPath::sendmsg;             // the loop's, for its flushes
-};
-
 class WsSession final : public std::enable_shared_from_this<WsSession>,
                         private FrameSink,
                         public ByteStream::Waiter {  // its own waits' (on_ready is private)
  public:
   WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std::uint64_t id,
-            SessionEvents& events, SessionLimits const& limits);
+            SessionEvents& events, ConnectionLimits const& limits);
 
   // Starts reading. `greeting` (the handshake's 101) goes out before anything else;
   // `early` holds bytes the client sent right behind its handshake, read as frames.
@@ -178,7 +165,7 @@ class WsSession final : public std::enable_shared_from_this<WsSession>,
   std::unique_ptr<ByteStream> stream_;
   std::uint64_t id_;
   SessionEvents& events_;
-  SessionLimits const& limits_;
+  ConnectionLimits const& limits_;
   FrameReader reader_;
   // The start of a frame whose rest has not arrived; none between frames.
   std::unique_ptr<std::string> partial_;
