@@ -8,7 +8,6 @@
 #include "common/codec.hpp"
 #include "common/frame.hpp"
 #include "common/url.hpp"
-#include "core/client_protocol.hpp"
 
 namespace wspush {
 namespace {
@@ -77,13 +76,13 @@ Room* Hub::room_for(std::string_view path) {
   return room;
 }
 
-void Hub::join(SessionId id, std::string_view resource) {
+std::optional<RoomJoin> Hub::join(SessionId id, std::string_view resource) {
   Room* room = room_for(room_path_of(resource));
   if (!room) {  // admit() was bypassed: refuse politely rather than crash
     reply_error(
         id, Refusal{Reason::unknown_room, "unknown room: " + std::string(room_path_of(resource))});
     outbox_.close(id, 1008, "unknown room");
-    return;
+    return std::nullopt;
   }
   Session* known = find_session(id);
   Session& session = known ? *known : add_session(id);
@@ -94,9 +93,9 @@ void Hub::join(SessionId id, std::string_view resource) {
     // live traffic wait for it (on_stream_ready), in that order.
     session.rare_part().parked_resource = std::string(resource);
     parked_[room->path()].push_back(id);
-    return;
+    return std::nullopt;
   }
-  enter(id, *room, resource);
+  return enter(*room, resource);
 }
 
 void Hub::on_stream_ready(std::string const& room_path) {
@@ -109,36 +108,38 @@ void Hub::on_stream_ready(std::string const& room_path) {
     if (!s || !s->room || !s->parked()) continue;
     std::string const resource = std::move(s->rare->parked_resource);
     s->rare->parked_resource.clear();
-    enter(id, *s->room, resource);
+    outbox_.join(id, enter(*s->room, resource));
   }
 }
 
 // The welcome, then with ?since= the recovery event and the replay, then live traffic.
-void Hub::enter(SessionId id, Room& room, std::string_view resource) {
-  RoomJoin join{room.id(), room.kind(), room.path(), room.slow_consumer(), room.counters(), {}, 0};
+RoomJoin Hub::enter(Room& room, std::string_view resource) {
+  RoomJoin join{room.id(),       room.kind(), room.path(), room.slow_consumer(),
+                room.counters(), {},          {},          0};
   StreamState const stream = broker_.state(room.path());
   join.last_seq = stream.last_seq;
   // Echo rooms speak no protocol of their own: conformance suites and proxies see
   // exactly the frames they sent, nothing else.
   if (room.kind() != RoomKind::echo) {
-    outbox_.send(id, welcome_frame());
+    join.greeting.push_back(welcome_frame());
     if (room.kind() == RoomKind::ticker) {
       // Not a room broadcast, so no seq: the client's seq accounting stays exact.
-      send(id, encode_text_event(200, room.tick_event(), iso8601_utc(clock_.now())));
+      join.greeting.push_back(framed_message(
+          Opcode::text, encode_text_event(200, room.tick_event(), iso8601_utc(clock_.now()))));
     }
     auto const since = query_param(resource, "since");
     if (auto const seq = since ? parse_seq(*since) : std::nullopt) {
-      join.replay = replay(id, room, stream, *seq, query_param(resource, "epoch"));
+      replay(join, room, stream, *seq, query_param(resource, "epoch"));
     }
   }
-  outbox_.join(id, std::move(join));
+  return join;
 }
 
 // The recovery event, and what the member missed after `since`. A client that names
 // another epoch than the stream's saw a stream that is gone: recovered:false, and what
 // the stream holds now is new to it.
-std::vector<Payload> Hub::replay(SessionId id, Room const& room, StreamState const& stream,
-                                 std::uint64_t since, std::optional<std::string_view> epoch) {
+void Hub::replay(RoomJoin& join, Room const& room, StreamState const& stream, std::uint64_t since,
+                 std::optional<std::string_view> epoch) {
   bool const same_epoch = !epoch || parse_seq(*epoch) == stream.epoch;
   History::Replay r = broker_.replay_after(room.path(), same_epoch ? since : 0);
   if (!same_epoch) r.complete = false;
@@ -146,14 +147,16 @@ std::vector<Payload> Hub::replay(SessionId id, Room const& room, StreamState con
   JsonScalar first_seq = nullptr;
   if (stream.first_seq) first_seq = *stream.first_seq;
   // Told before the replay, so a client knows at once whether it missed anything.
-  send(id, encode_json_event(200, "recovery",
-                             encode_object({{"recovered", r.complete},
-                                            {"since", since},
-                                            {"epoch", stream.epoch},
-                                            {"first_seq", first_seq},
-                                            {"last_seq", stream.last_seq},
-                                            {"replayed", std::uint64_t{r.messages.size()}}})));
-  return std::move(r.messages);
+  std::string const recovery =
+      encode_json_event(200, "recovery",
+                        encode_object({{"recovered", r.complete},
+                                       {"since", since},
+                                       {"epoch", stream.epoch},
+                                       {"first_seq", first_seq},
+                                       {"last_seq", stream.last_seq},
+                                       {"replayed", std::uint64_t{r.messages.size()}}}));
+  join.greeting.push_back(framed_message(Opcode::text, recovery));
+  join.replay = std::move(r.messages);
 }
 
 void Hub::detach(SessionId id, Session& session) {
@@ -183,26 +186,11 @@ void Hub::leave(SessionId id) {
   erase_session(id);
 }
 
-void Hub::on_text(SessionId id, std::string_view text) {
-  Session* const s = find_session(id);
-  if (!s) return;
-  if (s->publisher()) return on_publisher_text(id, *s, text);
-  if (!s->room) return end_linger(id, *s);  // closing: ignore the rest
-  if (s->parked()) return;                  // not in the room yet
-  Room& room = *s->room;
-  if (room.kind() == RoomKind::echo) return outbox_.send(id, framed_message(Opcode::text, text));
-  ClientAction const action = decide_client_text(room.kind(), room.path(), text, clock_);
-  switch (action.kind) {
-    case ClientAction::Kind::reply:
-      return send(id, action.text);
-    case ClientAction::Kind::publish:
-      return on_client_publish(id, action.text);
-    case ClientAction::Kind::close:
-      return on_client_close(id);
-  }
+void Hub::leave_room(SessionId id) {
+  if (Session* const s = find_session(id)) detach(id, *s);
 }
 
-void Hub::on_client_publish(SessionId id, std::string_view data_json) {
+void Hub::publish_from_member(SessionId id, std::string_view data_json) {
   Session* const s = find_session(id);
   if (!s || !s->room) return;
   Room const& room = *s->room;
@@ -210,34 +198,6 @@ void Hub::on_client_publish(SessionId id, std::string_view data_json) {
   broker_.publish(room.path(), "message", data_json, [this, id](PublishAck const& ack) {
     if (ack.refusal) reply_error(id, *ack.refusal);
   });
-}
-
-void Hub::on_client_close(SessionId id) {
-  Session* const s = find_session(id);
-  if (!s || !s->room) return;
-  detach(id, *s);
-  send(id, encode_text_event(200, "bye", "bye"));
-  s->bye_sent = true;
-  outbox_.close(id, kCloseNormal, "bye", kByeLinger);
-}
-
-void Hub::on_binary(SessionId id, std::string_view data) {
-  Session* const s = find_session(id);
-  if (!s) return;
-  if (s->publisher()) {
-    return reply_error(id, Refusal{Reason::bad_message, "a publish stream takes JSON text frames"});
-  }
-  if (!s->room) return end_linger(id, *s);
-  if (s->room->kind() == RoomKind::echo) {
-    return outbox_.send(id, framed_message(Opcode::binary, data));
-  }
-  send(id, binary_refusal());
-}
-
-void Hub::end_linger(SessionId id, Session& session) {
-  if (!session.bye_sent) return;
-  session.bye_sent = false;
-  outbox_.close(id, kCloseNormal, "bye");
 }
 
 void Hub::tick(std::string const& room_path) {

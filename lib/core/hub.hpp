@@ -53,13 +53,8 @@ struct RoomInfo {
   std::uint64_t disconnected = 0;  // slow members cut off (`disconnect`)
 };
 
-// Close codes the Hub uses (RFC 6455 §7.4.1).
-inline constexpr std::uint16_t kCloseNormal = 1000;
-
-// After the bye, how long the server waits before its close frame unless the client
-// sends anything first. The reference async client answers the bye with a second
-// {"event":"close"}; closing at once made that send fail and the client exit 1.
-inline constexpr Duration kByeLinger = std::chrono::milliseconds(250);
+// The path of publish streams (a WebSocket) and of POST publishes.
+inline constexpr std::string_view kPublishPath = "/api/publish";
 
 class Hub final : private BrokerSink {
  public:
@@ -72,27 +67,30 @@ class Hub final : private BrokerSink {
   // At the handshake: nullopt to accept `resource` (path and query), or a refusal
   // (404 unknown room, 400 a malformed ?since=).
   std::optional<Refusal> admit(std::string_view resource) const;
-  // After the handshake: joins the room (admit() must have accepted), sends the
-  // welcome and, in a ticker room, the current time. With ?since=SEQ it then sends a
-  // `recovery` event and hands the retained messages after SEQ to the transport with
-  // the join, before any live message: no publish can slip between them.
-  void join(SessionId id, std::string_view resource);
+  // After the handshake: joins the room (admit() must have accepted) and returns what the
+  // session gets first: the welcome and, in a ticker room, the current time; with
+  // ?since=SEQ a `recovery` event and the retained messages after SEQ, before any live
+  // message (no publish can slip between them: the caller holds the Hub until the join
+  // is its transport's). nullopt when the room's stream is not ready yet: the join then
+  // comes through the Outbox once it is (on_stream_ready), or when the room is unknown
+  // after all (refused through the Outbox: 404 and a close).
+  std::optional<RoomJoin> join(SessionId id, std::string_view resource);
   // A publisher stream, "/api/publish?room=PATH&event=E" over WebSocket: every text
-  // frame is one event's JSON data, answered in order by one "published" (or error)
-  // message. admit_publisher: nullopt, or 400 (no room), 404, 403 (ticker, echo).
+  // frame is one event's JSON data (publish_from_stream), answered in order by one
+  // "published" (or error) message. admit_publisher: nullopt, or 400 (no room), 404,
+  // 403 (ticker, echo).
   std::optional<Refusal> admit_publisher(std::string_view resource) const;
   void join_publisher(SessionId id, std::string_view resource);
 
   // The connection is gone; idempotent.
   void leave(SessionId id);
+  // The member said bye: it leaves its room (its loop says bye and closes).
+  void leave_room(SessionId id);
 
-  // A frame from a session, decided here in full (a publisher stream, a member
-  // saying bye, or a caller that does not decide on its loop).
-  void on_text(SessionId id, std::string_view text);
-  void on_binary(SessionId id, std::string_view data);
-  // What a member's loop decided with decide_client_text and could not do itself.
-  void on_client_publish(SessionId id, std::string_view data_json);
-  void on_client_close(SessionId id);
+  // What a session's loop decided (core/client_protocol.hpp) and cannot do itself:
+  // a member's publish into its relay room, a publish stream's frame.
+  void publish_from_member(SessionId id, std::string_view data_json);
+  void publish_from_stream(SessionId id, std::string_view text);
 
   // A ticker room's timer fired.
   void tick(std::string const& room_path);
@@ -120,9 +118,8 @@ class Hub final : private BrokerSink {
 
  private:
   struct Session {
-    Room* room = nullptr;   // nullptr once it stopped receiving room traffic
-    bool live = false;      // an entry of sessions_ in use
-    bool bye_sent = false;  // said bye; the next frame from the client ends the linger
+    Room* room = nullptr;  // nullptr once it stopped receiving room traffic
+    bool live = false;     // an entry of sessions_ in use
     // What few sessions need, allocated only for them: a room member costs 24 bytes.
     struct Rare {
       std::string publish_room;  // a publisher stream: where its frames go
@@ -141,18 +138,16 @@ class Hub final : private BrokerSink {
     return room.kind() == RoomKind::ticker ? StreamScope::node : StreamScope::cluster;
   }
   void on_stream_ready(std::string const& room) override;
-  void enter(SessionId id, Room& room, std::string_view resource);
-  std::vector<Payload> replay(SessionId id, Room const& room, StreamState const& stream,
-                              std::uint64_t since, std::optional<std::string_view> epoch);
+  RoomJoin enter(Room& room, std::string_view resource);
+  void replay(RoomJoin& join, Room const& room, StreamState const& stream, std::uint64_t since,
+              std::optional<std::string_view> epoch);
   void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) override;
-  void on_publisher_text(SessionId id, Session const& session, std::string_view text);
 
   Room* room_for(std::string_view path);
   Refusal room_limit(std::string_view path) const;
   void reply_error(SessionId id, Refusal const& refusal);
   void detach(SessionId id, Session& session);
   void drop_if_unused(Room const& room);
-  void end_linger(SessionId id, Session& session);
   void send(SessionId id, std::string const& message);
   Session* find_session(SessionId id);
   Session& add_session(SessionId id);  // a fresh entry for `id`

@@ -93,11 +93,13 @@ void Hub::publish_request(std::string_view resource, std::string_view body, Publ
   publish(t.room, t.event, *json, std::move(done));
 }
 
-void Hub::on_publisher_text(SessionId id, Session const& session, std::string_view text) {
+void Hub::publish_from_stream(SessionId id, std::string_view text) {
+  Session const* const session = find_session(id);
+  if (!session || !session->publisher()) return;
   std::string error;
   auto const json = compact_json(text, &error);
   if (!json) return reply_error(id, Refusal{Reason::bad_message, error});
-  publish(session.rare->publish_room, session.rare->publish_event, *json,
+  publish(session->rare->publish_room, session->rare->publish_event, *json,
           [this, id](PublishResult const& r) {
             if (!find_session(id)) return;  // gone before the broker answered
             if (r.refusal) return reply_error(id, *r.refusal);

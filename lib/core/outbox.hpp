@@ -20,13 +20,15 @@
 
 namespace wspush {
 
-// A session starts receiving a room's traffic.
+// A session starts receiving a room's traffic: first `greeting` (the welcome, a ticker's
+// time, the recovery event), then `replay`, then the room's broadcasts after last_seq.
 struct RoomJoin {
   RoomId room = 0;
   RoomKind kind = RoomKind::feed;
   std::string path;
   SlowConsumerPolicy policy = SlowConsumerPolicy::disconnect;
   std::shared_ptr<RoomCounters> counters;  // where its slow-consumer events are counted
+  std::vector<Payload> greeting;           // framed, sent first
   std::vector<Payload> replay;             // ?since=: framed, oldest first, before live traffic
   std::uint64_t last_seq = 0;              // after the replay, the member is up to here
 };
@@ -36,8 +38,9 @@ class Outbox {
   virtual ~Outbox() = default;
   // One message to one session. Counts against its send queue like everything else.
   virtual void send(SessionId to, Payload const& framed) = 0;
-  // `to` receives `join.room`'s broadcasts from now on, after the replay (which counts
-  // against its send queue: the room's policy applies to it as to a broadcast).
+  // `to` gets `join.greeting` and `join.replay`, and `join.room`'s broadcasts from then on
+  // (the replay counts against its send queue: the room's policy applies to it as to a
+  // broadcast). For a session whose join waited (Hub::join), not at the handshake.
   virtual void join(SessionId to, RoomJoin join) = 0;
   // `id` receives no more of `room`'s traffic.
   virtual void leave(SessionId id, RoomId room) = 0;

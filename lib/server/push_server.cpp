@@ -3,13 +3,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
 #include <stdexcept>
 #include <thread>
 
-#include "common/codec.hpp"
 #include "core/admission.hpp"
 #include "core/broker.hpp"
 #include "core/hub.hpp"
@@ -20,6 +20,7 @@
 #include "process/line_reader.hpp"
 #include "process/log.hpp"
 #include "server/broker/redis_broker.hpp"
+#include "server/door.hpp"
 #include "server/http/http_routes.hpp"
 #include "server/http/listen_sockets.hpp"
 #include "server/http/listener.hpp"
@@ -41,55 +42,55 @@ std::uint64_t fresh_epoch() {
                                     std::chrono::microseconds(1));
 }
 
+std::unique_ptr<TlsContext> make_tls(ListenSettings const& listen) {
+  if (listen.tls_cert.empty() && listen.tls_key.empty()) return nullptr;
+  if (listen.tls_cert.empty() || listen.tls_key.empty()) {
+    throw std::invalid_argument("--tls-cert and --tls-key go together");
+  }
+  auto tls = std::make_unique<TlsContext>(listen.tls_cert, listen.tls_key);
+  spdlog::info("TLS: certificate {}", tls->subject());
+  return tls;
+}
+
 }  // namespace
 
+// The server's parts, each made once what it needs exists, in the order of the members
+// below. The Hub and the loops call each other: the SharedHub is made first, empty, and
+// the Hub attached to it once built; nothing runs before run().
 class PushServer::Impl final : public ShardOwner, public ServerState {
  public:
-  explicit Impl(ServeSettings const& options)
-      : options_(options),
-        loops_(std::max<std::size_t>(1, options.loops.threads)),
-        metrics_(loops_),
-        registry_(options.history, loops_),
+  explicit Impl(ServeSettings const& settings)
+      : settings_(settings),
+        metrics_(loop_count()),
+        registry_(settings.history, loop_count()),
         shards_(make_shards()),
-        broker_(make_broker(options)),
+        broker_(make_broker()),
         fanout_(shards_),
         tickers_(io(), shared_),
-        hub_(registry_, *broker_, fanout_, tickers_, clock_, options.hub),
-        shared_(hub_, hub_mutex_),
-        routes_(shared_, api_admission_, metrics_, *this, options.admission.public_metrics),
+        hub_(registry_, *broker_, fanout_, tickers_, clock_, settings.hub),
+        routes_(shared_, api_admission_, metrics_, *this, settings.admission.public_metrics),
         probe_(io(), loop_contexts(), kHealthDeadline),
-        tls_(make_tls(options.listen)),
+        tls_(make_tls(settings.listen)),
+        door_common_{ws_admission_,
+                     routes_,
+                     connections_,
+                     metrics_,
+                     sessions_open_,
+                     [this](StreamHandoff stream, HttpRequest request, std::string rest) {
+                       to_http_loop(std::move(stream), std::move(request), std::move(rest));
+                     }},
         signals_(io(), SIGINT, SIGTERM),
         reload_signal_(io(), SIGHUP),
         drain_deadline_(io()) {
-    for (RoomSpec const& spec : options.rooms) {
+    shared_.attach(hub_);
+    for (RoomSpec const& spec : settings.rooms) {
       std::string const error = registry_.declare(spec);
       if (!error.empty()) throw std::invalid_argument(error);
     }
-    if (!options.stdin_room.empty() && !registry_.resolve(options.stdin_room)) {
-      throw std::invalid_argument("--stdin: unknown room " + options.stdin_room);
+    if (!settings.stdin_room.empty() && !registry_.resolve(settings.stdin_room)) {
+      throw std::invalid_argument("--stdin: unknown room " + settings.stdin_room);
     }
-    // The admission step of WebSocket handshakes, in order; the API's own step.
-    ws_admission_.add(std::make_unique<DrainingCheck>([this] { return draining_.load(); }));
-    AdmissionSettings const& a = options.admission;
-    ws_admission_.add(std::make_unique<PathLengthCheck>(a.max_path_length));
-    ws_admission_.add(std::make_unique<HandshakeRateCheck>(
-        a.handshake_rate, [] { return std::chrono::steady_clock::now(); }));
-    ws_admission_.add(std::make_unique<ConnectionLimitCheck>(connections_, a.max_connections,
-                                                             a.max_connections_per_ip));
-    ws_admission_.add(std::make_unique<OriginCheck>(a.allow_origins));
-    if (!a.jwt_secret.empty()) {
-      ws_admission_.add(std::make_unique<JwtCheck>(
-          a.jwt_secret, [] { return static_cast<std::int64_t>(std::time(nullptr)); }));
-    }
-    ws_admission_.add(std::make_unique<ApiAccessCheck>(a.api_key));
-    ws_admission_.add(std::make_unique<FunctionCheck>([this](HandshakeRequest const& r) {
-      return shared_.run([&](Hub& hub) {
-        return room_path_of(r.resource) == kPublishPath ? hub.admit_publisher(r.resource)
-                                                        : hub.admit(r.resource);
-      });
-    }));
-    api_admission_.add(std::make_unique<ApiAccessCheck>(a.api_key));
+    add_admission_checks(settings.admission);
     // OpenSSL (SHA-1 of every handshake) initialises itself on first use, touching
     // about 1.5 MB: done now, a fixed cost of the process, not of its first client.
     (void)websocket_accept("dGhlIHNhbXBsZSBub25jZQ==");
@@ -97,11 +98,11 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
 
   // The listening sockets, and a listener on every loop over its own of them.
   std::uint16_t bind() {
-    ListenSockets sockets(options_.listen.host, options_.listen.port, shards_.size());
+    ListenSockets sockets(settings_.listen.host, settings_.listen.port, shards_.size());
     for (std::size_t k = 0; k < shards_.size(); ++k) {
-      doors_.push_back(std::make_unique<LoopDoor>(*this, k));
+      doors_.push_back(std::make_unique<Door>(door_common_, *shards_[k], k == 0));
       listeners_.push_back(std::make_unique<Listener>(
-          shards_[k]->io(), sockets.take(k), options_.connection, tls_.get(), *doors_.back()));
+          shards_[k]->io(), sockets.take(k), settings_.connection, tls_.get(), *doors_.back()));
     }
     return sockets.port();
   }
@@ -126,7 +127,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
       redis_->start();
     }
     shared_.run([](Hub& hub) { hub.start(); });
-    if (!options_.stdin_room.empty()) read_stdin();
+    if (!settings_.stdin_room.empty()) read_stdin();
     std::vector<std::thread> threads;
     for (std::size_t k = 1; k < shards_.size(); ++k) {
       threads.emplace_back([shard = shards_[k].get()] { shard->run(); });
@@ -137,28 +138,61 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
   }
 
  private:
+  std::size_t loop_count() const { return std::max<std::size_t>(1, settings_.loops.threads); }
+  // The first loop: plain HTTP, the broker, the tickers, --stdin and the signals.
   asio::io_context& io() { return shards_.front()->io(); }
 
+  std::vector<std::unique_ptr<Shard>> make_shards() {
+    std::vector<std::unique_ptr<Shard>> shards;
+    for (std::size_t k = 0; k < loop_count(); ++k) {
+      shards.push_back(std::make_unique<Shard>(k, loop_count(), shared_, settings_.connection,
+                                               settings_.loops.send_path, metrics_.loop(k), *this));
+    }
+    return shards;
+  }
+
   // --broker redis://…: the rooms live in Redis, on the first loop; otherwise here.
-  std::unique_ptr<Broker> make_broker(ServeSettings const& options) {
-    if (options.broker.empty()) return std::make_unique<InMemoryBroker>(fresh_epoch());
-    auto const parsed = parse_redis_url(options.broker);
+  std::unique_ptr<Broker> make_broker() {
+    if (settings_.broker.empty()) return std::make_unique<InMemoryBroker>(fresh_epoch());
+    auto const parsed = parse_redis_url(settings_.broker);
     if (auto const* error = std::get_if<std::string>(&parsed)) throw std::invalid_argument(*error);
     auto const& address = std::get<RedisAddress>(parsed);
     spdlog::info("broker: rooms shared through redis {}:{}", address.host, address.port);
-    auto redis = std::make_unique<RedisBroker>(io(), address, hub_mutex_, fresh_epoch());
+    auto redis = std::make_unique<RedisBroker>(io(), address, shared_.mutex(), fresh_epoch());
     redis_ = redis.get();
     return redis;
   }
 
-  static std::unique_ptr<TlsContext> make_tls(ListenSettings const& listen) {
-    if (listen.tls_cert.empty() && listen.tls_key.empty()) return nullptr;
-    if (listen.tls_cert.empty() || listen.tls_key.empty()) {
-      throw std::invalid_argument("--tls-cert and --tls-key go together");
+  // The admission step of WebSocket handshakes, in order; the API's own step.
+  void add_admission_checks(AdmissionSettings const& a) {
+    ws_admission_.add(std::make_unique<DrainingCheck>([this] { return draining_.load(); }));
+    ws_admission_.add(std::make_unique<PathLengthCheck>(a.max_path_length));
+    ws_admission_.add(std::make_unique<HandshakeRateCheck>(
+        a.handshake_rate, [] { return std::chrono::steady_clock::now(); }));
+    ws_admission_.add(std::make_unique<ConnectionLimitCheck>(connections_, a.max_connections,
+                                                             a.max_connections_per_ip));
+    ws_admission_.add(std::make_unique<OriginCheck>(a.allow_origins));
+    if (!a.jwt_secret.empty()) {
+      ws_admission_.add(std::make_unique<JwtCheck>(
+          a.jwt_secret, [] { return static_cast<std::int64_t>(std::time(nullptr)); }));
     }
-    auto tls = std::make_unique<TlsContext>(listen.tls_cert, listen.tls_key);
-    spdlog::info("TLS: certificate {}", tls->subject());
-    return tls;
+    ws_admission_.add(std::make_unique<ApiAccessCheck>(a.api_key));
+    ws_admission_.add(std::make_unique<FunctionCheck>([this](HandshakeRequest const& r) {
+      return shared_.run([&](Hub& hub) {
+        return room_path_of(r.resource) == kPublishPath ? hub.admit_publisher(r.resource)
+                                                        : hub.admit(r.resource);
+      });
+    }));
+    api_admission_.add(std::make_unique<ApiAccessCheck>(a.api_key));
+  }
+
+  // Plain HTTP is answered on the first loop (Door).
+  void to_http_loop(StreamHandoff stream, HttpRequest request, std::string rest) {
+    Listener* const first = listeners_.front().get();
+    asio::post(io(), [first, stream = std::move(stream), request = std::move(request),
+                      rest = std::move(rest)]() mutable {
+      first->resume_http(std::move(stream), std::move(request), std::move(rest));
+    });
   }
 
   // SIGHUP: the certificate and key are read again; connections open keep theirs.
@@ -186,7 +220,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
       raised.rlim_cur = limit.rlim_max;
       if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
     }
-    std::size_t const max_connections = options_.admission.max_connections;
+    std::size_t const max_connections = settings_.admission.max_connections;
     if (max_connections && limit.rlim_cur != RLIM_INFINITY &&
         limit.rlim_cur < max_connections + 64) {
       spdlog::warn(
@@ -195,62 +229,6 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
           limit.rlim_cur, max_connections);
     }
   }
-
-  std::vector<std::unique_ptr<Shard>> make_shards() {
-    std::vector<std::unique_ptr<Shard>> shards;
-    for (std::size_t k = 0; k < loops_; ++k) {
-      shards.push_back(std::make_unique<Shard>(k, loops_, shared_, options_.connection,
-                                               options_.loops.send_path, metrics_.loop(k), *this));
-    }
-    return shards;
-  }
-
-  // What a loop's listener tells the server. Sessions stay on the loop their connection
-  // came to (the kernel spread the connections: listen_sockets.hpp); plain HTTP is
-  // answered on the first loop.
-  class LoopDoor final : public ListenerEvents {
-   public:
-    LoopDoor(Impl& server, std::size_t loop) : server_(server), loop_(loop) {}
-    std::optional<Refusal> admit(HandshakeRequest const& request) override {
-      return server_.ws_admission_.check(request);
-    }
-    bool answers_http() const override { return loop_ == 0; }
-    void on_http(HttpRequestView const& request, std::function<void(HttpAnswer)> done) override {
-      server_.routes_.answer(request, std::move(done));
-    }
-    void on_http_elsewhere(StreamHandoff stream, HttpRequest request, std::string rest) override {
-      Listener* const first = server_.listeners_.front().get();
-      asio::post(server_.io(), [first, stream = std::move(stream), request = std::move(request),
-                                rest = std::move(rest)]() mutable {
-        first->resume_http(std::move(stream), std::move(request), std::move(rest));
-      });
-    }
-    // The session is this loop's. Its Adopt is queued before the join, so the session
-    // exists on its shard before anything the join queues for it.
-    void on_upgrade(StreamHandoff stream, std::string const& peer, std::string const& resource,
-                    Grant const& grant, std::string response, std::string early) override {
-      Shard& shard = *server_.shards_[loop_];
-      std::string const* counted = server_.connections_.add(peer);
-      server_.shared_.run([&](Hub& hub) {
-        SessionId const id = shard.allocate_id();
-        ++server_.sessions_open_;
-        shard.enqueue(delivery::Adopt{id, std::move(stream), std::move(response), std::move(early),
-                                      counted, grant.expires_at});
-        if (room_path_of(resource) == kPublishPath) {
-          hub.join_publisher(id, resource);
-        } else {
-          hub.join(id, resource);
-        }
-      });
-    }
-    void on_refused(Refusal const& refusal) override {
-      server_.metrics_.count_refusal(to_string(refusal.reason));
-    }
-
-   private:
-    Impl& server_;
-    std::size_t const loop_;
-  };
 
   // ServerState: on the first loop's thread.
   bool draining() const override { return draining_; }
@@ -293,14 +271,14 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
 
   void publish_line(std::string const& line) {
     LineData const data =
-        line_to_json(line, /*require_json=*/false, options_.connection.max_message_size);
+        line_to_json(line, /*require_json=*/false, settings_.connection.max_message_size);
     if (!data.json) {
       spdlog::warn("stdin line {}: skipped: {}", stdin_lines_, data.error);
       return;
     }
     std::uint64_t const number = stdin_lines_;
     shared_.run([&](Hub& hub) {
-      hub.publish(options_.stdin_room, "message", *data.json, [number](PublishResult const& r) {
+      hub.publish(settings_.stdin_room, "message", *data.json, [number](PublishResult const& r) {
         if (r.refusal) spdlog::warn("stdin line {}: {}", number, r.refusal->detail);
       });
     });
@@ -316,7 +294,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     }
     tickers_.stop_all();
     // Spread over the first half of the drain: the rest is for the last ones' closes.
-    Duration const spread = options_.drain_timeout / 2;
+    Duration const spread = settings_.drain_timeout / 2;
     for (auto& shard : shards_) {
       asio::post(shard->io(), [s = shard.get(), spread] {
         s->close_all(kCloseGoingAway, "server shutting down", spread);
@@ -325,7 +303,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     signals_.async_wait([this](asio::error_code const& ec, int) {
       if (!ec) stop_all();
     });
-    drain_deadline_.expires_after(options_.drain_timeout);
+    drain_deadline_.expires_after(settings_.drain_timeout);
     drain_deadline_.async_wait([this](asio::error_code const& ec) {
       if (ec) return;
       spdlog::warn("drain deadline passed with {} client(s) still open", sessions_open_.load());
@@ -340,32 +318,31 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     for (auto& shard : shards_) shard->io().stop();
   }
 
-  ServeSettings options_;
+  ServeSettings const settings_;
   ConnectionCounts connections_;
-  std::size_t loops_;
+  std::atomic<std::size_t> sessions_open_{0};
+  std::atomic<bool> draining_{false};
   Metrics metrics_;
   RoomRegistry registry_;
   SystemWallClock clock_;
-  std::mutex hub_mutex_;  // SharedHub's, and the broker's for what Redis answers
-  std::vector<std::unique_ptr<Shard>> shards_;
-  RedisBroker* redis_ = nullptr;  // broker_, when it is Redis
+  SharedHub shared_;                            // the Hub attached in the constructor
+  std::vector<std::unique_ptr<Shard>> shards_;  // the event loops, by index
+  RedisBroker* redis_ = nullptr;                // broker_, when it is Redis
   std::unique_ptr<Broker> broker_;
   Fanout fanout_;
   Tickers tickers_;
   Hub hub_;
-  SharedHub shared_;
   Admission ws_admission_;
   Admission api_admission_;
   HttpRoutes routes_;
   LoopProbe probe_;
   std::unique_ptr<TlsContext> tls_;
-  std::vector<std::unique_ptr<LoopDoor>> doors_;
+  Door::Common door_common_;
+  std::vector<std::unique_ptr<Door>> doors_;          // by loop
   std::vector<std::unique_ptr<Listener>> listeners_;  // by loop
   asio::signal_set signals_;
   asio::signal_set reload_signal_;
   asio::steady_timer drain_deadline_;
-  std::atomic<std::size_t> sessions_open_{0};
-  std::atomic<bool> draining_{false};
   std::unique_ptr<LineReader> stdin_;
   std::uint64_t stdin_lines_ = 0;
 };

@@ -16,8 +16,8 @@
 namespace wspush::test {
 
 // Records every delivery per session, in order, unframed. A broadcast is recorded once
-// (to check one encoding per broadcast) and fanned out to the room's members as the
-// transport would, slow members (`slow`) handled by the room's policy and counted.
+// (to check one encoding per broadcast) and fanned out to the room's members. It holds
+// no policy: slow members are the loop's business (server/loop/pacer.hpp).
 class FakeOutbox final : public Outbox {
  public:
   struct Frame {
@@ -32,6 +32,7 @@ class FakeOutbox final : public Outbox {
 
   void send(SessionId to, Payload const& framed) override { inbox[to].push_back(unframe(framed)); }
   void join(SessionId to, RoomJoin join) override {
+    for (auto const& m : join.greeting) inbox[to].push_back(unframe(m));
     for (auto const& m : join.replay) inbox[to].push_back(unframe(m));
     replayed[to].insert(replayed[to].end(), join.replay.begin(), join.replay.end());
     join.replay.clear();
@@ -41,15 +42,7 @@ class FakeOutbox final : public Outbox {
   void leave(SessionId id, RoomId room) override { members[room].erase(id); }
   void broadcast(RoomId room, Payload const& framed, std::uint64_t /*seq*/) override {
     broadcasts.push_back(framed);
-    for (SessionId id : members[room]) {
-      if (slow.count(id)) {  // a member whose queue is full
-        RoomJoin const& j = joins[id];
-        auto& slot = j.counters->loop(0);
-        (j.policy == SlowConsumerPolicy::latest ? slot.dropped : slot.disconnected).add();
-        continue;
-      }
-      inbox[id].push_back(unframe(framed));
-    }
+    for (SessionId id : members[room]) inbox[id].push_back(unframe(framed));
   }
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
     closes[id] = {code, std::string(reason), linger};
@@ -70,7 +63,6 @@ class FakeOutbox final : public Outbox {
   std::map<SessionId, std::vector<Frame>> inbox;
   std::map<SessionId, Close> closes;
   std::vector<Payload> broadcasts;
-  std::set<SessionId> slow;  // members the fake treats as unable to keep up
   std::map<SessionId, std::vector<Payload>> replayed;
   std::map<RoomId, std::set<SessionId>> members;
   std::map<SessionId, RoomJoin> joins;

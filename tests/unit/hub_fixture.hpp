@@ -31,6 +31,11 @@ class HubTest : public ::testing::Test {
     return out;
   }
 
+  // A session joins as its loop would have it: what Hub::join returns is its transport's.
+  void join(SessionId id, std::string_view resource) {
+    if (auto j = hub.join(id, resource)) outbox.join(id, std::move(*j));
+  }
+
   // The in-memory broker answers at once; these give its answers back as values.
   // 200, or the protocol's status of the refusal.
   static int status(PublishResult const& r) {

@@ -6,10 +6,12 @@
 
 #include <deque>
 
+#include "client_frame.hpp"
 #include "common/frame.hpp"
 #include "memory_stream.hpp"
 
 using namespace wspush;
+using wspush::test::masked;
 using wspush::test::MemoryStream;
 
 namespace {
@@ -21,16 +23,6 @@ struct Recorder final : SessionEvents {
   std::vector<std::string> texts, binaries;
   int closed = 0;
 };
-
-std::string masked(std::uint8_t opcode, std::string_view payload) {
-  std::string f;
-  f.push_back(static_cast<char>(0x80 | opcode));
-  f.push_back(static_cast<char>(0x80 | payload.size()));  // < 126 in these tests
-  char const key[4] = {1, 2, 3, 4};
-  f.append(key, 4);
-  for (std::size_t i = 0; i < payload.size(); ++i) f.push_back(payload[i] ^ key[i % 4]);
-  return f;
-}
 
 class WsSessionTest : public ::testing::Test {
  protected:

@@ -56,7 +56,7 @@ void HttpConnection::arm_deadline() {
 
 void HttpConnection::abort() {
   if (finished_) return;
-  stream_->close();
+  if (stream_) stream_->close();
   done();
 }
 
@@ -148,11 +148,7 @@ void HttpConnection::open_event_stream(HttpRequest const& request) {
     log_refusal(request.target, *refusal);
     return refuse(*refusal);
   }
-  StreamHandoff stream = stream_->release();
-  done();
-  if (stream.fd < 0) return;
-  stream.event_stream = true;
-  events_.on_upgrade(std::move(stream), peer_, resource, grant, sse_response_head(), {});
+  hand_over(Upgrade{nullptr, peer_, resource, grant, sse_response_head(), {}, true});
 }
 
 // Plain HTTP is answered on the first loop: the connection goes there with its request
@@ -176,12 +172,16 @@ void HttpConnection::log_refusal(std::string const& target, Refusal const& refus
 
 void HttpConnection::upgrade(HttpRequest const& request, Grant const& grant, std::string response,
                              std::string_view rest) {
-  StreamHandoff stream = stream_->release();
-  std::string const resource = request.target;
+  hand_over(Upgrade{nullptr, peer_, request.target, grant, std::move(response), std::string(rest),
+                    false});
+}
+
+// The stream itself goes to the session, on this same loop: no new socket object, no
+// second registration with the loop's epoll set.
+void HttpConnection::hand_over(Upgrade upgrade) {
+  upgrade.stream = std::move(stream_);
   done();
-  if (stream.fd < 0) return;
-  events_.on_upgrade(std::move(stream), peer_, resource, grant, std::move(response),
-                     std::string(rest));
+  events_.on_upgrade(std::move(upgrade));
 }
 
 void HttpConnection::refuse(Refusal const& refusal) {

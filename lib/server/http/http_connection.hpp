@@ -43,6 +43,7 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
   void upgrade(HttpRequest const& request, Grant const& grant, std::string response,
                std::string_view rest);
   void open_event_stream(HttpRequest const& request);
+  void hand_over(Upgrade upgrade);
   void move_to_http_loop(std::string_view rest);
   void log_refusal(std::string const& target, Refusal const& refusal) const;
   void answer(int status, std::string const& body,

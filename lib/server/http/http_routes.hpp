@@ -63,9 +63,6 @@ class HttpRoutes {
   bool public_metrics_;
 };
 
-// POST here publishes a body; a WebSocket here is a publish stream.
-inline constexpr std::string_view kPublishPath = "/api/publish";
-
 // Whether `path` is one of the routes above (API, health, metrics), not a room: a plain
 // GET of anything else is a room's event stream (core/sse.hpp).
 inline bool is_http_route(std::string_view path) {

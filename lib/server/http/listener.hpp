@@ -25,6 +25,7 @@
 #include "server/settings.hpp"
 #include "server/stream/byte_stream.hpp"
 #include "server/stream/tls_context.hpp"
+#include "server/ws/upgrade.hpp"
 
 namespace wspush {
 
@@ -40,12 +41,8 @@ class ListenerEvents {
   // connection, its request and the bytes read behind it, for the loop that does.
   virtual bool answers_http() const = 0;
   virtual void on_http_elsewhere(StreamHandoff stream, HttpRequest request, std::string rest) = 0;
-  // An accepted handshake: the connection (now the callee's) for `resource`, what the
-  // admission step granted it, the 101 response still to send, and the bytes the
-  // client sent after its request.
-  virtual void on_upgrade(StreamHandoff stream, std::string const& peer,
-                          std::string const& resource, Grant const& grant, std::string response,
-                          std::string early) = 0;
+  // An accepted handshake: the connection, now the callee's, on this same loop.
+  virtual void on_upgrade(Upgrade upgrade) = 0;
   // A connection was refused before it became a session (metrics).
   virtual void on_refused(Refusal const& refusal) = 0;
 };

@@ -1,16 +1,17 @@
 #include "server/loop/shard.hpp"
 
-#include <unistd.h>
-
 #include <asio/executor_work_guard.hpp>
-#include <asio/post.hpp>
 
 #include "common/frame.hpp"
-#include "core/client_protocol.hpp"
-#include "process/log.hpp"
+#include "server/loop/close_log.hpp"
 #include "server/stream/sse_stream.hpp"
 
 namespace wspush {
+namespace {
+// How often `latest` members with a pending message are offered it again.
+constexpr auto kPendingRetry = std::chrono::milliseconds(20);
+}  // namespace
+
 Shard::Shard(std::size_t index, std::size_t count, SharedHub& hub, ConnectionLimits const& limits,
              SendPath send_path, LoopCounters& counters, ShardOwner& owner)
     : index_(index),
@@ -19,11 +20,18 @@ Shard::Shard(std::size_t index, std::size_t count, SharedHub& hub, ConnectionLim
       limits_(limits),
       counters_(counters),
       owner_(owner),
-      loop_(io_, send_path) {}
+      loop_(io_, send_path),
+      sessions_(index, count),
+      pacer_(limits.send_buffer, index, counters, members_,
+             [this](std::uint32_t slot) { return member_at(slot); }),
+      keepalive_(limits, counters),
+      inbox_(io_, [this] { drain(); }) {}
 
 // Sessions hold handlers that point here; they go before the loop does.
 Shard::~Shard() {
-  for (Slot& s : slots_) s.session.reset();
+  for (std::uint32_t slot = 0; slot < sessions_.slots(); ++slot) {
+    if (Entry* e = sessions_.at(slot)) e->session.reset();
+  }
 }
 
 void Shard::run() {
@@ -33,38 +41,54 @@ void Shard::run() {
   io_.run();
 }
 
-SessionId Shard::allocate_id() {
-  if (!free_ids_.empty()) {
-    SessionId const id = free_ids_.back();
-    free_ids_.pop_back();
-    return id;
+Member* Shard::member_at(std::uint32_t slot) {
+  Entry* e = sessions_.at(slot);
+  return e && e->session ? e->session.get() : nullptr;
+}
+
+void Shard::accept(Upgrade a, std::string const* peer, bool publisher) {
+  std::uint32_t const slot = sessions_.allocate();
+  SessionId const id = sessions_.id_of(slot);
+  std::unique_ptr<ByteStream> stream = std::move(a.stream);
+  if (a.event_stream) {  // the same session, its frames written as SSE
+    stream = std::make_unique<SseStream>(io_, std::move(stream), a.response.size());
   }
-  return next_slot_++ * count_ + index_;
-}
-
-void Shard::enqueue(Delivery delivery) {
-  std::lock_guard<std::mutex> lock(inbox_mutex_);
-  inbox_.push_back(std::move(delivery));
-  if (drain_posted_) return;
-  drain_posted_ = true;
-  asio::post(io_, [this] { drain(); });
-}
-
-std::size_t Shard::inbox_depth() {
-  std::lock_guard<std::mutex> lock(inbox_mutex_);
-  return inbox_.size();
+  auto session = std::make_shared<WsSession>(loop_, std::move(stream), id, *this, limits_);
+  {
+    Entry& e = *sessions_.at(slot);
+    e.session = session;
+    e.peer = peer;
+    e.expires_at = a.grant.expires_at;
+    e.opened_ms = loop_.now_ms();
+    e.role = publisher ? SessionRole::publisher : SessionRole::waiting;
+  }
+  counters_.sessions_opened.add();
+  session->greet(std::make_shared<std::string const>(std::move(a.response)));
+  // The join and everything queued to this loop before it are taken under the Hub's lock:
+  // what was queued before is carried out first, what comes after it finds the member.
+  std::optional<RoomJoin> joined;
+  hub_.run([&](Hub& hub) {
+    if (publisher) {
+      hub.join_publisher(id, a.resource);
+    } else {
+      joined = hub.join(id, a.resource);
+    }
+    inbox_.take(carrying_);
+  });
+  walking([this] {
+    for (Delivery& d : carrying_) carry_out(d);
+    carrying_.clear();
+  });
+  if (joined && sessions_.used(slot)) join(slot, *joined);
+  if (sessions_.used(slot)) session->start(a.early);
 }
 
 void Shard::drain() {
-  if (in_drain_) return;  // carried out by the drain in progress
+  if (in_walk_) return;  // carried out by the walk in progress
   walking([this] {
-    {
-      std::lock_guard<std::mutex> lock(inbox_mutex_);
-      draining_.swap(inbox_);
-      drain_posted_ = false;
-    }
-    for (Delivery& d : draining_) carry_out(d);
-    draining_.clear();
+    inbox_.take(carrying_);
+    for (Delivery& d : carrying_) carry_out(d);
+    carrying_.clear();
   });
 }
 
@@ -72,193 +96,170 @@ void Shard::carry_out(Delivery& d) {
   std::visit(
       [this](auto& x) {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, delivery::Adopt>) {
-          adopt(x);
-        } else if constexpr (std::is_same_v<T, delivery::Send>) {
-          reply(x.id, x.framed);
-        } else if constexpr (std::is_same_v<T, delivery::Join>) {
-          join(x.id, x.join);
-        } else if constexpr (std::is_same_v<T, delivery::Leave>) {
-          std::size_t const slot = x.id / count_;
-          if (slot < slots_.size() && slots_[slot].room && slots_[slot].room->id == x.room) {
-            leave(x.id);
-          }
-        } else if constexpr (std::is_same_v<T, delivery::Broadcast>) {
+        if constexpr (std::is_same_v<T, delivery::Broadcast>) {
           broadcast(x);
+        } else if (!sessions_.find(x.id)) {
+          return;  // gone, or another loop's id
+        } else if constexpr (std::is_same_v<T, delivery::Send>) {
+          pacer_.send(sessions_.slot_of(x.id), x.framed);
+        } else if constexpr (std::is_same_v<T, delivery::Join>) {
+          join(sessions_.slot_of(x.id), x.join);
+        } else if constexpr (std::is_same_v<T, delivery::Leave>) {
+          leave(sessions_.slot_of(x.id), x.room);
         } else if constexpr (std::is_same_v<T, delivery::Close>) {
-          if (WsSession* session = live(x.id)) session->close(x.code, x.reason, x.linger);
+          sessions_.find(x.id)->session->close(x.code, x.reason, x.linger);
         }
       },
       d);
 }
 
-void Shard::adopt(delivery::Adopt& a) {
-  bool const event_stream = a.stream.event_stream;
-  std::unique_ptr<ByteStream> stream = resume_stream(poller_, std::move(a.stream));
-  if (event_stream) {  // the same session, its frames written as SSE
-    stream = std::make_unique<SseStream>(io_, std::move(stream), a.response.size());
-  }
-  std::size_t const slot = a.id / count_;
-  if (slot >= slots_.size()) slots_.resize(slot + 1);
-  slots_[slot] = Slot{};
-  slots_[slot].peer = a.peer;
-  slots_[slot].expires_at = a.expires_at;
-  slots_[slot].opened_ms = loop_.now_ms();
-  slots_[slot].session =
-      std::make_shared<WsSession>(loop_, std::move(stream), a.id, *this, limits_);
-  counters_.sessions_opened.add();
-  slots_[slot].session->start(a.early, std::make_shared<std::string const>(std::move(a.response)));
+// The greeting, then the replay, then the room's broadcasts.
+void Shard::join(std::uint32_t slot, RoomJoin& j) {
+  Entry& e = *sessions_.at(slot);
+  if (!e.session->open()) return;
+  e.role = SessionRole::member;
+  e.kind = j.kind;
+  for (Payload const& framed : j.greeting) pacer_.send(slot, framed);
+  // The replay holds the messages just before last_seq, in order.
+  members_.join(slot, j, j.last_seq - j.replay.size());
+  e.room_path = members_.find(j.room)->path;
+  if (!j.replay.empty()) pacer_.replay(slot, *members_.find(j.room), std::move(j.replay));
 }
 
-void Shard::join(SessionId id, RoomJoin& j) {
-  if (!live(id)) return;
-  auto [it, inserted] = rooms_.try_emplace(j.room);
-  LocalRoom& room = it->second;
-  if (inserted) {
-    room = LocalRoom{j.room,   j.kind,     std::make_shared<std::string const>(j.path),
-                     j.policy, j.counters, {}};
-  }
-  std::size_t const slot = id / count_;
-  Slot& s = slots_[slot];
-  s.room = &room;
-  s.room_path = room.path;
-  s.room_index = static_cast<std::uint32_t>(room.members.size());
-  room.members.push_back(slot);
-  // The replay holds the messages just before last_seq, in order. It fills the send
-  // queue up to --send-buffer like anything else; the rest follows as the client
-  // reads, so a client that reads gets all of it and one that does not pins no more.
-  s.last_seq = j.last_seq - j.replay.size();
-  if (j.replay.empty()) return;
-  Lag& lag = s.lagging();
-  lag.backlog = std::move(j.replay);
-  lag.live_from = lag.backlog.size();
-  pump(slot, /*may_write=*/true);
+void Shard::leave(std::uint32_t slot, RoomId room) {
+  pacer_.forget_room(slot, room);
+  members_.leave(slot, room);
 }
 
-void Shard::leave(SessionId id) {
-  Slot& s = slots_[id / count_];
-  LocalRoom* room = s.room;
-  if (!room) return;
-  // Swap with the last member: O(1), the order of members does not matter.
-  std::size_t const last = room->members.back();
-  room->members[s.room_index] = last;
-  slots_[last].room_index = s.room_index;
-  room->members.pop_back();
-  s.room = nullptr;
-  s.lag.reset();
-  if (room->members.empty()) rooms_.erase(room->id);
-}
-
-// The rest of the room never waits for a member that cannot keep up: its queue is
-// bounded by --send-buffer, and the room's policy says what happens beyond.
+// The rest of the room never waits for a member that cannot keep up (pacer.hpp).
 void Shard::broadcast(delivery::Broadcast const& b) {
-  auto const it = rooms_.find(b.room);
-  if (it == rooms_.end()) return;  // no member of it on this loop
-  std::vector<std::size_t> const& members = it->second.members;
+  RoomMembers::Room* room = members_.find(b.room);
+  if (!room) return;  // no member of it on this loop
   // With several loops, each takes its own copy of the frame: every member's queue
   // counts references to it, and one count shared by loops on different cores would
   // move its cache line between them twice a delivery.
-  Payload const framed =
-      count_ > 1 && members.size() > 1 ? std::make_shared<std::string const>(*b.framed) : b.framed;
-  for (std::size_t const slot : members) offer(slot, framed, b.seq);
+  Payload const framed = count_ > 1 && room->members.size() > 1
+                             ? std::make_shared<std::string const>(*b.framed)
+                             : b.framed;
+  for (RoomMembers::Entry& member : room->members) pacer_.offer(*room, member, framed, b.seq);
+  if (pacer_.has_pending()) arm_pending();
 }
 
-// A message for one session (a reply, the welcome): bounded by the same queue.
-void Shard::reply(SessionId id, Payload const& framed) {
-  WsSession* session = live(id);
-  if (!session) return;
-  if (!session->make_room_for(framed->size())) {
-    return cut(id / count_, "slow consumer: sends faster than it reads");
-  }
-  session->push(framed);
-  counters_.deliveries.add();
-  counters_.bytes_queued.add(framed->size());
-}
-
-// The session behind an id if it is open (not closing), or nullptr.
-WsSession* Shard::live(SessionId id) const {
-  std::size_t const slot = id / count_;
-  if (slot >= slots_.size() || !slots_[slot].session || !slots_[slot].session->open()) {
-    return nullptr;
-  }
-  return slots_[slot].session.get();
-}
-
-// SessionEvents: what a member says is answered here when it concerns only the
-// sender; a publish, a close and everything from sessions outside a room (publisher
-// streams, members saying bye) go to the Hub.
+// SessionEvents: what a session says, decided in one place (core/client_protocol.hpp).
 void Shard::on_text(std::uint64_t id, std::string_view text) {
   counters_.frames_received.add();
-  LocalRoom const* room = slots_[id / count_].room;
-  if (!room) {
-    hub_.run([&](Hub& hub) { hub.on_text(id, text); });
-    return;
-  }
-  if (room->kind == RoomKind::echo) return reply(id, framed_message(Opcode::text, text));
-  ClientAction const action = decide_client_text(room->kind, *room->path, text, clock_);
-  switch (action.kind) {
-    case ClientAction::Kind::reply:
-      return reply(id, framed_message(Opcode::text, action.text));
-    case ClientAction::Kind::publish:
-      hub_.run([&](Hub& hub) { hub.on_client_publish(id, action.text); });
-      return;
-    case ClientAction::Kind::close:
-      hub_.run([&](Hub& hub) { hub.on_client_close(id); });
-      return;
-  }
+  std::uint32_t const slot = sessions_.slot_of(id);
+  Entry const& e = *sessions_.at(slot);
+  std::string const* path = e.room_path.get();
+  static std::string const none;
+  act(slot, decide_client_text(e.role, e.kind, path ? *path : none, text, clock_), Opcode::text,
+      text);
 }
 
 void Shard::on_binary(std::uint64_t id, std::string_view data) {
   counters_.frames_received.add();
-  LocalRoom const* room = slots_[id / count_].room;
-  if (!room) {
-    hub_.run([&](Hub& hub) { hub.on_binary(id, data); });
-    return;
+  std::uint32_t const slot = sessions_.slot_of(id);
+  Entry const& e = *sessions_.at(slot);
+  act(slot, decide_client_binary(e.role, e.kind), Opcode::binary, data);
+}
+
+void Shard::act(std::uint32_t slot, ClientAction const& action, Opcode opcode,
+                std::string_view data) {
+  SessionId const id = sessions_.id_of(slot);
+  Entry& e = *sessions_.at(slot);
+  switch (action.kind) {
+    case ClientAction::Kind::reply:
+      pacer_.send(slot, framed_message(Opcode::text, action.text));
+      return;
+    case ClientAction::Kind::echo:
+      pacer_.send(slot, framed_message(opcode, data));
+      return;
+    case ClientAction::Kind::publish:
+      hub_.run([&](Hub& hub) { hub.publish_from_member(id, action.text); });
+      return;
+    case ClientAction::Kind::stream:
+      hub_.run([&](Hub& hub) { hub.publish_from_stream(id, action.text); });
+      return;
+    case ClientAction::Kind::bye:
+      // No room traffic after the bye: its rooms are left here and in the Hub.
+      for (RoomMembers::Room* room : members_.rooms_of(slot)) leave(slot, room->id);
+      hub_.run([&](Hub& hub) { hub.leave_room(id); });
+      e.role = SessionRole::leaving;
+      pacer_.send(slot, framed_message(Opcode::text, bye_event()));
+      e.session->close(kCloseNormal, "bye", kByeLinger);
+      return;
+    case ClientAction::Kind::end_linger:
+      e.session->close(kCloseNormal, "bye");
+      return;
+    case ClientAction::Kind::ignore:
+      return;
   }
-  if (room->kind == RoomKind::echo) return reply(id, framed_message(Opcode::binary, data));
-  reply(id, framed_message(Opcode::text, binary_refusal()));
 }
 
 void Shard::on_closed(std::uint64_t id) {
-  if (in_drain_) {
-    closed_in_drain_.push_back(id);
+  std::uint32_t const slot = sessions_.slot_of(id);
+  if (in_walk_) {
+    closed_in_walk_.push_back(slot);
     return;
   }
-  release(id);
+  release(slot);
 }
 
-// The session is gone: it leaves its room here and in the Hub; what was queued for it
-// goes nowhere; only then may its id (and slot) serve a new session.
-// One line per connection: who, which room, how long, how much, and how it ended.
-void Shard::log_close(Slot const& s) {
-  if (!s.session) return;
-  WsSession const& session = *s.session;
-  double const seconds = (loop_.now_ms() - s.opened_ms) / 1000.0;
-  log_event(spdlog::level::info, "connection closed",
-            {{"remote", s.peer ? std::string_view(*s.peer) : std::string_view("?")},
-             {"room", s.room_path ? std::string_view(*s.room_path) : std::string_view()},
-             {"duration_s", seconds},
-             {"messages_out", std::uint64_t{session.messages_out()}},
-             {"messages_in", std::uint64_t{session.messages_in()}},
-             {"code", std::uint64_t{session.close_code()}},
-             {"reason", session.close_reason()},
-             {"by", std::string_view(session.closed_by_server() ? "server" : "client")}});
+void Shard::on_drained(std::uint64_t id) {
+  pacer_.on_drained(sessions_.slot_of(id));
 }
 
-void Shard::release(SessionId id) {
-  log_close(slots_[id / count_]);
-  leave(id);
+// The session is gone: it leaves its rooms here and in the Hub; what was queued for it
+// goes nowhere; only then may its slot (and id) serve a new session.
+void Shard::release(std::uint32_t slot) {
+  Entry* e = sessions_.at(slot);
+  if (!e) return;
+  SessionId const id = sessions_.id_of(slot);
+  log_session_closed(*e->session, e->peer, e->room_path.get(),
+                     (loop_.now_ms() - e->opened_ms) / 1000.0);
+  members_.leave_all(slot);
+  pacer_.forget(slot);
   hub_.run([id](Hub& hub) { hub.leave(id); });
   drain();
-  std::size_t const slot = id / count_;
-  std::string const* peer = slots_[slot].peer;
-  slots_[slot] = Slot{};
+  std::string const* peer = e->peer;
+  sessions_.release(slot);
   counters_.sessions_closed.add();
-  {
-    std::lock_guard<std::mutex> lock(hub_.mutex());
-    free_ids_.push_back(id);
-  }
   owner_.on_session_closed(peer);
+}
+
+// `latest` members with a pending message get it once their queue has room.
+void Shard::arm_pending() {
+  if (pending_armed_) return;
+  pending_armed_ = true;
+  pending_timer_.expires_after(kPendingRetry);
+  pending_timer_.async_wait([this](asio::error_code const& ec) {
+    pending_armed_ = false;
+    if (ec) return;
+    walking([this] { pacer_.retry_pending(); });
+    if (pacer_.has_pending()) arm_pending();
+  });
+}
+
+void Shard::arm_keepalive() {
+  keepalive_timer_.expires_after(keepalive_.period());
+  keepalive_timer_.async_wait([this](asio::error_code const& ec) {
+    if (ec) return;
+    walking([this] {
+      std::uint32_t const now = loop_.now_ms();
+      std::int64_t const unix_now = static_cast<std::int64_t>(std::time(nullptr));
+      for (std::uint32_t slot = 0; slot < sessions_.slots(); ++slot) {
+        if (Entry* e = sessions_.at(slot))
+          keepalive_.look(*e->session, e->expires_at, now, unix_now);
+      }
+    });
+    arm_keepalive();
+  });
+}
+
+void Shard::close_all(std::uint16_t code, std::string const& reason, Duration spread) {
+  spread_close_.start(sessions_.slots(), spread, [this, code, reason](std::size_t slot) {
+    if (Entry* e = sessions_.at(static_cast<std::uint32_t>(slot))) e->session->close(code, reason);
+  });
 }
 
 }  // namespace wspush

@@ -121,6 +121,7 @@ class SocketStream : public ByteStream, private Poller::Target {
 
  protected:
   int fd() const { return fd_; }
+  bool registered() const { return slot_ != Poller::kNoSlot; }
   StreamHandoff release_socket();
 
  private:
@@ -145,8 +146,9 @@ class TcpStream final : public SocketStream {
   Io write_some(std::string_view const* buffers, std::size_t count) override;
   StreamHandoff release() override { return release_socket(); }
   int gather_fd() override { return fd(); }
-  // Its first wait registers it, and epoll reports at once what is already there.
-  bool may_hold_input() const override { return false; }
+  // Its first wait registers it, and epoll reports at once what is already there; once
+  // registered (the handshake waited for its request), an edge may have passed unread.
+  bool may_hold_input() const override { return registered(); }
 };
 
 // The stream a hand-off carries, on `poller`'s loop.

@@ -27,8 +27,11 @@ WsSession::WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std:
       heard_ms_(loop.now_ms()),
       message_ms_(heard_ms_) {}
 
-void WsSession::start(std::string_view early, Payload greeting) {
-  if (greeting) enqueue(greeting);
+void WsSession::greet(Payload response) {
+  enqueue(response);
+}
+
+void WsSession::start(std::string_view early) {
   if (!early.empty()) handle(early);
   if (state_ == State::closed) return;
   // What the client sent behind its handshake may be decrypted inside a TLS stream,
@@ -139,7 +142,7 @@ bool WsSession::on_frame(InMessage const& message) {
   return true;
 }
 
-WsSession::Keepalive WsSession::keepalive(std::uint32_t now_ms) {
+Member::Keepalive WsSession::keepalive(std::uint32_t now_ms) {
   if (state_ != State::open) return Keepalive::nothing;
   auto const ms = [](Duration d) {
     return static_cast<std::uint32_t>(

@@ -21,6 +21,7 @@
 #include "common/duration.hpp"
 #include "common/frame_reader.hpp"
 #include "common/payload.hpp"
+#include "server/loop/member.hpp"
 #include "server/loop/send_ring.hpp"
 #include "server/settings.hpp"
 #include "server/stream/byte_stream.hpp"
@@ -76,44 +77,45 @@ class SessionLoop {
   std::vector<std::pair<std::shared_ptr<WsSession>, long>> sent_;  // and what it said
 };
 
-// The close code of a member cut off for not reading fast enough (SPEC §6).
-inline constexpr std::uint16_t kCloseSlowConsumer = 4008;
 // No pong (nor anything else) within --pong-timeout of the server's ping.
 inline constexpr std::uint16_t kClosePingTimeout = 4009;
 // No text or binary message from the client within --idle-timeout.
 inline constexpr std::uint16_t kCloseIdle = 4010;
 
 class WsSession final : public std::enable_shared_from_this<WsSession>,
+                        public Member,
                         private FrameSink,
                         public ByteStream::Waiter {  // its own waits' (on_ready is private)
  public:
   WsSession(SessionLoop& loop, std::unique_ptr<ByteStream> stream, std::uint64_t id,
             SessionEvents& events, ConnectionLimits const& limits);
 
-  // Starts reading. `greeting` (the handshake's 101) goes out before anything else;
-  // `early` holds bytes the client sent right behind its handshake, read as frames.
-  void start(std::string_view early = {}, Payload greeting = nullptr);
+  // Queues the handshake's answer (the 101), to go out before anything else.
+  void greet(Payload response);
+  // Starts reading: first `early`, the bytes the client sent right behind its handshake.
+  void start(std::string_view early = {});
 
   // Queues one framed message (common/frame.hpp); it goes out at the end of this loop
   // turn with whatever else is queued. Dropped once the session is closing.
-  void push(Payload const& framed);
+  void push(Payload const& framed) override;
   // Starts the closing handshake now, or after `linger` unless called again first.
-  void close(std::uint16_t code, std::string_view reason, Duration linger = Duration::zero());
+  void close(std::uint16_t code, std::string_view reason,
+             Duration linger = Duration::zero()) override;
   // Closes the connection at once, without a closing handshake.
   void abort();
 
   // Whether `bytes` more fit in the send queue (--send-buffer: bytes queued here and
   // not yet handed to the stream). An empty queue takes any one message, so a message
   // larger than the buffer still reaches a member that keeps up.
-  bool has_room_for(std::size_t bytes) const {
+  bool has_room_for(std::size_t bytes) const override {
     return queued_bytes_ == 0 || queued_bytes_ + bytes <= limits_.send_buffer;
   }
   // The same, after handing what it can to the stream now if the queue is full.
-  bool make_room_for(std::size_t bytes);
+  bool make_room_for(std::size_t bytes) override;
   // Calls SessionEvents::on_drained once the send queue is next empty.
-  void notify_when_drained() { notify_drained_ = true; }
-  bool open() const { return state_ == State::open; }
-  std::string remote() const { return stream_->remote(); }
+  void notify_when_drained() override { notify_drained_ = true; }
+  bool open() const override { return state_ == State::open; }
+  std::string remote() const override { return stream_->remote(); }
 
   // For the close log line: messages pushed to it and received from it, and the first
   // close frame either side sent (1006, none: the connection just ended).
@@ -127,8 +129,7 @@ class WsSession final : public std::enable_shared_from_this<WsSession>,
 
   // The loop's periodic look at the session: pings a quiet peer, closes one that did
   // not answer or was idle too long. Returns what it did.
-  enum class Keepalive : std::uint8_t { nothing, pinged, ping_timeout, idle };
-  Keepalive keepalive(std::uint32_t now_ms);
+  Keepalive keepalive(std::uint32_t now_ms) override;
 
   // SessionLoop only: flush() writes what is queued now. With a SendRing,
   // send_batched() queues the first gathered write in the ring instead (clearing the
