@@ -48,7 +48,7 @@ StreamMirror::Step StreamMirror::on_snapshot(std::uint64_t epoch, std::uint64_t 
       last_ = last_seq;
     }
   }
-  drain(step, /*after_read=*/true);
+  deliver_waiting(step, /*after_read=*/true);
   return step;
 }
 
@@ -83,7 +83,7 @@ void StreamMirror::deliver(Step& step, std::uint64_t seq, std::string_view envel
 // The live messages that waited, now in order after last_. A hole starts another read,
 // unless a read just happened: then the stream does not have it either (it was trimmed,
 // or the message never was one of ours), and waiting for it would never end.
-void StreamMirror::drain(Step& step, bool after_read) {
+void StreamMirror::deliver_waiting(Step& step, bool after_read) {
   while (!pending_.empty()) {
     auto const it = pending_.begin();
     auto const& [epoch, envelope] = it->second;

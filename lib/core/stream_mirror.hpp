@@ -63,7 +63,7 @@ class StreamMirror {
 
  private:
   void deliver(Step& step, std::uint64_t seq, std::string_view envelope);
-  void drain(Step& step, bool after_read);
+  void deliver_waiting(Step& step, bool after_read);
   void reset_to(std::uint64_t epoch, Step& step);
 
   History history_;

@@ -69,8 +69,7 @@ HandshakeAnswer check_websocket_handshake(HttpRequest const& r) {
 namespace {
 // SHA-1 with the digest fetched once and a context kept per thread: OpenSSL 3's
 // one-shot SHA1() fetches the algorithm (under its provider store's locks) and makes a
-// context on every call — half of what an accept value cost (callgrind: 6 500 -> 3 300
-// instructions a handshake, the rest mostly the digest itself).
+// context on every call, half of what an accept value cost (bench/RESULTS.md).
 class Sha1 {
  public:
   Sha1() : md_(EVP_MD_fetch(nullptr, "SHA1", nullptr)), ctx_(EVP_MD_CTX_new()) {}

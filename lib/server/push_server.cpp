@@ -290,7 +290,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     spdlog::info("signal {}: closing {} client(s)", signo, sessions_open_.load());
     draining_ = true;
     for (std::size_t k = 0; k < listeners_.size(); ++k) {
-      asio::post(shards_[k]->io(), [l = listeners_[k].get()] { l->drain(); });
+      asio::post(shards_[k]->io(), [l = listeners_[k].get()] { l->drop_handshakes(); });
     }
     tickers_.stop_all();
     // Spread over the first half of the drain: the rest is for the last ones' closes.

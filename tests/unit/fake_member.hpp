@@ -25,7 +25,7 @@ class FakeMember final : public Member {
     pushed.push_back(framed);
     queued += framed->size();
   }
-  void notify_when_drained() override { drain_asked = true; }
+  void notify_when_empty() override { drain_asked = true; }
   void close(std::uint16_t code, std::string_view reason, Duration linger) override {
     close_code = code;
     close_reason = std::string(reason);

@@ -113,11 +113,11 @@ TEST_F(PacerTest, AReplayGoesOutAsTheMemberReadsWithLiveMessagesBehindIt) {
   broadcast(1, 6);  // live: waits behind the replay
   EXPECT_TRUE(fake[0].take().empty());
   fake[0].read_all();
-  pacer.on_drained(0);
+  pacer.on_queue_empty(0);
   EXPECT_EQ(seqs(0), (std::vector<std::uint64_t>{5, 6}));
   EXPECT_EQ(last_seq(0, 1), 6u);
   fake[0].read_all();
-  pacer.on_drained(0);
+  pacer.on_queue_empty(0);
   EXPECT_FALSE(pacer.behind(0));
   broadcast(1, 7);
   EXPECT_EQ(seqs(0), (std::vector<std::uint64_t>{7}));
@@ -145,10 +145,10 @@ TEST_F(PacerTest, LeavingARoomDropsWhatOfItWaitsAndKeepsTheRest) {
   pacer.forget_room(0, 1);  // unsubscribed during the replay
   members.leave(0, 1);
   fake[0].read_all();
-  pacer.on_drained(0);
+  pacer.on_queue_empty(0);
   EXPECT_EQ(seqs(0), (std::vector<std::uint64_t>{11}));
   fake[0].read_all();
-  pacer.on_drained(0);
+  pacer.on_queue_empty(0);
   EXPECT_EQ(seqs(0), (std::vector<std::uint64_t>{12}));
   EXPECT_EQ(last_seq(0, 2), 12u);
   EXPECT_FALSE(pacer.behind(0));

@@ -58,11 +58,11 @@ class Listener::Impl {
   void stop() {
     stopped_ = true;
     for (auto& acceptor : acceptors_) acceptor->close();
-    drain();
+    drop_handshakes();
   }
 
   // Handshakes in flight end: a drain must not wait on them.
-  void drain() {
+  void drop_handshakes() {
     std::vector<HttpConnection*> open(connections_.begin(), connections_.end());
     for (HttpConnection* c : open) c->abort();
   }
@@ -189,8 +189,8 @@ void Listener::start() {
 void Listener::stop() {
   impl_->stop();
 }
-void Listener::drain() {
-  impl_->drain();
+void Listener::drop_handshakes() {
+  impl_->drop_handshakes();
 }
 void Listener::resume_http(StreamHandoff stream, HttpRequest request, std::string rest) {
   impl_->resume_http(std::move(stream), std::move(request), std::move(rest));

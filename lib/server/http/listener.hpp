@@ -66,7 +66,7 @@ class Listener {
   void stop();
   // Drops every connection still in its request (handshakes in flight) but keeps
   // accepting, so that /readyz can say 503 while the server drains.
-  void drain();
+  void drop_handshakes();
 
  private:
   class Impl;

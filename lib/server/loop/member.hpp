@@ -32,8 +32,8 @@ class Member {
   virtual bool make_room_for(std::size_t bytes) = 0;
   // Queues one framed message, shared with every other member that gets it.
   virtual void push(Payload const& framed) = 0;
-  // Tell the loop (SessionEvents::on_drained) once the send queue is next empty.
-  virtual void notify_when_drained() = 0;
+  // Tell the loop (SessionEvents::on_queue_empty) once the send queue is next empty.
+  virtual void notify_when_empty() = 0;
   // Starts the closing handshake, now or after `linger`.
   virtual void close(std::uint16_t code, std::string_view reason,
                      Duration linger = Duration::zero()) = 0;

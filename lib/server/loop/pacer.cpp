@@ -113,7 +113,7 @@ void Pacer::pump(std::uint32_t slot, Member& member, bool may_write) {
     bool const fits =
         may_write ? member.make_room_for(q.framed->size()) : member.has_room_for(q.framed->size());
     if (!fits) {
-      if (member.open()) member.notify_when_drained();
+      if (member.open()) member.notify_when_empty();
       return;
     }
     member.push(q.framed);
@@ -127,7 +127,7 @@ void Pacer::pump(std::uint32_t slot, Member& member, bool may_write) {
   caught_up(slot);
 }
 
-void Pacer::on_drained(std::uint32_t slot) {
+void Pacer::on_queue_empty(std::uint32_t slot) {
   if (slot >= lags_.size() || !lags_[slot] || !lags_[slot]->replaying()) return;
   if (Member* member = member_at_(slot)) pump(slot, *member, /*may_write=*/false);
 }

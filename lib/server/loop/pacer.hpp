@@ -4,7 +4,7 @@
 //  - `disconnect`: a member whose queue cannot take a message is closed with 4008, the
 //    reason naming the last seq queued to it, so it can resume with ?since=;
 //  - `latest`: it keeps only the newest message it could not take, offered again as its
-//    queue drains (retry_pending(), on a short timer the shard arms);
+//    queue empties (retry_pending(), on a short timer the shard arms);
 //  - a replay goes out as the member reads: what does not fit waits here, and live
 //    messages wait behind it, within one more --send-buffer, so that a member that reads
 //    gets all of it in order and one that does not pins no more.
@@ -39,8 +39,8 @@ class Pacer {
   // A ?since= replay for `slot`'s entry of `room`: the messages just before its
   // last_seq, oldest first; as much as fits goes now, the rest as it reads.
   void replay(std::uint32_t slot, RoomMembers::Room& room, std::vector<Payload> messages);
-  // `slot`'s send queue emptied (it asked to hear, WsSession::notify_when_drained).
-  void on_drained(std::uint32_t slot);
+  // `slot`'s send queue emptied (it asked to hear, WsSession::notify_when_empty).
+  void on_queue_empty(std::uint32_t slot);
   // One message for one session (a reply, a greeting), bounded by the same queue: a
   // session that cannot take it is cut. Returns whether it was queued.
   bool send(std::uint32_t slot, Payload const& framed);

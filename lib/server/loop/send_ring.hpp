@@ -5,18 +5,10 @@
 // the buffers need to live only that long, and a session's bookkeeping is the same as
 // after its own sendmsg.
 //
-// Why it is the default (`wspush serve --send-path`; bench/RESULTS.md, "the write
-// path", has the tables): on the 2-core test machine, `bench/run --bench-threads 2
-// --deliveries 1000000`, 3 interleaved runs, it cut the server's system calls while
-// publishing from 44-65 per 1000 deliveries (each a sendmsg) to 0.2-0.3 (io_uring_enter),
-// and its CPU per 1000 deliveries by 6-25% in 11 of 12 comparisons (one: 10% more) —
-// at one loop 400 vs 450 µs (1000 subscribers x 64 B), 819 vs 879 (x 1 KiB), 360 vs
-// 390 (5000 x 64 B), 650 vs 870 (x 1 KiB), 6527 vs 7293 and 7465 vs 8098 at fixed
-// rates; at two loops 859 vs 779 (the one), 1109 vs 1329, 460 vs 500, 1160 vs 1230,
-// 6960 vs 7493, 7798 vs 8298. Not more: what it saves is the entry into the kernel,
-// not the kernel's TCP work per send (on loopback that includes the receiver's), which
-// `perf` shows is most of a send's cost. sendmsg stays as the fallback where io_uring
-// is refused (seccomp, old kernels) and on request.
+// It is the default (`wspush serve --send-path`) because it saves the system call per
+// member and most of a flush's CPU with it (bench/RESULTS.md, "the write path", has the
+// figures); sendmsg stays as the fallback where io_uring is refused (seccomp, old
+// kernels) and on request.
 //
 // Threading: one ring per event loop, used by that loop's thread only (created by
 // another before the loop runs, then enabled by the loop's thread).

@@ -25,7 +25,7 @@ Shard::Shard(std::size_t index, std::size_t count, SharedHub& hub, ConnectionLim
       pacer_(limits.send_buffer, index, counters, members_,
              [this](std::uint32_t slot) { return member_at(slot); }),
       keepalive_(limits, counters),
-      inbox_(io_, [this] { drain(); }) {}
+      inbox_(io_, [this] { carry_out_inbox(); }) {}
 
 // Sessions hold handlers that point here; they go before the loop does.
 Shard::~Shard() {
@@ -83,7 +83,7 @@ void Shard::accept(Upgrade a, std::string const* peer, bool publisher) {
   if (sessions_.used(slot)) session->start(a.early);
 }
 
-void Shard::drain() {
+void Shard::carry_out_inbox() {
   if (in_walk_) return;  // carried out by the walk in progress
   walking([this] {
     inbox_.take(carrying_);
@@ -205,8 +205,8 @@ void Shard::on_closed(std::uint64_t id) {
   release(slot);
 }
 
-void Shard::on_drained(std::uint64_t id) {
-  pacer_.on_drained(sessions_.slot_of(id));
+void Shard::on_queue_empty(std::uint64_t id) {
+  pacer_.on_queue_empty(sessions_.slot_of(id));
 }
 
 // The session is gone: it leaves its rooms here and in the Hub; what was queued for it
@@ -220,7 +220,7 @@ void Shard::release(std::uint32_t slot) {
   members_.leave_all(slot);
   pacer_.forget(slot);
   hub_.run([id](Hub& hub) { hub.leave(id); });
-  drain();
+  carry_out_inbox();
   std::string const* peer = e->peer;
   sessions_.release(slot);
   counters_.sessions_closed.add();

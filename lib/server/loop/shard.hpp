@@ -108,7 +108,7 @@ class Shard final : public SessionEvents {
     RoomKind kind = RoomKind::feed;  // a member's room's
   };
 
-  void drain();
+  void carry_out_inbox();
   // Runs `walk` with session releases held back until it is done (a walk over members
   // must not see them move), then releases those that ended meanwhile.
   template <typename Walk>
@@ -137,7 +137,7 @@ class Shard final : public SessionEvents {
   void on_text(std::uint64_t id, std::string_view text) override;
   void on_binary(std::uint64_t id, std::string_view data) override;
   void on_closed(std::uint64_t id) override;
-  void on_drained(std::uint64_t id) override;
+  void on_queue_empty(std::uint64_t id) override;
 
   std::size_t const index_;
   std::size_t const count_;

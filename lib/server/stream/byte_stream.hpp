@@ -87,8 +87,8 @@ class ByteStream {
   virtual bool may_hold_input() const { return true; }
 };
 
-// An address as text ("127.0.0.1", "::1"). IPv4 is written here: glibc's inet_ntop
-// goes through sprintf, a sixth of a handshake's own instructions before this (callgrind).
+// An address as text ("127.0.0.1", "::1"). IPv4 is written here: glibc's inet_ntop goes
+// through sprintf, a large part of a handshake's own work (bench/RESULTS.md).
 std::string address_text(asio::ip::address const& address);
 
 // A peer's address in 20 bytes (asio's endpoint takes 28): part of every connection.

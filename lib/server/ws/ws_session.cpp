@@ -135,7 +135,7 @@ bool WsSession::on_frame(InMessage const& message) {
         std::uint16_t const code = message.close_code == kCloseNoStatus ? 0 : message.close_code;
         send_close(code, "");
       } else {
-        after_drained();
+        after_queue_empty();
       }
       return false;
   }
@@ -252,7 +252,7 @@ void WsSession::write_some() {
   // A busy member's is kept, up to 256 entries.
   if (!first_flight_sent_ || queue_.capacity() > 256) std::vector<Payload>().swap(queue_);
   first_flight_sent_ = true;
-  after_drained();
+  after_queue_empty();
 }
 
 WsSession::Batched WsSession::send_batched(SendRing& ring) {
@@ -287,12 +287,12 @@ void WsSession::wait_writable(ByteStream::Want want) {
 }
 
 // Everything queued is in the kernel: a session that has exchanged close frames ends.
-void WsSession::after_drained() {
+void WsSession::after_queue_empty() {
   if (head_ < queue_.size()) return;
   if (close_sent_ && close_received_) return finish();
-  if (notify_drained_ && state_ == State::open) {
-    notify_drained_ = false;
-    events_.on_drained(id_);
+  if (notify_empty_ && state_ == State::open) {
+    notify_empty_ = false;
+    events_.on_queue_empty(id_);
   }
 }
 

@@ -38,8 +38,8 @@ class SessionEvents {
   virtual void on_binary(std::uint64_t id, std::string_view data) = 0;
   // The connection is gone (closed cleanly or not); called exactly once, last.
   virtual void on_closed(std::uint64_t id) = 0;
-  // Its send queue was emptied, after notify_when_drained() (once per request).
-  virtual void on_drained(std::uint64_t /*id*/) {}
+  // Its send queue was emptied, after notify_when_empty() (once per request).
+  virtual void on_queue_empty(std::uint64_t /*id*/) {}
 };
 
 // Per event loop: the shared read buffer (an idle session owns none) and the sessions
@@ -112,8 +112,8 @@ class WsSession final : public std::enable_shared_from_this<WsSession>,
   }
   // The same, after handing what it can to the stream now if the queue is full.
   bool make_room_for(std::size_t bytes) override;
-  // Calls SessionEvents::on_drained once the send queue is next empty.
-  void notify_when_drained() override { notify_drained_ = true; }
+  // Calls SessionEvents::on_queue_empty once the send queue is next empty.
+  void notify_when_empty() override { notify_empty_ = true; }
   bool open() const override { return state_ == State::open; }
   std::string remote() const override { return stream_->remote(); }
 
@@ -157,7 +157,7 @@ class WsSession final : public std::enable_shared_from_this<WsSession>,
   void account(std::size_t written);              // drops what the stream took
   void write_some();
   void wait_writable(ByteStream::Want want);
-  void after_drained();
+  void after_queue_empty();
   void finish();
   void arm_timer(Duration after, std::function<void()> then);
   void record_close(std::uint16_t code, std::string_view reason, bool by_server);
@@ -171,7 +171,7 @@ class WsSession final : public std::enable_shared_from_this<WsSession>,
   // The start of a frame whose rest has not arrived; none between frames.
   std::unique_ptr<std::string> partial_;
   // Frames to send: queue_[head_..] with the first offset_ bytes of queue_[head_] sent.
-  // (Members ordered to pack: 200 bytes, a 224-byte block with make_shared's counts.)
+  // (Members ordered to pack: an idle connection's size matters, bench/RESULTS.md.)
   std::vector<Payload> queue_;
   std::uint32_t head_ = 0;
   std::uint32_t offset_ = 0;  // < one frame's size, at most --max-message-size and a header
@@ -183,7 +183,7 @@ class WsSession final : public std::enable_shared_from_this<WsSession>,
   bool waiting_writable_ = false;
   bool close_sent_ = false;
   bool close_received_ = false;
-  bool notify_drained_ = false;
+  bool notify_empty_ = false;
   bool ping_out_ = false;  // a ping is unanswered
   bool first_flight_sent_ = false;
   std::uint32_t heard_ms_;    // when the peer last sent anything
