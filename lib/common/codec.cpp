@@ -137,24 +137,39 @@ ServerText inspect_server_text(std::string_view text) {
   rapidjson::Document doc;
   if (!parse_json(doc, text).empty()) return out;
   out.json = true;
-  if (doc.IsObject()) {
-    auto const seq = doc.FindMember("seq");
-    if (seq != doc.MemberEnd() && seq->value.IsUint64()) out.seq = seq->value.GetUint64();
-    auto const event = doc.FindMember("event");
-    auto const data = doc.FindMember("data");
-    if (event != doc.MemberEnd() && event->value.IsString() &&
-        std::string_view(event->value.GetString()) == "recovery" && data != doc.MemberEnd() &&
-        data->value.IsObject()) {
-      auto const recovered = data->value.FindMember("recovered");
-      if (recovered != data->value.MemberEnd() && recovered->value.IsBool()) {
-        out.recovered = recovered->value.GetBool();
-      }
-      auto const epoch = data->value.FindMember("epoch");
-      if (epoch != data->value.MemberEnd() && epoch->value.IsUint64()) {
-        out.epoch = epoch->value.GetUint64();
-      }
-    }
+  if (!doc.IsObject()) return out;
+  auto const seq = doc.FindMember("seq");
+  if (seq != doc.MemberEnd() && seq->value.IsUint64()) out.seq = seq->value.GetUint64();
+  auto const room = doc.FindMember("room");
+  if (room != doc.MemberEnd() && room->value.IsString()) {
+    out.room = std::string(room->value.GetString(), room->value.GetStringLength());
   }
+  auto const event = doc.FindMember("event");
+  if (event == doc.MemberEnd() || !event->value.IsString()) return out;
+  out.event.assign(event->value.GetString(), event->value.GetStringLength());
+  auto const data = doc.FindMember("data");
+  if ((out.event != "recovery" && out.event != "subscribed") || data == doc.MemberEnd() ||
+      !data->value.IsObject()) {
+    return out;
+  }
+  auto const recovered = data->value.FindMember("recovered");
+  if (out.event == "recovery" && recovered != data->value.MemberEnd() &&
+      recovered->value.IsBool()) {
+    out.recovered = recovered->value.GetBool();
+  }
+  auto const epoch = data->value.FindMember("epoch");
+  if (epoch != data->value.MemberEnd() && epoch->value.IsUint64()) {
+    out.epoch = epoch->value.GetUint64();
+  }
+  return out;
+}
+
+std::string with_room(std::string_view envelope, std::string_view room) {
+  std::string out;
+  std::string const quoted = encode_json_string(room);
+  out.reserve(envelope.size() + quoted.size() + 8);
+  out.append(envelope.substr(0, envelope.size() - 1)).append(",\"room\":").append(quoted);
+  out.push_back('}');
   return out;
 }
 
@@ -207,6 +222,14 @@ ClientMessage decode_client_message(std::string_view text) {
   std::string_view const name(event->value.GetString(), event->value.GetStringLength());
 
   ClientMessage m;
+  auto const room = doc.FindMember("room");
+  if (room != doc.MemberEnd()) {
+    if (!room->value.IsString() || room->value.GetStringLength() == 0 ||
+        room->value.GetString()[0] != '/') {
+      return invalid("field \"room\" must be a room's path, starting with '/'");
+    }
+    m.room = std::string(room->value.GetString(), room->value.GetStringLength());
+  }
   if (name == "close") {
     m.kind = ClientMessage::Kind::close;
   } else if (name == "ping") {
@@ -216,8 +239,21 @@ ClientMessage decode_client_message(std::string_view text) {
     if (data == doc.MemberEnd()) return invalid("missing field: data");
     m.kind = ClientMessage::Kind::publish;
     m.data = to_compact(data->value);
+  } else if (name == "subscribe" || name == "unsubscribe") {
+    if (!m.room) return invalid("missing field: room");
+    m.kind =
+        name == "subscribe" ? ClientMessage::Kind::subscribe : ClientMessage::Kind::unsubscribe;
+    for (auto [field, into] : {std::pair{"since", &m.since}, std::pair{"epoch", &m.epoch}}) {
+      auto const it = doc.FindMember(field);
+      if (m.kind == ClientMessage::Kind::unsubscribe || it == doc.MemberEnd()) continue;
+      if (!it->value.IsUint64()) {
+        return invalid("field \"" + std::string(field) + "\" must be a whole number >= 0");
+      }
+      *into = it->value.GetUint64();
+    }
   } else {
-    return invalid("unknown event \"" + std::string(name) + "\" (expected close, ping or publish)");
+    return invalid("unknown event \"" + std::string(name) +
+                   "\" (expected close, ping, publish, subscribe or unsubscribe)");
   }
   return m;
 }

@@ -35,6 +35,10 @@ std::string encode_json_string(std::string_view text);
 // {"event":"listening","host":H,"port":P}: the server's readiness line.
 std::string encode_listening(std::string_view host, unsigned port);
 
+// `envelope` (one compact JSON object) with "room":ROOM added as its last field: what a
+// message says when it comes through a subscription (SPEC §3.1).
+std::string with_room(std::string_view envelope, std::string_view room);
+
 // A flat JSON object of scalars, in the order given: summaries and status lines.
 using JsonScalar =
     std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string_view>;
@@ -46,7 +50,10 @@ struct ServerText {
   bool one_line = true;                // no raw newline: can be printed as one line unchanged
   std::optional<std::uint64_t> seq;    // the envelope's "seq", if any
   std::optional<bool> recovered;       // a "recovery" event: whether nothing was lost
-  std::optional<std::uint64_t> epoch;  // … and the epoch of the room's stream
+  std::optional<std::uint64_t> epoch;  // … and the epoch of the room's stream (also in
+                                       // a "subscribed" event)
+  std::optional<std::string> room;     // the envelope's "room": it came by a subscription
+  std::string event;                   // the envelope's "event"
 };
 ServerText inspect_server_text(std::string_view text);
 
@@ -62,10 +69,13 @@ LineData line_to_json(std::string_view line, bool require_json);
 LineData line_to_json(std::string_view line, bool require_json, std::size_t max_size);
 
 struct ClientMessage {
-  enum class Kind { close, ping, publish, invalid };
+  enum class Kind { close, ping, publish, subscribe, unsubscribe, invalid };
   Kind kind = Kind::invalid;
-  std::string data;   // publish: the "data" value, re-encoded compactly
-  std::string error;  // invalid: the reason sent back with status 400
+  std::string data;                    // publish: the "data" value, re-encoded compactly
+  std::optional<std::string> room;     // subscribe, unsubscribe; publish (optional)
+  std::optional<std::uint64_t> since;  // subscribe: resume after this seq
+  std::optional<std::uint64_t> epoch;  // … of this stream
+  std::string error;                   // invalid: the reason sent back with status 400
 };
 
 ClientMessage decode_client_message(std::string_view text);

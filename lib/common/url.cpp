@@ -13,8 +13,15 @@ std::string_view room_path_of(std::string_view resource) {
 }
 
 std::optional<std::string_view> query_param(std::string_view resource, std::string_view name) {
+  std::vector<std::string_view> const all = query_params(resource, name);
+  if (all.empty()) return std::nullopt;
+  return all.front();
+}
+
+std::vector<std::string_view> query_params(std::string_view resource, std::string_view name) {
+  std::vector<std::string_view> out;
   auto const q = resource.find('?');
-  if (q == std::string_view::npos) return std::nullopt;
+  if (q == std::string_view::npos) return out;
   std::string_view query = resource.substr(q + 1);
   query = query.substr(0, query.find('#'));
   while (!query.empty()) {
@@ -22,12 +29,12 @@ std::optional<std::string_view> query_param(std::string_view resource, std::stri
     std::string_view const pair = query.substr(0, amp);
     auto const eq = pair.find('=');
     if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+      out.push_back(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
-  return std::nullopt;
+  return out;
 }
 
 std::optional<std::string> percent_decode(std::string_view text) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace wspush {
 
@@ -16,6 +17,9 @@ std::string_view room_path_of(std::string_view resource);
 
 // The raw value of query parameter `name` in a request target, if present.
 std::optional<std::string_view> query_param(std::string_view resource, std::string_view name);
+
+// Every raw value of query parameter `name`, in order ("?room=/a&room=/b").
+std::vector<std::string_view> query_params(std::string_view resource, std::string_view name);
 
 // %XX and '+' decoded; nullopt when an escape is malformed.
 std::optional<std::string> percent_decode(std::string_view text);

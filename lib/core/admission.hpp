@@ -22,6 +22,7 @@ namespace wspush {
 // What an accepted handshake was granted, for the session to honour.
 struct Grant {
   std::int64_t expires_at = 0;  // Unix seconds its token expires at (close 1008); 0: never
+  std::optional<std::vector<std::string>> rooms;  // its token's `rooms` claim, if any
 };
 
 // What a check may look at. `header` answers "" for a header that is absent. A check

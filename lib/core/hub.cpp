@@ -45,8 +45,24 @@ void Hub::start() {
   });
 }
 
+// A connection by room names only (no room may have these paths: room.cpp).
+bool Hub::bare(std::string_view path) const {
+  return path == "/" || path == kEventsPath;
+}
+
 std::optional<Refusal> Hub::admit(std::string_view resource) const {
   auto const path = room_path_of(resource);
+  if (bare(path)) {
+    // Its rooms are checked as it subscribes; /events names them up front (404 here).
+    for (std::string_view raw : query_params(resource, "room")) {
+      auto const room = percent_decode(raw);
+      bool const known = room && (rooms_.resolve(*room) || rooms_.is_family(*room));
+      if (!known) {
+        return Refusal{Reason::unknown_room, "unknown room: " + room.value_or(std::string(raw))};
+      }
+    }
+    return std::nullopt;
+  }
   if (!rooms_.resolve(path)) {
     return Refusal{Reason::unknown_room, "unknown room: " + std::string(path)};
   }
@@ -73,10 +89,19 @@ Room* Hub::room_for(std::string_view path) {
   if (created && room->kind() == RoomKind::ticker) {
     timers_.start_ticker(room->path(), options_.tick_interval);
   }
+  if (created) on_room_created(*room);
   return room;
 }
 
-std::optional<RoomJoin> Hub::join(SessionId id, std::string_view resource) {
+std::optional<RoomJoin> Hub::join(SessionId id, std::string_view resource,
+                                  std::optional<std::vector<std::string>> allowed) {
+  if (bare(room_path_of(resource))) {
+    Session& session = add_session(id);
+    if (allowed) session.rare_part().allowed = std::move(allowed);
+    RoomJoin join;  // no room: the welcome, then what it subscribes
+    join.greeting.push_back(welcome_frame());
+    return join;
+  }
   Room* room = room_for(room_path_of(resource));
   if (!room) {  // admit() was bypassed: refuse politely rather than crash
     reply_error(
@@ -86,6 +111,7 @@ std::optional<RoomJoin> Hub::join(SessionId id, std::string_view resource) {
   }
   Session* known = find_session(id);
   Session& session = known ? *known : add_session(id);
+  if (allowed) session.rare_part().allowed = std::move(allowed);
   session.room = room;
   room->add_member();
   if (!broker_.ready(room->path())) {
@@ -105,19 +131,30 @@ void Hub::on_stream_ready(std::string const& room_path) {
   parked_.erase(it);
   for (SessionId id : ids) {
     Session* const s = find_session(id);
-    if (!s || !s->room || !s->parked()) continue;
-    std::string const resource = std::move(s->rare->parked_resource);
-    s->rare->parked_resource.clear();
-    outbox_.join(id, enter(*s->room, resource));
+    if (!s) continue;
+    if (s->room && s->parked() && s->room->path() == room_path) {
+      std::string const resource = std::move(s->rare->parked_resource);
+      s->rare->parked_resource.clear();
+      outbox_.join(id, enter(*s->room, resource));
+    } else if (Follow* f = s->rare ? follow_of(*s, room_path) : nullptr; f && f->parked) {
+      f->parked = false;
+      outbox_.join(id,
+                   subscription_join(*f->room, SubscribeRequest{room_path, f->since, f->epoch}));
+    }
   }
+}
+
+// What a member of `room` starts with: no greeting yet, up to the stream's last seq.
+RoomJoin Hub::room_join(Room const& room, StreamState const& stream, bool tagged) const {
+  RoomJoin join{room.id(), room.kind(),     room.path(), room.slow_consumer(), room.counters(), {},
+                {},        stream.last_seq, tagged};
+  return join;
 }
 
 // The welcome, then with ?since= the recovery event and the replay, then live traffic.
 RoomJoin Hub::enter(Room& room, std::string_view resource) {
-  RoomJoin join{room.id(),       room.kind(), room.path(), room.slow_consumer(),
-                room.counters(), {},          {},          0};
   StreamState const stream = broker_.state(room.path());
-  join.last_seq = stream.last_seq;
+  RoomJoin join = room_join(room, stream, false);
   // Echo rooms speak no protocol of their own: conformance suites and proxies see
   // exactly the frames they sent, nothing else.
   if (room.kind() != RoomKind::echo) {
@@ -129,7 +166,10 @@ RoomJoin Hub::enter(Room& room, std::string_view resource) {
     }
     auto const since = query_param(resource, "since");
     if (auto const seq = since ? parse_seq(*since) : std::nullopt) {
-      replay(join, room, stream, *seq, query_param(resource, "epoch"));
+      auto const epoch = query_param(resource, "epoch");
+      // A malformed epoch was refused at the handshake (admit); none: any epoch.
+      replay(join, room, stream, *seq,
+             epoch ? std::optional<std::uint64_t>(parse_seq(*epoch).value_or(0)) : std::nullopt);
     }
   }
   return join;
@@ -138,9 +178,11 @@ RoomJoin Hub::enter(Room& room, std::string_view resource) {
 // The recovery event, and what the member missed after `since`. A client that names
 // another epoch than the stream's saw a stream that is gone: recovered:false, and what
 // the stream holds now is new to it.
+// A subscription's (join.tagged) names the room in the recovery event and in every
+// message of the replay.
 void Hub::replay(RoomJoin& join, Room const& room, StreamState const& stream, std::uint64_t since,
-                 std::optional<std::string_view> epoch) {
-  bool const same_epoch = !epoch || parse_seq(*epoch) == stream.epoch;
+                 std::optional<std::uint64_t> epoch) {
+  bool const same_epoch = !epoch || *epoch == stream.epoch;
   History::Replay r = broker_.replay_after(room.path(), same_epoch ? since : 0);
   if (!same_epoch) r.complete = false;
   ++(r.complete ? counts_.replays_recovered : counts_.replays_not_recovered);
@@ -155,8 +197,15 @@ void Hub::replay(RoomJoin& join, Room const& room, StreamState const& stream, st
                                        {"first_seq", first_seq},
                                        {"last_seq", stream.last_seq},
                                        {"replayed", std::uint64_t{r.messages.size()}}}));
-  join.greeting.push_back(framed_message(Opcode::text, recovery));
-  join.replay = std::move(r.messages);
+  if (!join.tagged) {
+    join.greeting.push_back(framed_message(Opcode::text, recovery));
+    join.replay = std::move(r.messages);
+    return;
+  }
+  join.greeting.push_back(framed_message(Opcode::text, with_room(recovery, room.path())));
+  for (Payload const& m : r.messages) {
+    join.replay.push_back(framed_message(Opcode::text, with_room(frame_payload(*m), room.path())));
+  }
 }
 
 void Hub::detach(SessionId id, Session& session) {
@@ -183,21 +232,15 @@ void Hub::leave(SessionId id) {
   Session* const session = find_session(id);
   if (!session) return;
   detach(id, *session);
+  drop_subscriptions(id, *session, /*gone=*/true);
   erase_session(id);
 }
 
 void Hub::leave_room(SessionId id) {
-  if (Session* const s = find_session(id)) detach(id, *s);
-}
-
-void Hub::publish_from_member(SessionId id, std::string_view data_json) {
   Session* const s = find_session(id);
-  if (!s || !s->room) return;
-  Room const& room = *s->room;
-  if (room.kind() != RoomKind::relay) return;  // the loop decided on a stale view
-  broker_.publish(room.path(), "message", data_json, [this, id](PublishAck const& ack) {
-    if (ack.refusal) reply_error(id, *ack.refusal);
-  });
+  if (!s) return;
+  detach(id, *s);
+  drop_subscriptions(id, *s, /*gone=*/false);
 }
 
 void Hub::tick(std::string const& room_path) {
@@ -207,11 +250,16 @@ void Hub::tick(std::string const& room_path) {
                   nullptr);
 }
 
-// What the broker numbered: to this node's members of the room (if it has the room).
+// What the broker numbered: to this node's members of the room (if it has the room),
+// framed once more, naming the room, when some follow it by a subscription.
 void Hub::on_published(std::string const& room_path, std::uint64_t seq, Payload const& framed) {
   if (Room* room = rooms_.find(room_path)) {
     ++counts_.broadcasts;
-    outbox_.broadcast(room->id(), framed, seq);
+    Payload tagged;
+    if (room->tagged_members() > 0) {
+      tagged = framed_message(Opcode::text, with_room(frame_payload(*framed), room->path()));
+    }
+    outbox_.broadcast(room->id(), framed, tagged, seq);
   }
 }
 

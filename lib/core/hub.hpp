@@ -29,7 +29,19 @@ namespace wspush {
 struct HubOptions {
   Duration tick_interval{};              // ticker rooms' period
   std::size_t max_rooms_per_family = 0;  // 0: no limit
+  std::size_t max_subscriptions = 0;     // per connection (a pattern counts one); 0: none
 };
+
+// {"event":"subscribe","room":PATH,"since":SEQ,"epoch":E} (SPEC §3.1).
+struct SubscribeRequest {
+  std::string room;  // a room's path, or a family's pattern "/chat/*"
+  std::optional<std::uint64_t> since;
+  std::optional<std::uint64_t> epoch;
+};
+
+// The path of a connection that follows rooms by name only: "/", or "/events" with
+// ?room= repeated (SPEC §3.1). No room may have either path.
+inline constexpr std::string_view kEventsPath = "/events";
 
 // The answer to a publish from outside the room (HTTP API, `wspush publish`, stdin).
 struct PublishResult {
@@ -74,7 +86,11 @@ class Hub final : private BrokerSink {
   // is its transport's). nullopt when the room's stream is not ready yet: the join then
   // comes through the Outbox once it is (on_stream_ready), or when the room is unknown
   // after all (refused through the Outbox: 404 and a close).
-  std::optional<RoomJoin> join(SessionId id, std::string_view resource);
+  // A connection to "/" or "/events" joins no room: its RoomJoin has no room (0), only the
+  // welcome. `allowed`: its token's `rooms` claim (nullopt: no claim), checked at each
+  // subscribe.
+  std::optional<RoomJoin> join(SessionId id, std::string_view resource,
+                               std::optional<std::vector<std::string>> allowed = std::nullopt);
   // A publisher stream, "/api/publish?room=PATH&event=E" over WebSocket: every text
   // frame is one event's JSON data (publish_from_stream), answered in order by one
   // "published" (or error) message. admit_publisher: nullopt, or 400 (no room), 404,
@@ -88,9 +104,22 @@ class Hub final : private BrokerSink {
   void leave_room(SessionId id);
 
   // What a session's loop decided (core/client_protocol.hpp) and cannot do itself:
-  // a member's publish into its relay room, a publish stream's frame.
-  void publish_from_member(SessionId id, std::string_view data_json);
+  // a member's publish into its URL's relay room (`room` nullopt) or into a relay room it
+  // follows, a publish stream's frame.
+  void publish_from_member(SessionId id, std::optional<std::string_view> room,
+                           std::string_view data_json);
   void publish_from_stream(SessionId id, std::string_view text);
+
+  // Follows another room or a family (SPEC §3.1), answered through the Outbox: a
+  // `subscribed` event with the join (then, with `since`, the recovery event and the
+  // replay), or an error event naming the room (404 unknown, 403 the token, 409 already,
+  // 429 too many); the connection stays either way.
+  void subscribe(SessionId id, SubscribeRequest const& request);
+  // Stops following `room` (a path or a pattern): `unsubscribed`, and nothing of it after.
+  void unsubscribe(SessionId id, std::string_view room);
+  // After its join: what "/events?room=A&room=B(&resume=POSITIONS)" names, each room from
+  // where the resume token (common/positions.hpp) says the connection was.
+  void subscribe_named(SessionId id, std::string_view resource);
 
   // A ticker room's timer fired.
   void tick(std::string const& room_path);
@@ -117,14 +146,26 @@ class Hub final : private BrokerSink {
   Counts const& counts() const { return counts_; }
 
  private:
+  // A room a session receives by its subscriptions: named (`exact`), covered by a
+  // followed family (`pattern`), or both.
+  struct Follow {
+    Room* room = nullptr;
+    bool exact = false;
+    bool pattern = false;
+    bool parked = false;                        // its stream is not ready yet: joined once it is
+    std::optional<std::uint64_t> since, epoch;  // parked: where to resume
+  };
   struct Session {
-    Room* room = nullptr;  // nullptr once it stopped receiving room traffic
+    Room* room = nullptr;  // its URL's room; nullptr: none, or it stopped receiving it
     bool live = false;     // an entry of sessions_ in use
     // What few sessions need, allocated only for them: a room member costs 24 bytes.
     struct Rare {
       std::string publish_room;  // a publisher stream: where its frames go
       std::string publish_event;
-      std::string parked_resource;  // joining a room whose stream is not ready yet
+      std::string parked_resource;             // joining a room whose stream is not ready yet
+      std::vector<std::string> subscriptions;  // paths and patterns, as subscribed
+      std::vector<Follow> follows;
+      std::optional<std::vector<std::string>> allowed;  // its token's rooms claim
     };
     std::unique_ptr<Rare> rare;
     Rare& rare_part() {
@@ -139,11 +180,24 @@ class Hub final : private BrokerSink {
   }
   void on_stream_ready(std::string const& room) override;
   RoomJoin enter(Room& room, std::string_view resource);
+  RoomJoin room_join(Room const& room, StreamState const& stream, bool tagged) const;
   void replay(RoomJoin& join, Room const& room, StreamState const& stream, std::uint64_t since,
-              std::optional<std::string_view> epoch);
+              std::optional<std::uint64_t> epoch);
+  // Subscriptions (hub_subscribe.cpp).
+  void follow_room(SessionId id, Session& s, std::string const& path,
+                   SubscribeRequest const& request);
+  void follow_family(SessionId id, Session& s, std::string const& pattern);
+  void add_follower(SessionId id, Session& s, Room& room);  // a pattern covers `room` now
+  RoomJoin subscription_join(Room& room, SubscribeRequest const& request);
+  void drop_follow(SessionId id, Session& s, Room* room, bool gone);
+  void drop_subscriptions(SessionId id, Session& s, bool gone);
+  void on_room_created(Room& room);
+  void refuse_subscription(SessionId id, std::string_view room, Refusal const& refusal);
+  Follow* follow_of(Session& s, std::string_view path);
   void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) override;
 
   Room* room_for(std::string_view path);
+  bool bare(std::string_view path) const;
   Refusal room_limit(std::string_view path) const;
   void reply_error(SessionId id, Refusal const& refusal);
   void detach(SessionId id, Session& session);
@@ -164,7 +218,8 @@ class Hub final : private BrokerSink {
   // map's node and bucket took about 56.
   std::vector<Session> sessions_;
   std::size_t session_count_ = 0;
-  std::unordered_map<std::string, std::vector<SessionId>> parked_;  // by room path
+  std::unordered_map<std::string, std::vector<SessionId>> parked_;     // by room path
+  std::unordered_map<std::string, std::vector<SessionId>> followers_;  // by family pattern
   Counts counts_;
 };
 

@@ -104,24 +104,44 @@ std::optional<Refusal> JwtCheck::check(HandshakeRequest const& request) const {
     if (*not_before > now) return unauthorized("token not valid yet", Reason::token_not_yet_valid);
   }
   rapidjson::Document const rooms = claim(jwt.get(), "rooms");
+  std::optional<std::vector<std::string>> allowed;
   if (!rooms.IsNull()) {
-    if (!rooms.IsArray())
+    if (!rooms.IsArray()) {
       return unauthorized("invalid token: bad rooms claim", Reason::token_invalid);
-    std::string_view const path = room_path_of(request.resource);
-    bool covered = false;
+    }
+    allowed.emplace();
     for (rapidjson::Value const& entry : rooms.GetArray()) {
-      if (entry.IsString() &&
-          room_pattern_covers(std::string_view(entry.GetString(), entry.GetStringLength()), path)) {
-        covered = true;
-        break;
+      if (entry.IsString()) allowed->emplace_back(entry.GetString(), entry.GetStringLength());
+    }
+    // A connection to / names no room yet (its subscribes are checked as they come);
+    // one to /events names its rooms up front.
+    std::string_view const path = room_path_of(request.resource);
+    std::vector<std::string> named;
+    if (path == "/events") {
+      for (std::string_view param : query_params(request.resource, "room")) {
+        named.push_back(percent_decode(param).value_or(std::string(param)));
+      }
+    } else if (path != "/") {
+      named.emplace_back(path);
+    }
+    for (std::string const& room : named) {
+      if (!rooms_allow(*allowed, room)) {
+        return Refusal{Reason::token_room, "the token does not cover " + room};
       }
     }
-    if (!covered) {
-      return Refusal{Reason::token_room, "the token does not cover " + std::string(path)};
-    }
   }
-  if (request.grant) request.grant->expires_at = *expires;
+  if (request.grant) {
+    request.grant->expires_at = *expires;
+    request.grant->rooms = std::move(allowed);
+  }
   return std::nullopt;
+}
+
+bool rooms_allow(std::vector<std::string> const& claim, std::string_view room) {
+  for (std::string const& entry : claim) {
+    if (room_pattern_covers(entry, room)) return true;
+  }
+  return false;
 }
 
 }  // namespace wspush

@@ -34,8 +34,11 @@ class JwtCheck final : public AdmissionCheck {
 
 // The token a request carries ("" for none): the Bearer header first, then ?token=.
 std::string token_of(HandshakeRequest const& request);
-// Whether a `rooms` claim entry covers the room `path`.
+// Whether a `rooms` claim entry covers the room `path` (a path, or a family pattern:
+// "/chat/*" covers every path below /chat/, and the pattern itself).
 bool room_pattern_covers(std::string_view pattern, std::string_view path);
+// Whether one of the claim's entries covers `room` (a path or a pattern).
+bool rooms_allow(std::vector<std::string> const& claim, std::string_view room);
 // `target` with the value of ?token= replaced by "…", for logs: a token is never logged.
 std::string redact_token(std::string_view target);
 

@@ -31,6 +31,7 @@ struct RoomJoin {
   std::vector<Payload> greeting;           // framed, sent first
   std::vector<Payload> replay;             // ?since=: framed, oldest first, before live traffic
   std::uint64_t last_seq = 0;              // after the replay, the member is up to here
+  bool tagged = false;  // by a subscription: it gets the broadcasts that name the room
 };
 
 class Outbox {
@@ -44,9 +45,12 @@ class Outbox {
   virtual void join(SessionId to, RoomJoin join) = 0;
   // `id` receives no more of `room`'s traffic.
   virtual void leave(SessionId id, RoomId room) = 0;
-  // One room broadcast numbered `seq` to the room's members: a member whose send queue
+  // One room broadcast numbered `seq` to the room's members: `framed` to those of the
+  // room's URL, `tagged` (the same message naming the room; null when the room has no
+  // tagged member) to those that follow it by a subscription. A member whose send queue
   // cannot take it is handled by the room's policy and counted in its RoomCounters.
-  virtual void broadcast(RoomId room, Payload const& framed, std::uint64_t seq) = 0;
+  virtual void broadcast(RoomId room, Payload const& framed, Payload const& tagged,
+                         std::uint64_t seq) = 0;
   // Starts the closing handshake with `code` and `reason`, after `linger` unless a
   // second call without linger comes first (messages already sent still go out).
   virtual void close(SessionId id, std::uint16_t code, std::string_view reason,

@@ -42,6 +42,10 @@ constexpr ReasonInfo kReasons[] = {
     {"publish_forbidden", 403},
     {"bad_message", 400},
     {"binary_message", 400},
+    {"already_subscribed", 409},
+    {"subscription_limit", 429},
+    {"not_subscribed", 404},
+    {"echo_room", 403},
     {"broker_unavailable", 503},
 };
 static_assert(sizeof kReasons / sizeof kReasons[0] ==

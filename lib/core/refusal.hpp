@@ -45,7 +45,12 @@ enum class Reason : std::uint8_t {
   publish_forbidden,
   bad_message,
   binary_message,
-  broker_unavailable,
+  // Subscriptions (SPEC §3.1, hub_subscribe.cpp).
+  already_subscribed,
+  subscription_limit,
+  not_subscribed,
+  echo_room,
+  broker_unavailable,  // last: refusal.cpp counts the reasons up to it
 };
 
 struct Refusal {

@@ -110,6 +110,11 @@ RoomSpecParse parse_room_spec(std::string_view text) {
         "invalid room '" + std::string(text) + "': the path must not contain '?', '#' or spaces";
     return out;
   }
+  if (path == "/" || path == "/events") {
+    out.error = "invalid room '" + std::string(text) +
+                "': / and /events are the connections that name their rooms (SPEC 3.1)";
+    return out;
+  }
   if (path.substr(0, kApiPrefix.size()) == kApiPrefix || path == "/api") {
     out.error = "invalid room '" + std::string(text) + "': paths under /api/ are the HTTP API's";
     return out;

@@ -74,10 +74,19 @@ class Room {
   // The event name of ticks: the path's last segment ("/nowtime" -> "nowtime").
   std::string const& tick_event() const { return tick_event_; }
 
+  // Sessions that receive the room: by their URL, or `tagged` (by a subscription: their
+  // copy of each message names the room).
   std::size_t members() const { return members_; }
+  std::size_t tagged_members() const { return tagged_; }
   bool empty() const { return members_ == 0; }
-  void add_member() { ++members_; }
-  void remove_member() { --members_; }
+  void add_member(bool tagged = false) {
+    ++members_;
+    tagged_ += tagged;
+  }
+  void remove_member(bool tagged = false) {
+    --members_;
+    tagged_ -= tagged;
+  }
 
   // Members that could not keep up, counted by the loops that deliver to them.
   std::shared_ptr<RoomCounters> const& counters() const { return counters_; }
@@ -91,6 +100,7 @@ class Room {
   SlowConsumerPolicy slow_consumer_;
   std::string tick_event_;
   std::size_t members_ = 0;
+  std::size_t tagged_ = 0;
   std::shared_ptr<RoomCounters> counters_;
 };
 

@@ -91,6 +91,20 @@ void RoomRegistry::for_each(std::function<void(Room const&)> const& fn) const {
   for (auto const& [path, room] : rooms_) fn(*room);
 }
 
+std::optional<std::string> RoomRegistry::family_pattern(std::string_view path) const {
+  if (Family const* f = family_of(path)) return f->prefix + "*";
+  return std::nullopt;
+}
+
+bool RoomRegistry::is_family(std::string_view pattern) const {
+  if (pattern.size() < 2 || pattern.substr(pattern.size() - 1) != "*") return false;
+  std::string_view const prefix = pattern.substr(0, pattern.size() - 1);
+  for (Family const& f : families_) {
+    if (f.prefix == prefix) return true;
+  }
+  return false;
+}
+
 std::vector<RoomRegistry::FamilyInfo> RoomRegistry::families() const {
   std::vector<FamilyInfo> out;
   for (Family const& f : families_) out.push_back({f.prefix + "*", f.kind, f.slow_consumer});

@@ -46,6 +46,10 @@ class RoomRegistry {
     SlowConsumerPolicy slow_consumer;
   };
   std::vector<FamilyInfo> families() const;
+  // "/chat/*" for a room of that family (the longest prefix that covers it).
+  std::optional<std::string> family_pattern(std::string_view path) const;
+  // Whether "/chat/*" is a declared family.
+  bool is_family(std::string_view pattern) const;
   // Whether `path` would be a new room of a family that already has `max` live rooms.
   bool family_full(std::string_view path, std::size_t max) const;
   std::size_t size() const { return rooms_.size(); }

@@ -26,7 +26,8 @@ class FakeMember final : public Member {
     queued += framed->size();
   }
   void notify_when_empty() override { drain_asked = true; }
-  void close(std::uint16_t code, std::string_view reason, Duration linger) override {
+  void close(std::uint16_t code, std::string_view reason,
+             Duration linger = Duration::zero()) override {
     close_code = code;
     close_reason = std::string(reason);
     close_linger = linger;

@@ -36,13 +36,16 @@ class FakeOutbox final : public Outbox {
     for (auto const& m : join.replay) inbox[to].push_back(unframe(m));
     replayed[to].insert(replayed[to].end(), join.replay.begin(), join.replay.end());
     join.replay.clear();
-    members[join.room].insert(to);
+    members[join.room][to] = join.tagged;
     joins[to] = std::move(join);
   }
   void leave(SessionId id, RoomId room) override { members[room].erase(id); }
-  void broadcast(RoomId room, Payload const& framed, std::uint64_t /*seq*/) override {
+  void broadcast(RoomId room, Payload const& framed, Payload const& tagged,
+                 std::uint64_t /*seq*/) override {
     broadcasts.push_back(framed);
-    for (SessionId id : members[room]) inbox[id].push_back(unframe(framed));
+    for (auto const& [id, by_subscription] : members[room]) {
+      inbox[id].push_back(unframe(by_subscription && tagged ? tagged : framed));
+    }
   }
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
     closes[id] = {code, std::string(reason), linger};
@@ -64,7 +67,7 @@ class FakeOutbox final : public Outbox {
   std::map<SessionId, Close> closes;
   std::vector<Payload> broadcasts;
   std::map<SessionId, std::vector<Payload>> replayed;
-  std::map<RoomId, std::set<SessionId>> members;
+  std::map<RoomId, std::map<SessionId, bool>> members;  // tagged: by a subscription
   std::map<SessionId, RoomJoin> joins;
 };
 

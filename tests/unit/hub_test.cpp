@@ -95,8 +95,8 @@ TEST_F(HubTest, RelayPublishReachesEveryMemberIncludingTheSender) {
   join(2, "/r");
   join(3, "/other");
   for (SessionId id = 1; id <= 3; ++id) outbox.take(id);
-  hub.publish_from_member(2, R"({"n":1})");
-  hub.publish_from_member(1, R"("two")");
+  hub.publish_from_member(2, std::nullopt, R"({"n":1})");
+  hub.publish_from_member(1, std::nullopt, R"("two")");
   std::vector<std::string> const expected{
       R"({"status":200,"event":"message","data":{"n":1},"seq":1})",
       R"({"status":200,"event":"message","data":"two","seq":2})"};
@@ -113,8 +113,8 @@ TEST_F(HubTest, APublishFromAMemberOutsideARelayRoomPublishesNothing) {
   declare({"/nowtime:ticker", "/news:feed"});
   join(1, "/nowtime");
   join(2, "/news");
-  hub.publish_from_member(1, "1");
-  hub.publish_from_member(2, "1");
+  hub.publish_from_member(1, std::nullopt, "1");
+  hub.publish_from_member(2, std::nullopt, "1");
   EXPECT_TRUE(outbox.broadcasts.empty());
 }
 
@@ -144,7 +144,7 @@ TEST_F(HubTest, FamilyRoomsAreCreatedOnJoinAndDroppedWhenEmpty) {
   join(4, "/chat/b");
   outbox.take(3);
   outbox.take(4);
-  hub.publish_from_member(3, "1");
+  hub.publish_from_member(3, std::nullopt, "1");
   EXPECT_EQ(texts(3).size(), 1u);
   EXPECT_TRUE(texts(4).empty());  // sibling rooms are separate
 }
@@ -156,7 +156,7 @@ TEST_F(HubTest, LeavingInAnyOrderKeepsMembershipConsistent) {
   hub.leave(4);
   hub.leave(2);
   for (SessionId id = 1; id <= 5; ++id) outbox.take(id);
-  hub.publish_from_member(3, "0");
+  hub.publish_from_member(3, std::nullopt, "0");
   EXPECT_EQ(texts(3).size(), 1u);
   EXPECT_EQ(texts(5).size(), 1u);
   for (SessionId id : {1, 2, 4}) EXPECT_TRUE(texts(id).empty());

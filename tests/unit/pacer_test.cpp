@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 
 #include "common/frame.hpp"
@@ -37,7 +38,7 @@ class PacerTest : public ::testing::Test {
   void broadcast(RoomId id, std::uint64_t seq, std::size_t size = 40) {
     RoomMembers::Room* room = members.find(id);
     Payload const framed = message(seq, size);
-    for (auto& e : room->members) pacer.offer(*room, e, framed, seq);
+    for (auto& e : room->members) pacer.offer(*room, e, fake[e.slot], framed, seq);
   }
   std::uint64_t last_seq(std::uint32_t slot, RoomId id) {
     return members.entry(slot, id)->last_seq;
@@ -52,10 +53,12 @@ class PacerTest : public ::testing::Test {
   std::map<RoomId, std::shared_ptr<RoomCounters>> counters_of;
   LoopCounters loop;
   RoomMembers members;
-  Pacer pacer{200, 0, loop, members, [this](std::uint32_t slot) -> Member* {
-                auto const it = fake.find(slot);
-                return it == fake.end() || !it->second.is_open ? nullptr : &it->second;
-              }};
+  using Lookup = std::function<FakeMember*(std::uint32_t)>;
+  Pacer<FakeMember, Lookup> pacer{200, 0, loop, members, [this](std::uint32_t slot) -> FakeMember* {
+                                    auto const it = fake.find(slot);
+                                    return it == fake.end() || !it->second.is_open ? nullptr
+                                                                                   : &it->second;
+                                  }};
 };
 
 }  // namespace

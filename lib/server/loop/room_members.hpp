@@ -23,6 +23,7 @@ class RoomMembers {
  public:
   struct Entry {
     std::uint32_t slot;
+    bool tagged;             // by a subscription: its messages name the room
     std::uint64_t last_seq;  // the last room seq queued to the member
   };
   // A room with members on this loop.

@@ -59,7 +59,7 @@ class SessionTable {
   std::size_t loop_;
   std::size_t loops_;
   std::vector<T> entries_;
-  std::vector<bool> used_;
+  std::vector<std::uint8_t> used_;  // bytes, not bits: looked at on every delivery
   std::vector<std::uint32_t> free_;
   std::size_t size_ = 0;
 };

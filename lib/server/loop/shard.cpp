@@ -3,6 +3,7 @@
 #include <asio/executor_work_guard.hpp>
 
 #include "common/frame.hpp"
+#include "common/url.hpp"
 #include "server/loop/close_log.hpp"
 #include "server/stream/sse_stream.hpp"
 
@@ -22,8 +23,7 @@ Shard::Shard(std::size_t index, std::size_t count, SharedHub& hub, ConnectionLim
       owner_(owner),
       loop_(io_, send_path),
       sessions_(index, count),
-      pacer_(limits.send_buffer, index, counters, members_,
-             [this](std::uint32_t slot) { return member_at(slot); }),
+      pacer_(limits.send_buffer, index, counters, members_, Sessions{&sessions_}),
       keepalive_(limits, counters),
       inbox_(io_, [this] { carry_out_inbox(); }) {}
 
@@ -39,11 +39,6 @@ void Shard::run() {
   loop_.start();
   arm_keepalive();
   io_.run();
-}
-
-Member* Shard::member_at(std::uint32_t slot) {
-  Entry* e = sessions_.at(slot);
-  return e && e->session ? e->session.get() : nullptr;
 }
 
 void Shard::accept(Upgrade a, std::string const* peer, bool publisher) {
@@ -71,7 +66,7 @@ void Shard::accept(Upgrade a, std::string const* peer, bool publisher) {
     if (publisher) {
       hub.join_publisher(id, a.resource);
     } else {
-      joined = hub.join(id, a.resource);
+      joined = hub.join(id, a.resource, std::move(a.grant.rooms));
     }
     inbox_.take(carrying_);
   });
@@ -79,7 +74,12 @@ void Shard::accept(Upgrade a, std::string const* peer, bool publisher) {
     for (Delivery& d : carrying_) carry_out(d);
     carrying_.clear();
   });
-  if (joined && sessions_.used(slot)) join(slot, *joined);
+  if (!sessions_.used(slot)) return;
+  if (joined) join(slot, *joined);
+  // A connection to /events names the rooms it follows: subscribed after its welcome.
+  if (joined && joined->room == 0 && query_param(a.resource, "room")) {
+    hub_.run([&](Hub& hub) { hub.subscribe_named(id, a.resource); });
+  }
   if (sessions_.used(slot)) session->start(a.early);
 }
 
@@ -113,17 +113,23 @@ void Shard::carry_out(Delivery& d) {
       d);
 }
 
-// The greeting, then the replay, then the room's broadcasts.
+// The greeting, then the replay, then the room's broadcasts. A join of no room (a
+// connection to /) is its greeting only; a subscription's (tagged) leaves the URL's room
+// as it is.
 void Shard::join(std::uint32_t slot, RoomJoin& j) {
   Entry& e = *sessions_.at(slot);
   if (!e.session->open()) return;
-  e.role = SessionRole::member;
-  e.kind = j.kind;
   for (Payload const& framed : j.greeting) pacer_.send(slot, framed);
+  if (!j.tagged && e.role != SessionRole::member) {
+    e.role = SessionRole::member;
+    e.kind = j.kind;
+  }
+  if (j.room == 0) return;
   // The replay holds the messages just before last_seq, in order.
   members_.join(slot, j, j.last_seq - j.replay.size());
-  e.room_path = members_.find(j.room)->path;
-  if (!j.replay.empty()) pacer_.replay(slot, *members_.find(j.room), std::move(j.replay));
+  RoomMembers::Room& room = *members_.find(j.room);
+  if (!j.tagged) e.room_path = room.path;
+  if (!j.replay.empty()) pacer_.replay(slot, room, std::move(j.replay));
 }
 
 void Shard::leave(std::uint32_t slot, RoomId room) {
@@ -141,7 +147,12 @@ void Shard::broadcast(delivery::Broadcast const& b) {
   Payload const framed = count_ > 1 && room->members.size() > 1
                              ? std::make_shared<std::string const>(*b.framed)
                              : b.framed;
-  for (RoomMembers::Entry& member : room->members) pacer_.offer(*room, member, framed, b.seq);
+  for (RoomMembers::Entry& member : room->members) {
+    if (Entry* e = sessions_.at(member.slot)) {
+      pacer_.offer(*room, member, *e->session, member.tagged && b.tagged ? b.tagged : framed,
+                   b.seq);
+    }
+  }
   if (pacer_.has_pending()) arm_pending();
 }
 
@@ -150,17 +161,16 @@ void Shard::on_text(std::uint64_t id, std::string_view text) {
   counters_.frames_received.add();
   std::uint32_t const slot = sessions_.slot_of(id);
   Entry const& e = *sessions_.at(slot);
-  std::string const* path = e.room_path.get();
-  static std::string const none;
-  act(slot, decide_client_text(e.role, e.kind, path ? *path : none, text, clock_), Opcode::text,
-      text);
+  act(slot, decide_client_text(FrameContext{e.role, e.kind, e.room_path.get()}, text, clock_),
+      Opcode::text, text);
 }
 
 void Shard::on_binary(std::uint64_t id, std::string_view data) {
   counters_.frames_received.add();
   std::uint32_t const slot = sessions_.slot_of(id);
   Entry const& e = *sessions_.at(slot);
-  act(slot, decide_client_binary(e.role, e.kind), Opcode::binary, data);
+  act(slot, decide_client_binary(FrameContext{e.role, e.kind, e.room_path.get()}), Opcode::binary,
+      data);
 }
 
 void Shard::act(std::uint32_t slot, ClientAction const& action, Opcode opcode,
@@ -175,7 +185,19 @@ void Shard::act(std::uint32_t slot, ClientAction const& action, Opcode opcode,
       pacer_.send(slot, framed_message(opcode, data));
       return;
     case ClientAction::Kind::publish:
-      hub_.run([&](Hub& hub) { hub.publish_from_member(id, action.text); });
+      hub_.run([&](Hub& hub) {
+        hub.publish_from_member(
+            id, action.room ? std::optional<std::string_view>(*action.room) : std::nullopt,
+            action.text);
+      });
+      return;
+    case ClientAction::Kind::subscribe:
+      hub_.run([&](Hub& hub) {
+        hub.subscribe(id, SubscribeRequest{*action.room, action.since, action.epoch});
+      });
+      return;
+    case ClientAction::Kind::unsubscribe:
+      hub_.run([&](Hub& hub) { hub.unsubscribe(id, *action.room); });
       return;
     case ClientAction::Kind::stream:
       hub_.run([&](Hub& hub) { hub.publish_from_stream(id, action.text); });

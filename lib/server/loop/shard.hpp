@@ -53,6 +53,7 @@ struct Leave {
 struct Broadcast {
   RoomId room;
   Payload framed;
+  Payload tagged;  // for members by a subscription (null when the room has none)
   std::uint64_t seq;
 };
 struct Close {
@@ -107,6 +108,14 @@ class Shard final : public SessionEvents {
     SessionRole role = SessionRole::waiting;
     RoomKind kind = RoomKind::feed;  // a member's room's
   };
+  // The open session of a slot, for the pacer.
+  struct Sessions {
+    SessionTable<Entry>* table;
+    WsSession* operator()(std::uint32_t slot) const {
+      Entry* e = table->at(slot);
+      return e ? e->session.get() : nullptr;
+    }
+  };
 
   void carry_out_inbox();
   // Runs `walk` with session releases held back until it is done (a walk over members
@@ -132,7 +141,6 @@ class Shard final : public SessionEvents {
   void release(std::uint32_t slot);
   void arm_pending();
   void arm_keepalive();
-  Member* member_at(std::uint32_t slot);
 
   void on_text(std::uint64_t id, std::string_view text) override;
   void on_binary(std::uint64_t id, std::string_view data) override;
@@ -153,7 +161,7 @@ class Shard final : public SessionEvents {
   SessionLoop loop_;
   SessionTable<Entry> sessions_;
   RoomMembers members_;
-  Pacer pacer_;
+  Pacer<WsSession, Sessions> pacer_;
   KeepaliveSweep keepalive_;
   SpreadClose spread_close_{io_};
   Inbox<Delivery> inbox_;
