@@ -37,6 +37,11 @@ SettingsTable<ClientFlags> client_settings() {
       .short_name('n')
       .value_name("N")
       .help("Print N messages (the welcome counts), then close and exit 0");
+  t.add("subscribe", &F::subscriptions, v::text())
+      .value_name("ROOM")
+      .help(
+          "Follow this room or family pattern (/chat/*) too, on the same connection "
+          "(repeatable); with --reconnect each room resumes from its own last seq");
   t.add("send", &F::sends, v::text())
       .value_name("JSON")
       .help("Send this JSON text once connected (repeatable)");

@@ -62,6 +62,10 @@ class Run {
   }
 
   bool finished() const { return session_.finished(); }
+  // --subscribe: what this connection sends, each room resuming where it was.
+  std::vector<std::string> subscribes(std::vector<std::string> const& wanted) const {
+    return session_.subscribes(wanted);
+  }
   bool failed() const { return failure_.has_value(); }
 
   // --reconnect -----------------------------------------------------------------
@@ -112,8 +116,8 @@ class Run {
                                          : "with " + std::to_string(*close_code_))
                 << (stats.close_reason.empty() ? "" : ": " + stats.close_reason) << '\n';
     } else if (code == ExitCode::gap) {
-      std::cerr << "wspush client: " << session_.seq().gaps() << " seq gap(s), "
-                << session_.seq().missed() << " message(s) missed, " << stats.unrecovered
+      std::cerr << "wspush client: " << stats.gaps << " seq gap(s), " << stats.missed
+                << " message(s) missed, " << stats.unrecovered
                 << " reconnection(s) not fully replayed\n";
     }
     return static_cast<int>(code);
@@ -205,6 +209,9 @@ int run_async(ClientFlags const& flags, Deadlines const& limits) {
     switch (e.kind) {
       case ClientEvent::Kind::open:
         run.opened(opened_once);
+        for (std::string const& text : run.subscribes(flags.subscriptions)) {
+          client->send(Opcode::text, text);
+        }
         for (std::string const& text : flags.sends) client->send(Opcode::text, text);
         if (flags.send_stdin && !opened_once) {
           client->read_lines(
@@ -289,6 +296,9 @@ int run_sync(ClientFlags const& flags, Deadlines const& limits) {
     }
     run.opened(opened_once);
     opened_once = true;
+    for (std::string const& text : run.subscribes(flags.subscriptions)) {
+      client.send(Opcode::text, text, end);
+    }
     for (std::string const& text : flags.sends) client.send(Opcode::text, text, end);
 
     for (;;) {

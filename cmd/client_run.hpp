@@ -20,6 +20,7 @@ struct ClientFlags {
   bool async = false;
   std::optional<std::uint64_t> count;
   std::vector<std::string> sends;
+  std::vector<std::string> subscriptions;  // --subscribe: rooms and patterns to follow
   bool send_stdin = false;
   std::optional<Duration> timeout;
   std::optional<Duration> idle_timeout;

@@ -31,21 +31,6 @@ struct PublishFlags {
   ConnectOptions connect;  // TLS, proxy, the handshake timeout, the largest event
 };
 
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char const c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 // http(s)://host:port/room or ws(s)://host:port/room -> the publish stream's URL.
 std::optional<std::string> stream_url(std::string const& room_url, std::string const& event) {
   auto const scheme_end = room_url.find("://");

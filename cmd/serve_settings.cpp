@@ -216,6 +216,13 @@ SettingsTable<ServeCommandSettings> serve_settings(CpuBudget const& cpus) {
       .value_name("N")
       .default_value("10000")
       .help("Live rooms one family (/x/*) may hold; beyond: 503 (0: no limit)");
+  t.add("max-subscriptions", server(&ServeSettings::hub, &HubOptions::max_subscriptions),
+        v::whole_as<std::size_t>(0, 100000))
+      .value_name("N")
+      .default_value("128")
+      .help(
+          "Rooms and family patterns one connection may subscribe to; beyond: an error "
+          "event, 429 (0: no limit)");
   t.add("log-level", &S::log_level, v::one_of(names_of(kLogLevels, std::size(kLogLevels))))
       .value_name("LEVEL")
       .default_value("info")

@@ -35,19 +35,19 @@ _wspush() {
         --config) _filedir json; return ;;
         --tls-cert|--tls-key) _filedir pem; return ;;
         --jwt-secret-file) _filedir; return ;;
-        --host|--port|--max-message-size|--send-buffer|--threads|--history|--api-key|--stdin|--max-connections|--max-connections-per-ip|--handshake-rate|--max-path-length|--max-rooms-per-family|--allow-origin|--jwt-secret|--broker) return ;;
+        --host|--port|--max-message-size|--send-buffer|--threads|--history|--api-key|--stdin|--max-connections|--max-connections-per-ip|--handshake-rate|--max-path-length|--max-rooms-per-family|--max-subscriptions|--allow-origin|--jwt-secret|--broker) return ;;
       esac
-      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --send-buffer --threads --send-path --api-key --stdin --handshake-timeout --drain-timeout --close-timeout --ping-interval --pong-timeout --idle-timeout --max-connections --max-connections-per-ip --handshake-rate --max-path-length --max-rooms-per-family --allow-origin --public-metrics --jwt-secret --jwt-secret-file --tls-cert --tls-key --broker --log-level --log-format" -- "$cur"))
+      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --send-buffer --threads --send-path --api-key --stdin --handshake-timeout --drain-timeout --close-timeout --ping-interval --pong-timeout --idle-timeout --max-connections --max-connections-per-ip --handshake-rate --max-path-length --max-rooms-per-family --max-subscriptions --allow-origin --public-metrics --jwt-secret --jwt-secret-file --tls-cert --tls-key --broker --log-level --log-format" -- "$cur"))
       ;;
     client)
       case "$prev" in
         --cacert) _filedir pem; return ;;
         --timeout|--idle-timeout|--handshake-timeout)
           COMPREPLY=($(compgen -W "500ms 1s 10s 1m" -- "$cur")); return ;;
-        -n|--count|--send|-H|--header|--origin|--token|--proxy|--max-message-size|--reconnect-max) return ;;
+        -n|--count|--send|--subscribe|-H|--header|--origin|--token|--proxy|--max-message-size|--reconnect-max) return ;;
       esac
       if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "--help --async --sync -n --count --send --send-stdin --timeout --idle-timeout --handshake-timeout --echo -H --header --origin --token --proxy --cacert -k --insecure --max-message-size --stats --reconnect --reconnect-max" -- "$cur"))
+        COMPREPLY=($(compgen -W "--help --async --sync -n --count --subscribe --send --send-stdin --timeout --idle-timeout --handshake-timeout --echo -H --header --origin --token --proxy --cacert -k --insecure --max-message-size --stats --reconnect --reconnect-max" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "ws://localhost:5000/nowtime wss://" -- "$cur"))
       fi

@@ -42,7 +42,7 @@ std::string encode_stats(ClientStats const& s) {
   if (s.first_message) first = millis(*s.first_message);
   JsonScalar code = nullptr;
   if (s.close_code) code = std::int64_t{*s.close_code};
-  return encode_object(std::vector<Field>{
+  std::string out = encode_object(std::vector<Field>{
       {"event", std::string_view("stats")},
       {"received", s.received},
       {"gaps", s.gaps},
@@ -56,9 +56,59 @@ std::string encode_stats(ClientStats const& s) {
       {"close_code", code},
       {"close_reason", std::string_view(s.close_reason)},
   });
+  if (s.rooms.empty()) return out;
+  out.pop_back();
+  out += R"(,"rooms":{)";
+  for (auto const& [room, r] : s.rooms) {
+    if (out.back() != '{') out.push_back(',');
+    out += encode_json_string(room) + ":" +
+           encode_object({{"received", r.received},
+                          {"gaps", r.gaps},
+                          {"missed", r.missed},
+                          {"duplicates", r.duplicates}});
+  }
+  return out + "}}";
 }
 
 ClientSession::ClientSession(ClientSessionOptions options) : options_(options) {}
+
+ClientSession::RoomTrack& ClientSession::track_of(std::optional<std::string> const& room) {
+  return room ? rooms_[*room] : url_room_;
+}
+
+// A room's seq and recovery; the warning to say, if any.
+std::optional<std::string> ClientSession::observe(RoomTrack& track, ServerText const& info) {
+  std::optional<std::string> warning;
+  std::string const where = info.room ? " in " + *info.room : "";
+  if (info.epoch) track.epoch = info.epoch;
+  if (info.event == "subscribed" && info.room && info.last_seq && !track.seq.last()) {
+    // A fresh subscription is live from here: its next message follows the seq it
+    // names. A resumed one goes on from its own last seq (the replay comes first).
+    track.seq.expect_after(*info.last_seq);
+  }
+  if (info.recovered) {  // the answer to a resume after a reconnection
+    if (*info.recovered) {
+      ++stats_.resumed;
+    } else {
+      ++stats_.unrecovered;
+      track.seq.forget();  // what follows starts afresh; the loss is counted here
+      warning =
+          "the server could not replay everything missed" + where + " since the connection broke";
+    }
+  }
+  if (!info.seq) return warning;
+  auto const before = track.seq.last();
+  switch (track.seq.observe(*info.seq)) {
+    case SeqTracker::Verdict::gap:
+      return "gap" + where + ": expected seq " + std::to_string(*before + 1) + ", got " +
+             std::to_string(*info.seq);
+    case SeqTracker::Verdict::duplicate:
+      return "duplicate" + where + ": seq " + std::to_string(*info.seq) + " after " +
+             std::to_string(*before);
+    default:
+      return warning;
+  }
+}
 
 Reaction ClientSession::on_frame(Opcode opcode, std::string_view payload,
                                  std::chrono::microseconds elapsed) {
@@ -72,35 +122,24 @@ Reaction ClientSession::on_frame(Opcode opcode, std::string_view payload,
     ServerText const info = inspect_server_text(payload);
     json = info.json;
     one_line = info.one_line;
-    if (info.epoch) epoch_ = info.epoch;
-    if (info.recovered) {  // the answer to our ?since= after a reconnection
-      if (*info.recovered) {
-        ++stats_.resumed;
-      } else {
-        ++stats_.unrecovered;
-        seq_.forget();  // what follows starts afresh; the loss is counted here
-        r.warning = "the server could not replay everything missed since the connection broke";
-      }
-    }
-    if (info.seq) {
-      auto const before = seq_.last();
-      switch (seq_.observe(*info.seq)) {
-        case SeqTracker::Verdict::gap:
-          r.warning = "gap: expected seq " + std::to_string(*before + 1) + ", got " +
-                      std::to_string(*info.seq);
-          break;
-        case SeqTracker::Verdict::duplicate:
-          r.warning =
-              "duplicate: seq " + std::to_string(*info.seq) + " after " + std::to_string(*before);
-          break;
-        default:
-          break;
-      }
+    RoomTrack& track = track_of(info.room);
+    r.warning = observe(track, info);
+    if (info.room) {
+      RoomStats& rs = stats_.rooms[*info.room];
+      ++rs.received;
+      rs.gaps = track.seq.gaps();
+      rs.missed = track.seq.missed();
+      rs.duplicates = track.seq.duplicates();
     }
   }
-  stats_.gaps = seq_.gaps();
-  stats_.missed = seq_.missed();
-  stats_.duplicates = seq_.duplicates();
+  stats_.gaps = url_room_.seq.gaps();
+  stats_.missed = url_room_.seq.missed();
+  stats_.duplicates = url_room_.seq.duplicates();
+  for (auto const& [room, track] : rooms_) {
+    stats_.gaps += track.seq.gaps();
+    stats_.missed += track.seq.missed();
+    stats_.duplicates += track.seq.duplicates();
+  }
   r.line = printable_line(opcode, payload, json, one_line);
   r.echo = options_.echo;
   if (options_.count && stats_.received >= *options_.count) {
@@ -110,9 +149,30 @@ Reaction ClientSession::on_frame(Opcode opcode, std::string_view payload,
   return r;
 }
 
+std::vector<std::string> ClientSession::subscribes(std::vector<std::string> const& wanted) const {
+  std::vector<std::string> out;
+  for (auto const& [room, track] : rooms_) {
+    if (room.size() >= 2 && room.compare(room.size() - 2, 2, "/*") == 0) continue;
+    std::vector<std::pair<std::string_view, JsonScalar>> fields{{"event", "subscribe"},
+                                                                {"room", std::string_view(room)}};
+    if (auto const last = track.seq.last()) {
+      fields.emplace_back("since", *last);
+      if (track.epoch) fields.emplace_back("epoch", *track.epoch);
+    }
+    out.push_back(encode_object(fields));
+  }
+  for (std::string const& room : wanted) {
+    auto const known = rooms_.find(room);
+    bool const resumed = known != rooms_.end() && known->second.seq.last();
+    if (!resumed)
+      out.push_back(encode_object({{"event", "subscribe"}, {"room", std::string_view(room)}}));
+  }
+  return out;
+}
+
 ExitCode ClientSession::outcome(std::optional<int> close_code) const {
   if (close_code && !finished_ && !is_normal_close(*close_code)) return ExitCode::protocol;
-  if (seq_.gaps() > 0 || stats_.unrecovered > 0) return ExitCode::gap;
+  if (stats_.gaps > 0 || stats_.unrecovered > 0) return ExitCode::gap;
   return ExitCode::ok;
 }
 

@@ -5,11 +5,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "client/seq_tracker.hpp"
+#include "common/codec.hpp"
 #include "common/duration.hpp"
 #include "common/frame.hpp"
 
@@ -40,6 +43,14 @@ struct Reaction {
   bool finish = false;                 // --count reached: say close and close
 };
 
+// One room's part of the stats (a room named by the messages: a subscription's).
+struct RoomStats {
+  std::uint64_t received = 0;
+  std::uint64_t gaps = 0;
+  std::uint64_t missed = 0;
+  std::uint64_t duplicates = 0;
+};
+
 struct ClientStats {
   std::uint64_t received = 0;
   std::uint64_t gaps = 0;
@@ -52,6 +63,7 @@ struct ClientStats {
   std::chrono::microseconds duration{0};
   std::optional<int> close_code;
   std::string close_reason;
+  std::map<std::string, RoomStats, std::less<>> rooms;  // by room, for subscriptions
 };
 
 // The JSON summary printed by --stats.
@@ -89,19 +101,33 @@ class ClientSession {
   Reaction on_frame(Opcode opcode, std::string_view payload, std::chrono::microseconds elapsed);
 
   bool finished() const { return finished_; }
-  SeqTracker const& seq() const { return seq_; }
-  // The stream's epoch, from the last recovery event (to resume with ?epoch=).
-  std::optional<std::uint64_t> epoch() const { return epoch_; }
+  // The URL's room: its seq accounting, and its stream's epoch from the last recovery
+  // event (to resume with ?since= and ?epoch=).
+  SeqTracker const& seq() const { return url_room_.seq; }
+  std::optional<std::uint64_t> epoch() const { return url_room_.epoch; }
   ClientStats& stats() { return stats_; }
+
+  // What a (re)connection sends to follow the rooms of `wanted` (--subscribe: paths and
+  // patterns): every room heard from through a subscription resumes from its last seq
+  // and epoch, then what is wanted and not resumed that way (patterns; rooms not heard
+  // from yet) is subscribed afresh. JSON texts, in order.
+  std::vector<std::string> subscribes(std::vector<std::string> const& wanted) const;
 
   // The exit code once the connection is over without a transport failure: a close
   // code of nullopt means the client finished (count reached) or was stopped.
   ExitCode outcome(std::optional<int> close_code) const;
 
  private:
+  struct RoomTrack {
+    SeqTracker seq;
+    std::optional<std::uint64_t> epoch;
+  };
+  RoomTrack& track_of(std::optional<std::string> const& room);
+  std::optional<std::string> observe(RoomTrack& track, ServerText const& info);
+
   ClientSessionOptions options_;
-  SeqTracker seq_;
-  std::optional<std::uint64_t> epoch_;
+  RoomTrack url_room_;
+  std::map<std::string, RoomTrack, std::less<>> rooms_;  // by room, for subscriptions
   ClientStats stats_;
   bool finished_ = false;
 };

@@ -161,6 +161,10 @@ ServerText inspect_server_text(std::string_view text) {
   if (epoch != data->value.MemberEnd() && epoch->value.IsUint64()) {
     out.epoch = epoch->value.GetUint64();
   }
+  auto const last = data->value.FindMember("last_seq");
+  if (out.event == "subscribed" && last != data->value.MemberEnd() && last->value.IsUint64()) {
+    out.last_seq = last->value.GetUint64();
+  }
   return out;
 }
 

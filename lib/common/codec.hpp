@@ -46,14 +46,15 @@ std::string encode_object(std::vector<std::pair<std::string_view, JsonScalar>> c
 
 // What a client needs to know of a text frame from a server.
 struct ServerText {
-  bool json = false;                   // one valid JSON value
-  bool one_line = true;                // no raw newline: can be printed as one line unchanged
-  std::optional<std::uint64_t> seq;    // the envelope's "seq", if any
-  std::optional<bool> recovered;       // a "recovery" event: whether nothing was lost
-  std::optional<std::uint64_t> epoch;  // … and the epoch of the room's stream (also in
-                                       // a "subscribed" event)
-  std::optional<std::string> room;     // the envelope's "room": it came by a subscription
-  std::string event;                   // the envelope's "event"
+  bool json = false;                      // one valid JSON value
+  bool one_line = true;                   // no raw newline: can be printed as one line unchanged
+  std::optional<std::uint64_t> seq;       // the envelope's "seq", if any
+  std::optional<bool> recovered;          // a "recovery" event: whether nothing was lost
+  std::optional<std::uint64_t> epoch;     // … and the epoch of the room's stream (also in
+                                          // a "subscribed" event)
+  std::optional<std::uint64_t> last_seq;  // a "subscribed" event: the room's last seq then
+  std::optional<std::string> room;        // the envelope's "room": it came by a subscription
+  std::string event;                      // the envelope's "event"
 };
 ServerText inspect_server_text(std::string_view text);
 

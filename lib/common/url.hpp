@@ -21,6 +21,9 @@ std::optional<std::string_view> query_param(std::string_view resource, std::stri
 // Every raw value of query parameter `name`, in order ("?room=/a&room=/b").
 std::vector<std::string_view> query_params(std::string_view resource, std::string_view name);
 
+// Every byte but letters, digits and -_.~/ as %XX: a query parameter's value.
+std::string percent_encode(std::string_view text);
+
 // %XX and '+' decoded; nullopt when an escape is malformed.
 std::optional<std::string> percent_decode(std::string_view text);
 

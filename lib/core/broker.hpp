@@ -51,6 +51,9 @@ class BrokerSink {
   virtual void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) = 0;
   // A stream that was not ready() is now: its state and history can be read.
   virtual void on_stream_ready(std::string const& room) = 0;
+  // A room of a watched family (Broker::watch_family) that this node has no stream of
+  // got a message elsewhere: open its stream now to follow it.
+  virtual void on_room_seen(std::string const& /*room*/) {}
 };
 
 class Broker {
@@ -73,6 +76,11 @@ class Broker {
   // What a client that last saw `since` missed (framed messages, oldest first).
   virtual History::Replay replay_after(std::string const& room, std::uint64_t since) const = 0;
   virtual StreamState state(std::string const& room) const = 0;
+  // Rooms of the family "/chat/*" made on other nodes are to be heard of (the sink's
+  // on_room_seen), while some connection here follows the family. Nothing to do in one
+  // process: every room is made here.
+  virtual void watch_family(std::string const& /*pattern*/) {}
+  virtual void unwatch_family(std::string const& /*pattern*/) {}
 };
 
 class InMemoryBroker final : public Broker {

@@ -179,6 +179,7 @@ class Hub final : private BrokerSink {
     return room.kind() == RoomKind::ticker ? StreamScope::node : StreamScope::cluster;
   }
   void on_stream_ready(std::string const& room) override;
+  void on_room_seen(std::string const& room) override;
   RoomJoin enter(Room& room, std::string_view resource);
   RoomJoin room_join(Room const& room, StreamState const& stream, bool tagged) const;
   void replay(RoomJoin& join, Room const& room, StreamState const& stream, std::uint64_t since,
@@ -192,6 +193,7 @@ class Hub final : private BrokerSink {
   void drop_follow(SessionId id, Session& s, Room* room, bool gone);
   void drop_subscriptions(SessionId id, Session& s, bool gone);
   void on_room_created(Room& room);
+  void forget_follower(SessionId id, std::string const& pattern);
   void refuse_subscription(SessionId id, std::string_view room, Refusal const& refusal);
   Follow* follow_of(Session& s, std::string_view path);
   void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) override;

@@ -118,7 +118,9 @@ RoomJoin Hub::subscription_join(Room& room, SubscribeRequest const& request) {
 }
 
 void Hub::follow_family(SessionId id, Session& s, std::string const& pattern) {
-  followers_[pattern].push_back(id);
+  std::vector<SessionId>& followers = followers_[pattern];
+  if (followers.empty()) broker_.watch_family(pattern);
+  followers.push_back(id);
   outbox_.send(id, room_event("subscribed", "{}", pattern));
   std::vector<Room*> rooms;
   rooms_.for_each([&](Room& room) {
@@ -137,6 +139,15 @@ void Hub::add_follower(SessionId id, Session& s, Room& room) {
   s.rare_part().follows.push_back(Follow{&room, false, true, false, {}, {}});
   room.add_member(/*tagged=*/true);
   outbox_.join(id, room_join(room, broker_.state(room.path()), /*tagged=*/true));
+}
+
+// Another node made a room of a family followed here: it is made here too, and its
+// followers join it (on_room_created).
+void Hub::on_room_seen(std::string const& room_path) {
+  std::optional<std::string> const pattern = rooms_.family_pattern(room_path);
+  if (!pattern || !followers_.count(*pattern) || rooms_.find(room_path)) return;
+  if (rooms_.family_full(room_path, options_.max_rooms_per_family)) return;
+  room_for(room_path);
 }
 
 void Hub::on_room_created(Room& room) {
@@ -161,9 +172,7 @@ void Hub::unsubscribe(SessionId id, std::string_view path) {
   }
   subs->erase(it);
   if (is_pattern(path)) {
-    auto& ids = followers_[std::string(path)];
-    ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
-    if (ids.empty()) followers_.erase(std::string(path));
+    forget_follower(id, std::string(path));
     std::vector<Room*> uncovered;
     for (Follow& f : s->rare->follows) {
       if (!f.pattern || rooms_.family_pattern(f.room->path()) != path) continue;
@@ -176,6 +185,15 @@ void Hub::unsubscribe(SessionId id, std::string_view path) {
     if (!f->pattern) drop_follow(id, *s, f->room, /*gone=*/false);
   }
   outbox_.send(id, room_event("unsubscribed", "null", path));
+}
+
+void Hub::forget_follower(SessionId id, std::string const& pattern) {
+  auto const it = followers_.find(pattern);
+  if (it == followers_.end()) return;
+  it->second.erase(std::remove(it->second.begin(), it->second.end(), id), it->second.end());
+  if (!it->second.empty()) return;
+  followers_.erase(it);
+  broker_.unwatch_family(pattern);
 }
 
 // The session stops receiving `room` (`gone`: it is gone itself; nothing to tell).
@@ -198,11 +216,7 @@ void Hub::drop_follow(SessionId id, Session& s, Room* room, bool gone) {
 void Hub::drop_subscriptions(SessionId id, Session& s, bool gone) {
   if (!s.rare) return;
   for (std::string const& sub : s.rare->subscriptions) {
-    if (!is_pattern(sub)) continue;
-    auto const it = followers_.find(sub);
-    if (it == followers_.end()) continue;
-    it->second.erase(std::remove(it->second.begin(), it->second.end(), id), it->second.end());
-    if (it->second.empty()) followers_.erase(it);
+    if (is_pattern(sub)) forget_follower(id, sub);
   }
   s.rare->subscriptions.clear();
   while (!s.rare->follows.empty()) drop_follow(id, s, s.rare->follows.back().room, gone);

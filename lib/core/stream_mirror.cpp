@@ -57,6 +57,13 @@ void StreamMirror::on_link_lost() {
   pending_.clear();
 }
 
+void StreamMirror::start_after(std::uint64_t seq, std::uint64_t epoch) {
+  if (started_) return;
+  started_ = true;
+  last_ = seq;
+  epoch_ = epoch;
+}
+
 bool StreamMirror::begin_read() {
   if (reading_) return false;
   reading_ = true;

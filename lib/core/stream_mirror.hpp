@@ -57,6 +57,10 @@ class StreamMirror {
   std::uint64_t epoch() const { return epoch_; }
   // Asks for a read (after a reconnection); false when one is in flight already.
   bool begin_read();
+  // Starts here, before the first read: a room first heard of by a message numbered
+  // `seq + 1` (a followed family's, made elsewhere) delivers that message and what follows
+  // rather than taking the stream as history.
+  void start_after(std::uint64_t seq, std::uint64_t epoch);
 
   History::Replay replay_after(std::uint64_t since) const { return history_.after(since, last_); }
   StreamState state() const;

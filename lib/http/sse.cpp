@@ -31,6 +31,10 @@ bool wants_event_stream(std::string_view accept) {
 }
 
 std::string sse_resource(std::string_view target, std::string_view last_event_id) {
+  if (room_path_of(target) == "/events") {
+    if (parse_positions(last_event_id).empty()) return std::string(target);
+    return with_query(target, {"resume"}, {{"resume", percent_encode(last_event_id)}});
+  }
   if (!parse_seq(last_event_id)) return std::string(target);
   // The browser's Last-Event-ID is newer than the ?since= its URL was opened with.
   return with_query(target, {"since"}, {{"since", std::string(last_event_id)}});
@@ -46,14 +50,47 @@ std::string sse_response_head() {
          "retry: 1000\n\n";
 }
 
-std::string sse_event(std::string_view envelope) {
+namespace {
+
+// A stream of several rooms: where the room of this message stands now.
+bool move_positions(rapidjson::Document const& doc, Positions& positions) {
+  auto const room = doc.FindMember("room");
+  if (room == doc.MemberEnd() || !room->value.IsString()) return false;
+  RoomPosition& p = positions[std::string(room->value.GetString(), room->value.GetStringLength())];
+  auto const seq = doc.FindMember("seq");
+  if (seq != doc.MemberEnd() && seq->value.IsUint64()) {
+    p.seq = seq->value.GetUint64();
+    return true;
+  }
+  auto const data = doc.FindMember("data");
+  if (data == doc.MemberEnd() || !data->value.IsObject()) return false;
+  auto const epoch = data->value.FindMember("epoch");
+  if (epoch == data->value.MemberEnd() || !epoch->value.IsUint64()) return false;  // a pattern
+  p.epoch = epoch->value.GetUint64();
+  auto const last = data->value.FindMember("last_seq");  // subscribed: up to here so far
+  if (last != data->value.MemberEnd() && last->value.IsUint64()) p.seq = last->value.GetUint64();
+  auto const since = data->value.FindMember("since");  // recovery: the replay follows
+  if (since != data->value.MemberEnd() && since->value.IsUint64()) {
+    auto const recovered = data->value.FindMember("recovered");
+    bool const whole = recovered != data->value.MemberEnd() && recovered->value.IsBool() &&
+                       recovered->value.GetBool();
+    p.seq = whole ? since->value.GetUint64() : 0;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string sse_event(std::string_view envelope, Positions* positions) {
   rapidjson::Document doc;
   doc.Parse(envelope.data(), envelope.size());
   std::string out;
   std::string event = "message";
   if (doc.IsObject()) {
-    auto const seq = doc.FindMember("seq");
-    if (seq != doc.MemberEnd() && seq->value.IsUint64()) {
+    if (positions) {
+      if (move_positions(doc, *positions)) out += "id: " + encode_positions(*positions) + "\n";
+    } else if (auto const seq = doc.FindMember("seq");
+               seq != doc.MemberEnd() && seq->value.IsUint64()) {
       out += "id: " + std::to_string(seq->value.GetUint64()) + "\n";
     }
     auto const e = doc.FindMember("event");

@@ -334,3 +334,38 @@ def test_broker_state_is_in_the_metrics_and_a_bad_url_is_a_usage_error():
         assert families["wspush_broker_stream_reads_total"] >= 1
     r = run_wspush("serve", "--port", "0", "--broker", "redis://nowhere:99999")
     assert r.returncode == 2 and "the port is a number" in r.stderr
+
+
+def test_subscriptions_work_through_the_broker_and_resume_on_any_node():
+    """Issue #27: a room and a family followed by name from one node get what is
+    published on the other, with the cluster's seq; a room of the family made on the
+    other node is heard of; a room resumes on another node from its seq and epoch."""
+    with Redis() as redis, node(redis) as a, node(redis) as b:
+        ws = connect(a.url("/"))
+        assert recv_json(ws)["data"] == "Welcome"
+        ws.send(json.dumps({"event": "subscribe", "room": "/news"}))
+        ws.send(json.dumps({"event": "subscribe", "room": "/chat/*"}))
+        subscribed = [recv_json(ws) for _ in range(2)]
+        assert {s["room"] for s in subscribed} == {"/news", "/chat/*"}
+        epoch = [s for s in subscribed if s["room"] == "/news"][0]["data"]["epoch"]
+        for n in (1, 2, 3):
+            assert post(b, "/news", n)[1]["seq"] == n
+        # Made on b, never seen on a before this message.
+        assert post(b, "/chat/made-on-b", "first")[1]["seq"] == 1
+        assert post(b, "/chat/made-on-b", "second")[1]["seq"] == 2
+        got = [recv_json(ws) for _ in range(5)]
+        news = [(m["room"], m["seq"], m["data"]) for m in got if m["room"] == "/news"]
+        chat = [(m["room"], m["seq"], m["data"]) for m in got if m["room"] != "/news"]
+        assert news == [("/news", 1, 1), ("/news", 2, 2), ("/news", 3, 3)]
+        assert chat == [("/chat/made-on-b", 1, "first"), ("/chat/made-on-b", 2, "second")]
+        ws.close()
+        post(a, "/news", 4)
+        on_b = connect(b.url("/"))
+        assert recv_json(on_b)["data"] == "Welcome"
+        on_b.send(json.dumps({"event": "subscribe", "room": "/news", "since": 2,
+                              "epoch": epoch}))
+        assert recv_json(on_b)["event"] == "subscribed"
+        recovery = recv_json(on_b)
+        assert recovery["event"] == "recovery" and recovery["data"]["recovered"] is True
+        assert [recv_json(on_b)["seq"] for _ in range(2)] == [3, 4]
+        on_b.close()

@@ -145,3 +145,43 @@ TEST(Backoff, GrowsExponentiallyWithJitterUpToTheCap) {
   b.reset();
   EXPECT_LE(b.next(1.0), Duration(100ms));
 }
+
+// --subscribe (SPEC §3.1): every room named by the messages is accounted on its own, and
+// a reconnection resumes each from its last seq and epoch.
+TEST(ClientSession, RoomsOfSubscriptionsAreAccountedAndResumedEachOnItsOwn) {
+  ClientSession s({});
+  auto const feed = [&](std::string const& text) { return s.on_frame(Opcode::text, text, 1ms); };
+  std::vector<std::string> const wanted{"/a", "/chat/*"};
+  EXPECT_EQ(s.subscribes(wanted),
+            (std::vector<std::string>{R"({"event":"subscribe","room":"/a"})",
+                                      R"({"event":"subscribe","room":"/chat/*"})"}));
+  feed(R"({"status":200,"event":"notification","data":"Welcome"})");
+  feed(R"({"status":200,"event":"subscribed","data":{"epoch":7,"last_seq":4},"room":"/a"})");
+  feed(R"({"status":200,"event":"subscribed","data":{},"room":"/chat/*"})");
+  EXPECT_FALSE(feed(R"({"status":200,"event":"message","data":1,"seq":5,"room":"/a"})").warning);
+  EXPECT_FALSE(
+      feed(R"({"status":200,"event":"message","data":1,"seq":9,"room":"/chat/x"})").warning);
+  EXPECT_FALSE(
+      feed(R"({"status":200,"event":"message","data":1,"seq":10,"room":"/chat/x"})").warning);
+  auto const gap = feed(R"({"status":200,"event":"message","data":1,"seq":7,"room":"/a"})");
+  ASSERT_TRUE(gap.warning);
+  EXPECT_EQ(*gap.warning, "gap in /a: expected seq 6, got 7");
+  EXPECT_EQ(s.stats().gaps, 1u);
+  EXPECT_EQ(s.stats().rooms["/a"].gaps, 1u);
+  EXPECT_EQ(s.stats().rooms["/chat/x"].received, 2u);
+  EXPECT_EQ(s.seq().gaps(), 0u);  // the URL's room is its own
+  EXPECT_EQ(s.outcome(std::nullopt), ExitCode::gap);
+  // A reconnection: the rooms heard from resume, the pattern is followed again.
+  EXPECT_EQ(s.subscribes(wanted),
+            (std::vector<std::string>{R"({"event":"subscribe","room":"/a","since":7,"epoch":7})",
+                                      R"({"event":"subscribe","room":"/chat/x","since":10})",
+                                      R"({"event":"subscribe","room":"/chat/*"})"}));
+  // The resumed subscription's replay follows its own last seq, not the subscribed's.
+  feed(R"({"status":200,"event":"subscribed","data":{"epoch":7,"last_seq":9},"room":"/a"})");
+  feed(
+      R"({"status":200,"event":"recovery","data":{"recovered":true,"since":7,"epoch":7},"room":"/a"})");
+  EXPECT_FALSE(feed(R"({"status":200,"event":"message","data":1,"seq":8,"room":"/a"})").warning);
+  EXPECT_EQ(s.stats().resumed, 1u);
+  std::string const stats = encode_stats(s.stats());
+  EXPECT_NE(stats.find(R"("rooms":{"/a":{"received":6,"gaps":1,)"), std::string::npos) << stats;
+}

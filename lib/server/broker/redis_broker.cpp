@@ -287,6 +287,47 @@ void RedisBroker::on_message(std::string_view channel, std::string_view payload)
   if (next) read(room, next->first, next->second);
 }
 
+namespace {
+// A family's pattern ("/chat/*") as a Redis glob of its rooms' channels: the prefix with
+// the glob's own characters escaped, then '*'.
+std::string channel_glob(std::string const& pattern) {
+  std::string glob(kChannelPrefix);
+  for (char c : std::string_view(pattern).substr(0, pattern.size() - 1)) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') glob.push_back('\\');
+    glob.push_back(c);
+  }
+  return glob + "*";
+}
+}  // namespace
+
+void RedisBroker::watch_family(std::string const& pattern) {
+  on_io([this, glob = channel_glob(pattern)] { link_.psubscribe(glob); });
+}
+
+void RedisBroker::unwatch_family(std::string const& pattern) {
+  on_io([this, glob = channel_glob(pattern)] { link_.punsubscribe(glob); });
+}
+
+// A room of a watched family: one this node has a stream of hears its messages on its own
+// channel; one it has not is made here (the sink), its stream starting before this
+// message, which the first read then brings.
+void RedisBroker::on_pattern_message(std::string_view channel, std::string_view payload) {
+  if (channel.substr(0, kChannelPrefix.size()) != kChannelPrefix) return;
+  auto const space1 = payload.find(' ');
+  auto const space2 = payload.find(' ', space1 == std::string_view::npos ? 0 : space1 + 1);
+  if (space2 == std::string_view::npos) return;
+  std::uint64_t const epoch = number_of(payload.substr(0, space1));
+  std::uint64_t const seq = number_of(payload.substr(space1 + 1, space2 - space1 - 1));
+  if (epoch == 0 || seq == 0) return;
+  std::string const room(channel.substr(kChannelPrefix.size()));
+  std::lock_guard<std::mutex> lock(hub_mutex_);
+  if (mirrors_.count(room) || !sink_) return;
+  sink_->on_room_seen(room);
+  if (auto const it = mirrors_.find(room); it != mirrors_.end()) {
+    it->second->start_after(seq - 1, epoch);
+  }
+}
+
 void RedisBroker::read(std::string const& room, std::uint64_t after, std::uint64_t epoch) {
   ++health_.stream_reads;
   link_.command({"EVAL", kReadScript, "2", meta_key(room), stream_key(room), std::to_string(after),

@@ -64,12 +64,16 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
                std::function<void(PublishAck const&)> done) override;
   History::Replay replay_after(std::string const& room, std::uint64_t since) const override;
   StreamState state(std::string const& room) const override;
+  // PSUBSCRIBE wspush:/chat/*: rooms of the family made on other nodes are heard of.
+  void watch_family(std::string const& pattern) override;
+  void unwatch_family(std::string const& pattern) override;
 
  private:
   void on_link_up() override;
   void on_link_down(std::string const& why) override;
   void on_subscribed(std::string_view channel) override;
   void on_message(std::string_view channel, std::string_view payload) override;
+  void on_pattern_message(std::string_view channel, std::string_view payload) override;
 
   // On `io`, without the Hub's lock.
   void read(std::string const& room, std::uint64_t after, std::uint64_t epoch);

@@ -33,6 +33,10 @@ void RedisLink::connect() {
   pubsub_->on_push([this](redisReply const* r) {
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
     std::string_view const kind(r->element[0]->str, r->element[0]->len);
+    if (kind == "pmessage" && r->elements == 4 && r->element[3]->type == REDIS_REPLY_STRING) {
+      return events_.on_pattern_message(std::string_view(r->element[2]->str, r->element[2]->len),
+                                        std::string_view(r->element[3]->str, r->element[3]->len));
+    }
     std::string_view const channel(r->element[1]->str, r->element[1]->len);
     if (kind == "message" && r->element[2]->type == REDIS_REPLY_STRING) {
       events_.on_message(channel, std::string_view(r->element[2]->str, r->element[2]->len));
@@ -82,6 +86,7 @@ void RedisLink::authenticated() {
   last_error_.clear();
   spdlog::info("broker: connected to redis {}:{}", address_.host, address_.port);
   for (std::string const& channel : channels_) pubsub_->subscription({"SUBSCRIBE", channel});
+  for (std::string const& pattern : patterns_) pubsub_->subscription({"PSUBSCRIBE", pattern});
   events_.on_link_up();
 }
 
@@ -126,6 +131,14 @@ void RedisLink::subscribe(std::string const& channel) {
 
 void RedisLink::unsubscribe(std::string const& channel) {
   if (channels_.erase(channel) && up_) pubsub_->subscription({"UNSUBSCRIBE", channel});
+}
+
+void RedisLink::psubscribe(std::string const& pattern) {
+  if (patterns_.insert(pattern).second && up_) pubsub_->subscription({"PSUBSCRIBE", pattern});
+}
+
+void RedisLink::punsubscribe(std::string const& pattern) {
+  if (patterns_.erase(pattern) && up_) pubsub_->subscription({"PUNSUBSCRIBE", pattern});
 }
 
 }  // namespace wspush

@@ -28,6 +28,8 @@ class RedisLinkEvents {
   // The subscription to `channel` is active: what is published there from now on comes.
   virtual void on_subscribed(std::string_view channel) = 0;
   virtual void on_message(std::string_view channel, std::string_view payload) = 0;
+  // A message on a channel that matches a pattern subscription (psubscribe).
+  virtual void on_pattern_message(std::string_view channel, std::string_view payload) = 0;
 };
 
 class RedisLink {
@@ -44,6 +46,9 @@ class RedisLink {
   // Kept across reconnections: the link subscribes again each time it comes up.
   void subscribe(std::string const& channel);
   void unsubscribe(std::string const& channel);
+  // The same for a channel pattern (Redis glob: PSUBSCRIBE).
+  void psubscribe(std::string const& pattern);
+  void punsubscribe(std::string const& pattern);
 
  private:
   void connect();
@@ -61,6 +66,7 @@ class RedisLink {
   Backoff backoff_{std::chrono::milliseconds(100), std::chrono::seconds(5)};
   std::mt19937 random_{std::random_device{}()};
   std::set<std::string> channels_;
+  std::set<std::string> patterns_;
   int ready_ = 0;  // connections authenticated (of 2)
   bool up_ = false;
   bool down_said_ = false;

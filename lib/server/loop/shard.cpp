@@ -46,7 +46,8 @@ void Shard::accept(Upgrade a, std::string const* peer, bool publisher) {
   SessionId const id = sessions_.id_of(slot);
   std::unique_ptr<ByteStream> stream = std::move(a.stream);
   if (a.event_stream) {  // the same session, its frames written as SSE
-    stream = std::make_unique<SseStream>(io_, std::move(stream), a.response.size());
+    stream = std::make_unique<SseStream>(io_, std::move(stream), a.response.size(),
+                                         room_path_of(a.resource) == kEventsPath);
   }
   auto session = std::make_shared<WsSession>(loop_, std::move(stream), id, *this, limits_);
   {

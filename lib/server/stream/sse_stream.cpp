@@ -20,8 +20,12 @@ std::pair<std::uint8_t, std::string_view> parse_frame(std::string_view frame) {
 
 }  // namespace
 
-SseStream::SseStream(asio::io_context& io, std::unique_ptr<ByteStream> inner, std::size_t head)
-    : io_(io), inner_(std::move(inner)), head_(head) {}
+SseStream::SseStream(asio::io_context& io, std::unique_ptr<ByteStream> inner, std::size_t head,
+                     bool several_rooms)
+    : io_(io),
+      inner_(std::move(inner)),
+      head_(head),
+      positions_(several_rooms ? std::make_unique<Positions>() : nullptr) {}
 
 SseStream::~SseStream() {
   *alive_ = false;
@@ -101,7 +105,7 @@ void SseStream::convert(std::string_view frame) {
   auto const [opcode, payload] = parse_frame(frame);
   switch (opcode) {
     case 0x1:  // text: an event
-      out_ += sse_event(payload);
+      out_ += sse_event(payload, positions_.get());
       return;
     case 0x9:  // ping: a heartbeat, and the pong EventSource cannot send
       out_ += sse_comment("ping");

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "common/positions.hpp"
 #include "server/stream/byte_stream.hpp"
 
 namespace wspush {
@@ -21,7 +22,9 @@ namespace wspush {
 class SseStream final : public ByteStream {
  public:
   // The first `head` bytes written are the HTTP response head: passed as they are.
-  SseStream(asio::io_context& io, std::unique_ptr<ByteStream> inner, std::size_t head);
+  // `several_rooms`: a stream of /events, whose ids are the rooms' positions (http/sse.hpp).
+  SseStream(asio::io_context& io, std::unique_ptr<ByteStream> inner, std::size_t head,
+            bool several_rooms = false);
   ~SseStream() override;
 
   Io read_some(char* buffer, std::size_t size) override;
@@ -49,6 +52,7 @@ class SseStream final : public ByteStream {
   std::shared_ptr<Waiter> reader_;  // the session's read wait
   std::uint8_t reader_token_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unique_ptr<Positions> positions_;  // several rooms only
 };
 
 }  // namespace wspush
