@@ -22,6 +22,19 @@ ValueParser<Duration> positive_duration() {
   return v::duration(Duration(1));
 }
 
+// A room or family pattern to subscribe: a path, as the server would name it.
+ValueParser<std::string> room_name() {
+  return [](SettingValue const& value, std::string& out) -> std::string {
+    std::string error = v::text()(value, out);
+    if (!error.empty()) return error;
+    if (out.empty() || out.front() != '/') return "'" + out + "' is not a room: it starts with '/'";
+    if (out.find_first_of("?# \t") != std::string::npos) {
+      return "'" + out + "' is not a room: no '?', '#' or spaces";
+    }
+    return {};
+  };
+}
+
 }  // namespace
 
 SettingsTable<ClientFlags> client_settings() {
@@ -37,7 +50,7 @@ SettingsTable<ClientFlags> client_settings() {
       .short_name('n')
       .value_name("N")
       .help("Print N messages (the welcome counts), then close and exit 0");
-  t.add("subscribe", &F::subscriptions, v::text())
+  t.add("subscribe", &F::subscriptions, room_name())
       .value_name("ROOM")
       .help(
           "Follow this room or family pattern (/chat/*) too, on the same connection "

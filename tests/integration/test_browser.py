@@ -34,14 +34,14 @@ def test_the_page_shows_the_room_and_resumes_after_the_server_restarts(tmp_path)
         # fills its stream: the page must then tell the new stream from the old one.
         browser.open("http://127.0.0.1:%d/news" % fwd.port)
         browser.wait_for(STATE + " === 'open'", "the page's WebSocket to open")
-        browser.wait_for(LOG + ".includes('Welcome')", "the welcome")
+        browser.wait_for(LOG + ".includes('subscribed')", "the subscription")
         assert post(first, "/news", {"headline": "first from the test"}) == 1
         browser.wait_for(LOG + ".includes('first from the test')", "the published message")
         text = browser.evaluate(LOG)
         # Newest first, with its seq and event; data pretty-printed.
-        assert text.index("first from the test") < text.index("Welcome")
+        assert text.index("first from the test") < text.index("subscribed")
         assert "#1 message" in text and '"headline": "first from the test"' in text
-        # Welcome, recovery (the first connection asks ?since=0: the room's history
+        # Subscribed, recovery (the first subscription asks since 0: the room's history
         # and the stream's epoch), the message.
         assert '"recovered": true' in text and '"since": 0' in text
         assert counter(browser, "received") == 3 and counter(browser, "gaps") == 0
@@ -136,13 +136,13 @@ def test_with_jwt_the_page_passes_its_token_on_and_without_one_is_refused(tmp_pa
         browser.open(s.url("/news", "http") + "?token=" + token({"exp": later(),
                                                                   "rooms": ["/news"]}))
         browser.wait_for(STATE + " === 'open'", "the page to connect with its token")
-        browser.wait_for(LOG + ".includes('Welcome')", "the welcome")
+        browser.wait_for(LOG + ".includes('subscribed')", "the subscription")
         browser.open(s.url("/news", "http"))
         # The browser's WebSocket sees no HTTP status: a refused handshake is 1006.
         browser.wait_for(STATE + ".startsWith('closed 1006')", "the page to be refused")
-        assert "Welcome" not in browser.evaluate(LOG)
-        def refused():
-            return any(r.get("target") == "/news?since=0" and r.get("status") == 401 and
+        assert "subscribed" not in browser.evaluate(LOG)
+        def refused():  # the page connects to / (the browser client) and subscribes there
+            return any(r.get("target") == "/" and r.get("status") == 401 and
                        r.get("reason") == "token_missing"
                        for r in map(json.loads, s.stderr_text().splitlines()))
         end = time.monotonic() + DEADLINE

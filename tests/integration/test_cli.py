@@ -45,6 +45,8 @@ def test_help_exits_0(args):
     (["serve", "--max-message-size", "16Mb"], "unknown unit"),
     (["serve", "--send-buffer", "2GiB"], "out of range"),
     (["client", "--max-message-size", "lots"], "invalid size"),
+    (["client", "--subscribe", "news"], "is not a room"),
+    (["client", "--subscribe", "/a?b"], "no '?'"),
     (["serve", "--port", "99999"], "port"),
     (["bogus"], "bogus"),
     (["help", "bogus"], "unknown subcommand"),

@@ -227,3 +227,32 @@ def test_server_sent_events_follow_several_rooms_and_resume_all_of_them():
         assert again[2]["data"]["recovered"] is True and again[2]["data"]["since"] == 2
         # /news resumed after its seq 2; the pattern is live only: "four" is not replayed.
         assert (again[3]["room"], again[3]["seq"], again[3]["data"]) == ("/news", 3, "three")
+
+
+def test_the_browser_client_is_served_to_any_origin_as_a_valid_module(tmp_path):
+    import http.client
+    import shutil
+    import subprocess
+    with Server(*ROOMS) as s:
+        def ask(method):
+            conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=DEADLINE)
+            conn.request(method, "/wspush.js", headers={"Origin": "http://elsewhere.example"})
+            r = conn.getresponse()
+            body = r.read()
+            conn.close()
+            return r, body
+        r, body = ask("GET")
+        assert r.status == 200
+        assert r.getheader("Content-Type").startswith("text/javascript")
+        assert r.getheader("Access-Control-Allow-Origin") == "*"  # a module import is CORS
+        assert b"export function connect" in body
+        head, head_body = ask("HEAD")
+        assert head.status == 200 and head_body == b""
+        assert int(head.getheader("Content-Length")) == len(body)
+        refused, answer = ask("POST")
+        assert refused.status == 405 and refused.getheader("Allow") == "GET"
+        assert json.loads(answer)["status"] == 405
+    if shutil.which("node"):
+        module = tmp_path / "wspush.mjs"
+        module.write_bytes(body)
+        subprocess.run(["node", "--check", str(module)], check=True, timeout=DEADLINE)

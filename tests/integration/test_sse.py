@@ -142,7 +142,7 @@ def test_auth_unknown_rooms_and_pages_answer_as_for_websockets():
         status, headers, body = raw_http(
             "127.0.0.1", s.port, "GET /news HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\n\r\n")
         assert status == 200 and headers["content-type"].startswith("text/html")
-        assert body.startswith("<!doctype html>") and "new WebSocket(" in body
+        assert body.startswith("<!doctype html>") and "from \"/wspush.js\"" in body
 
 
 def test_shutdown_says_close_then_ends_the_stream():

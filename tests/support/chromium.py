@@ -1,6 +1,7 @@
 """A real headless Chromium (Debian's `chromium`) driven over the DevTools protocol, for
-the tests of the live page and of EventSource: open a URL, evaluate JavaScript in the
-page, wait for a condition, take a screenshot. One browser per use, on
+the tests of the live page, the browser client and EventSource: open a URL, evaluate
+JavaScript in the page, wait for a condition, take a screenshot; more tabs (`tab()`),
+closed as a user closes one (`close()`). One browser per use, on
 --remote-debugging-port=0 (the port it picked is read from DevToolsActivePort), with its
 own profile directory; stopped by its PID."""
 
@@ -39,8 +40,9 @@ class Chromium:
         self.profile = tempfile.TemporaryDirectory(prefix="wspush-chromium-")
         self.log = tempfile.TemporaryFile()
         self.proc = None
-        self.ws = None
-        self.next_id = 0
+        self.page = None
+        self.tabs = []
+        self.port = None
 
     def __enter__(self):
         self.proc = subprocess.Popen(
@@ -50,8 +52,10 @@ class Chromium:
              "--window-size=1000,700", "--user-data-dir=" + self.profile.name, "about:blank"],
             stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
         try:
-            port = self._debugging_port()
-            self.ws = websocket.create_connection(self._page_target(port), timeout=DEADLINE)
+            self.port = self._debugging_port()
+            target = self._page_target(self.port)
+            self.page = Tab(websocket.create_connection(target["webSocketDebuggerUrl"],
+                                                        timeout=DEADLINE), target["id"], self.port)
             self.call("Runtime.enable")
         except BaseException:
             self.stop()
@@ -82,10 +86,64 @@ class Chromium:
         with urllib.request.urlopen("http://127.0.0.1:%d/json/list" % port,
                                     timeout=DEADLINE) as r:
             targets = json.load(r)
-        return next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+        return next(t for t in targets if t["type"] == "page")
 
     def _log(self):
         return file_text(self.log)[-2000:]
+
+    # The first tab's.
+    def call(self, method, **params):
+        return self.page.call(method, **params)
+
+    def evaluate(self, expression):
+        return self.page.evaluate(expression)
+
+    def open(self, url):
+        self.page.open(url)
+
+    def wait_for(self, expression, what, timeout=DEADLINE):
+        return self.page.wait_for(expression, what, timeout)
+
+    def screenshot(self, path):
+        return self.page.screenshot(path)
+
+    def tab(self, url):
+        """Another tab, showing `url` once loaded."""
+        req = urllib.request.Request("http://127.0.0.1:%d/json/new?about:blank" % self.port,
+                                     method="PUT")
+        with urllib.request.urlopen(req, timeout=DEADLINE) as r:
+            target = json.load(r)
+        tab = Tab(websocket.create_connection(target["webSocketDebuggerUrl"], timeout=DEADLINE),
+                  target["id"], self.port)
+        self.tabs.append(tab)
+        tab.call("Runtime.enable")
+        tab.open(url)
+        return tab
+
+    def stop(self):
+        for tab in [self.page, *self.tabs]:
+            if tab is not None and tab.ws.connected:
+                tab.ws.close()
+        self.page, self.tabs = None, []
+        stop_process(self.proc)
+        if self.proc:
+            # Its renderer and zygote helpers share its process group (start_new_session):
+            # whatever outlived the browser goes with it.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.profile.cleanup()
+
+
+class Tab:
+    """One tab's DevTools session."""
+
+    def __init__(self, ws, target_id, port):
+        self.ws = ws
+        self.id = target_id
+        self.port = port
+        self.next_id = 0
 
     def call(self, method, **params):
         """One DevTools command; its result (events in between are skipped)."""
@@ -131,16 +189,9 @@ class Chromium:
             f.write(base64.b64decode(data))
         return path
 
-    def stop(self):
-        if self.ws is not None:
-            self.ws.close()
-            self.ws = None
-        stop_process(self.proc)
-        if self.proc:
-            # Its renderer and zygote helpers share its process group (start_new_session):
-            # whatever outlived the browser goes with it.
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.profile.cleanup()
+    def close(self):
+        """Closes the tab as a user does (its page gets pagehide)."""
+        with urllib.request.urlopen("http://127.0.0.1:%d/json/close/%s" % (self.port, self.id),
+                                    timeout=DEADLINE):
+            pass
+        self.ws.close()

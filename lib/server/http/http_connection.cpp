@@ -107,6 +107,7 @@ void HttpConnection::handle(std::string_view data) {
 
 void HttpConnection::on_request(std::string_view rest) {
   HttpRequest& request = reader_.request();
+  head_only_ = request.method == "HEAD";
   Grant grant;
   HandshakeRequest const view{request.target, peer_,
                               [&request](std::string_view name) { return request.header(name); },
@@ -197,6 +198,7 @@ void HttpConnection::answer(int status, std::string const& body,
   busy_ = true;
   close_after_write_ = !keep_alive;
   out_ = http_response(status, body, headers, keep_alive, content_type);
+  if (head_only_) out_.resize(out_.size() - body.size());  // its Content-Length, no body
   out_at_ = 0;
   write();
 }

@@ -66,6 +66,7 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
   bool close_after_write_ = false;
   bool busy_ = false;  // a request is being answered: read no further
   bool finished_ = false;
+  bool head_only_ = false;  // the request is HEAD: answers carry headers only
   bool deadline_armed_ = false;
 };
 

@@ -57,6 +57,17 @@ void HttpRoutes::answer(HttpRequestView const& req, std::function<void(HttpAnswe
     return done(HttpAnswer{200, R"({"status":"ready"})", {}});
   }
   if (path == "/metrics") return metrics(req, done);
+  if (path == "/wspush.js") {
+    if (req.method != "GET" && req.method != "HEAD") {
+      return done(HttpAnswer{
+          405, encode_text_event(405, "error", "use GET /wspush.js"), {{"Allow", "GET"}}});
+    }
+    WebAsset const* client = web_asset("wspush.js");
+    return done(HttpAnswer{200,
+                           std::string(client->body),
+                           {{"Cache-Control", "no-cache"}, {"Access-Control-Allow-Origin", "*"}},
+                           std::string(client->content_type)});
+  }
   if (path == kPublishPath || path == kRoomsPath) {
     std::string const allowed = path == kPublishPath ? "POST" : "GET";
     if (req.method != allowed) {

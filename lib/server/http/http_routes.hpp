@@ -1,6 +1,7 @@
 // The plain-HTTP side of the port: the API (publish, rooms), /healthz, /readyz,
-// /metrics, and the answer to a GET of a room path without an upgrade (unless it is an
-// event stream, which HttpConnection opens as a session): the live page. The listener
+// /metrics, the browser client (/wspush.js), and the answer to a GET of a room path
+// without an upgrade (unless it is an event stream, which HttpConnection opens as a
+// session): the live page. The listener
 // hands over a request view and sends back the answer.
 //
 // Threading: the first loop's thread (its listener answers every plain HTTP request).
@@ -67,7 +68,7 @@ class HttpRoutes {
 // GET of anything else is a room's event stream (core/sse.hpp).
 inline bool is_http_route(std::string_view path) {
   return path.substr(0, 5) == "/api/" || path == "/healthz" || path == "/readyz" ||
-         path == "/metrics";
+         path == "/metrics" || path == "/wspush.js";
 }
 
 }  // namespace wspush
