@@ -20,24 +20,26 @@ def tls_pair(workdir):
     return cert, key
 
 
+# Every wspush declares the relay room /bench and the relay family /bench/* (the rooms
+# of `wspush bench --rooms`, followed over one connection).
 def server_commands(build_dir, workdir, baseline=None):
     wspush = os.path.join(build_dir, "cmd", "wspush")
     cert, key = tls_pair(workdir)
     commands = {
         "wspush": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
-                   "/bench:relay", "--log-level", "warn"],
+                   "/bench:relay", "--room", "/bench/*:relay", "--log-level", "warn"],
         # One event loop instead of one per core: on a machine whose cores the load
         # generator shares, the difference is the cost of the second loop.
         "wspush-1": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
-                     "/bench:relay", "--log-level", "warn", "--threads", "1"],
+                     "/bench:relay", "--room", "/bench/*:relay", "--log-level", "warn", "--threads", "1"],
         # The sendmsg send path: one call per member and loop turn.
         "wspush-sendmsg": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
-                           "/bench:relay", "--log-level", "warn", "--send-path", "sendmsg"],
+                           "/bench:relay", "--room", "/bench/*:relay", "--log-level", "warn", "--send-path", "sendmsg"],
         "wspush-sendmsg-1": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
-                             "/bench:relay", "--log-level", "warn", "--send-path", "sendmsg",
+                             "/bench:relay", "--room", "/bench/*:relay", "--log-level", "warn", "--send-path", "sendmsg",
                              "--threads", "1"],
         "wspush-tls": [wspush, "serve", "--host", "127.0.0.1", "--port", "0", "--room",
-                       "/bench:relay", "--log-level", "warn", "--tls-cert", cert,
+                       "/bench:relay", "--room", "/bench/*:relay", "--log-level", "warn", "--tls-cert", cert,
                        "--tls-key", key],
         "wspp": [os.path.join(build_dir, "wspp-relay")],
         "node": ["node", os.path.join(PEERS, "node", "relay.js")],

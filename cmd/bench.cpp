@@ -33,11 +33,16 @@ int report(BenchFlags const& f, BenchResult& r) {
     handshake_cpu = *r.server_connect_cpu_us / static_cast<double>(f.subscribers);
   }
   JsonScalar rss = nullptr;
-  if (r.rss_before_kib && r.rss_idle_kib) {
-    // One server: all the subscribers are its (--subscribe-url then names another of
-    // its addresses); several: the first's, over those on the room URL.
-    double const members =
-        static_cast<double>(f.server_pids.size() > 1 ? r.on_first_url : f.subscribers);
+  JsonScalar rss_subscription = nullptr;
+  // One server: all the subscribers are its (--subscribe-url then names another of
+  // its addresses); several: the first's, over those on the room URL.
+  double const members =
+      static_cast<double>(f.server_pids.size() > 1 ? r.on_first_url : f.subscribers);
+  if (r.rss_before_kib && r.rss_connected_kib && r.rss_idle_kib) {  // --rooms
+    rss = (*r.rss_connected_kib - *r.rss_before_kib) / members;
+    rss_subscription =
+        (*r.rss_idle_kib - *r.rss_connected_kib) / (members * static_cast<double>(f.rooms));
+  } else if (r.rss_before_kib && r.rss_idle_kib) {
     rss = (*r.rss_idle_kib - *r.rss_before_kib) / members;
   }
   double const rate = r.publish_s > 0 ? static_cast<double>(r.delivered) / r.publish_s : 0;
@@ -50,6 +55,7 @@ int report(BenchFlags const& f, BenchResult& r) {
       {"publishers", std::uint64_t{f.publishers}},
       {"messages", f.messages},
       {"size", std::uint64_t{f.size}},
+      {"rooms", std::uint64_t{f.rooms}},
       {"rate", f.rate},
       {"threads", std::uint64_t{r.threads}},
       {"publish_s", r.publish_s},
@@ -69,12 +75,14 @@ int report(BenchFlags const& f, BenchResult& r) {
       {"server_cpu_us_per_1000_deliveries", server_cpu},
       {"server_cpu_us_per_handshake", handshake_cpu},
       {"server_rss_kib_per_idle_connection", rss},
+      {"server_rss_kib_per_idle_subscription", rss_subscription},
   });
   if (f.json) {
     std::cout << json << std::endl;
   } else {
     std::cout << "subscribers " << f.subscribers << ", publishers " << f.publishers << " x "
-              << f.messages << " messages of " << f.size << " B\n"
+              << f.messages << " messages of " << f.size << " B"
+              << (f.rooms > 1 ? ", " + std::to_string(f.rooms) + " rooms each" : "") << "\n"
               << "connect: " << r.connect_s << " s\n"
               << "deliveries: " << r.delivered << " (" << rate << "/s)\n"
               << "latency us: p50 " << lat.p50_us << ", p90 " << lat.p90_us << ", p99 "
@@ -91,6 +99,9 @@ int report(BenchFlags const& f, BenchResult& r) {
     }
     if (auto const* v = std::get_if<double>(&rss)) {
       std::cout << "server rss per idle connection: " << *v << " KiB\n";
+    }
+    if (auto const* v = std::get_if<double>(&rss_subscription)) {
+      std::cout << "server rss per idle subscription: " << *v << " KiB\n";
     }
   }
   if (!r.failure.empty()) {
@@ -113,6 +124,9 @@ int run_bench(BenchFlags& f) {
     if (!read_process_stats(pid)) {
       return usage_error("bench: --server-pid " + std::to_string(pid) + ": no such process");
     }
+  }
+  if (f.rooms > 1 && bench_room(f, 1).find_first_of("\"\\") != std::string::npos) {
+    return usage_error("bench: --rooms: the URL's path names the rooms: no '\"' or '\\'");
   }
   for (std::string const& url : f.also_urls) {
     if (url.rfind(f.url.substr(0, f.url.find(':')) + "://", 0) != 0) {
@@ -151,6 +165,13 @@ SettingsTable<BenchFlags> bench_settings() {
       .value_name("SIZE")
       .default_value("64")
       .help("Bytes of data per message");
+  t.add("rooms", &F::rooms, count(1000))
+      .value_name("N")
+      .default_value("1")
+      .help(
+          "Every connection follows N rooms over one connection (SPEC 3.1): it opens the "
+          "server's / and subscribes URLPATH/1 … URLPATH/N (a relay family URLPATH/* the "
+          "server declares); the probes are spread over them");
   t.add("window", &F::window, count(1000000))
       .value_name("N")
       .default_value("64")

@@ -1,9 +1,7 @@
-// One `wspush bench` run on --threads event loops ("lanes"). Each lane is a
-// ConnectionFleet on its own thread with its share of the subscribers, their ledgers
-// and latencies, touched by that thread only; lane 0 (the calling thread) also carries
-// the publishers, their windows and --rate. The lanes meet in `Run` for the few events
-// that concern all of them (every subscriber open, a lane done, a failure), under one
-// mutex; the per-delivery path takes no lock and shares no counter.
+// One `wspush bench` run on --threads event loops ("lanes", bench_lane.hpp). The lanes
+// meet in `Run` for the few events that concern all of them (every subscriber open or
+// subscribed, a lane done, a failure), under one mutex; the per-delivery path takes no
+// lock and shares no counter.
 #include "bench_run.hpp"
 
 #include <sys/resource.h>
@@ -11,35 +9,19 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <thread>
 
-#include "client/bench_ledger.hpp"
-#include "client_transport/fleet.hpp"
+#include "bench_lane.hpp"
 #include "process/process_stats.hpp"
 
 namespace wspush::cmd {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The fleet's TLS settings for `url`: on for wss://, verifying the URL's host.
-ConnectionFleet::Tls fleet_tls(BenchFlags const& f) {
-  ConnectionFleet::Tls tls;
-  tls.enabled = f.url.rfind("wss://", 0) == 0;
-  tls.insecure = f.insecure;
-  tls.cacert = f.cacert;
-  std::string_view rest = std::string_view(f.url).substr(tls.enabled ? 6 : 5);
-  rest = rest.substr(0, rest.find_first_of("/?"));
-  if (!rest.empty() && rest.front() == '[') {
-    tls.host = std::string(rest.substr(1, rest.find(']') - 1));
-  } else {
-    tls.host = std::string(rest.substr(0, rest.rfind(':')));
-  }
-  return tls;
-}
 
 // A server's resident memory in KiB, from /proc (core/process_stats, as its /metrics).
 std::optional<double> rss_kib(int pid) {
@@ -57,52 +39,7 @@ double own_cpu_s() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// Part k of n things cut into `parts` as even as can be (the first ones one larger).
-std::size_t share(std::size_t n, std::size_t parts, std::size_t k) {
-  return n / parts + (k < n % parts ? 1 : 0);
-}
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-      .count();
-}
-
-class Run;
-
-class Lane {
- public:
-  Lane(Run& run, std::size_t index, std::size_t subscribers);
-  void open_subscribers();
-  void open_publishers();
-  void close_soon();
-  ConnectionFleet& fleet() { return fleet_; }
-  std::atomic<std::uint64_t> const& delivered() const { return delivered_; }
-  void merge_into(BenchResult& r);
-
- private:
-  bool is_publisher(std::size_t conn) const { return conn >= subscribers_; }
-  void on_open(std::size_t conn);
-  void on_message(std::size_t conn, std::string const& message);
-  void pump(std::size_t p);
-  std::uint64_t due() const;
-  void tick();
-
-  Run& run_;
-  BenchFlags const& f_;
-  std::size_t const index_;
-  std::size_t const subscribers_;
-  std::uint64_t const expected_;  // deliveries to this lane's subscribers
-  ConnectionFleet fleet_;
-  std::vector<DeliveryLedger> ledgers_;
-  std::vector<double> latencies_;
-  std::vector<std::uint64_t> sent_;    // lane 0: per publisher
-  std::vector<std::uint64_t> echoed_;  // own probes back: sent_ - echoed_ are in flight
-  std::size_t publishers_open_ = 0;
-  Clock::time_point publish_start_;
-  std::atomic<std::uint64_t> delivered_{0};  // written by this lane's thread only
-};
-
-class Run {
+class Run final : public LaneEvents {
  public:
   Run(BenchFlags const& f, Duration timeout, Duration settle)
       : f_(f), timeout_(timeout), settle_(settle) {
@@ -138,11 +75,11 @@ class Run {
     return std::move(result_);
   }
 
-  BenchFlags const& flags() const { return f_; }
+  BenchFlags const& flags() const override { return f_; }
   std::uint64_t expected() const { return f_.subscribers * f_.publishers * f_.messages; }
 
   // Any lane: one more subscriber open. The last one starts the settle time on lane 0.
-  void subscriber_open() {
+  void subscriber_open() override {
     if (++subscribers_open_ < f_.subscribers) return;
     double const connect_s = std::chrono::duration<double>(Clock::now() - start_).count();
     {
@@ -153,19 +90,29 @@ class Run {
     }
     std::cerr << "wspush bench: " << f_.subscribers << " subscribers in " << connect_s
               << " s; idle " << format_duration(settle_) << "\n";
-    lanes_.front()->fleet().post([this] {
-      lanes_.front()->fleet().after(settle_, [this] {
-        if (!f_.server_pids.empty()) {
-          std::lock_guard<std::mutex> lock(mutex_);
-          result_.rss_idle_kib = rss_kib(f_.server_pids.front());
-        }
-        lanes_.front()->open_publishers();
-      });
+    if (f_.rooms == 1) return idle_then([this] { lanes_.front()->open_publishers(); });
+    idle_then([this] {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        result_.rss_connected_kib = result_.rss_idle_kib;
+      }
+      std::cerr << "wspush bench: subscribing each to " << f_.rooms << " rooms\n";
+      for (auto& lane : lanes_) {
+        lane->fleet().post([lane = lane.get()] { lane->subscribe_all(); });
+      }
     });
   }
 
+  // Any lane, --rooms: one more subscriber follows every room.
+  void subscriber_subscribed() override {
+    if (++subscribers_subscribed_ < f_.subscribers) return;
+    std::cerr << "wspush bench: " << f_.subscribers * f_.rooms << " subscriptions; idle "
+              << format_duration(settle_) << "\n";
+    idle_then([this] { lanes_.front()->open_publishers(); });
+  }
+
   // Lane 0, every publisher open: the measurement starts.
-  void publishing() {
+  void publishing() override {
     std::cerr << "wspush bench: publishing " << f_.publishers << " x " << f_.messages
               << " messages of " << f_.size << " bytes\n";
     std::lock_guard<std::mutex> lock(mutex_);
@@ -176,7 +123,7 @@ class Run {
 
   // Any lane: its subscribers have every probe. The last one ends the measurement and
   // closes every lane.
-  void lane_done() {
+  void lane_done() override {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (++lanes_done_ < lanes_.size() || !result_.failure.empty()) return;
@@ -196,7 +143,7 @@ class Run {
   }
 
   // Any lane: the run cannot complete; every lane stops.
-  void fail(std::string why, ExitCode code) {
+  void fail(std::string why, ExitCode code) override {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (finished_ || !result_.failure.empty()) return;
@@ -241,11 +188,25 @@ class Run {
               << n * 100 / expected() << " %)" << (n == expected() ? "\n" : "") << std::flush;
   }
 
+  // On lane 0: after --settle, the first server's RSS is read, then `next` runs.
+  void idle_then(std::function<void()> next) {
+    lanes_.front()->fleet().post([this, next = std::move(next)] {
+      lanes_.front()->fleet().after(settle_, [this, next] {
+        if (!f_.server_pids.empty()) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          result_.rss_idle_kib = rss_kib(f_.server_pids.front());
+        }
+        next();
+      });
+    });
+  }
+
   BenchFlags const& f_;
   Duration timeout_;
   Duration settle_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::atomic<std::size_t> subscribers_open_{0};
+  std::atomic<std::size_t> subscribers_subscribed_{0};
   Clock::time_point start_;
   std::optional<double> connect_cpu_start_;  // written before the lanes start
   bool const progress_ = isatty(STDERR_FILENO) != 0;
@@ -257,116 +218,6 @@ class Run {
   double own_cpu_start_ = 0;
   std::optional<double> server_cpu_start_;
 };
-
-Lane::Lane(Run& run, std::size_t index, std::size_t subscribers)
-    : run_(run),
-      f_(run.flags()),
-      index_(index),
-      subscribers_(subscribers),
-      expected_(subscribers * f_.publishers * f_.messages),
-      fleet_({[this](std::size_t c) { on_open(c); },
-              [this](std::size_t c, std::string const& m) { on_message(c, m); },
-              [this](std::size_t c, std::string const& why) {
-                run_.fail((is_publisher(c) ? "publisher " : "subscriber ") + std::to_string(c) +
-                              (index_ ? " of thread " + std::to_string(index_) : "") +
-                              " lost: " + why,
-                          ExitCode::protocol);
-              }},
-             fleet_tls(f_)) {
-  ledgers_.reserve(subscribers);
-  for (std::size_t i = 0; i < subscribers; ++i) ledgers_.emplace_back(f_.publishers, f_.messages);
-  latencies_.reserve(expected_);
-  if (index == 0) {
-    sent_.assign(f_.publishers, 0);
-    echoed_.assign(f_.publishers, 0);
-  }
-}
-
-// This lane's subscribers, spread over the room URL and every --subscribe-url.
-void Lane::open_subscribers() {
-  std::size_t const urls = 1 + f_.also_urls.size();
-  for (std::size_t k = 0; k < urls; ++k) {
-    std::size_t const count = share(subscribers_, urls, k);
-    if (count) fleet_.open(count, k == 0 ? f_.url : f_.also_urls[k - 1]);
-  }
-}
-
-void Lane::open_publishers() {
-  fleet_.open(f_.publishers, f_.url);
-}
-
-void Lane::close_soon() {
-  fleet_.close_all();
-  fleet_.after(std::chrono::milliseconds(200), [this] { fleet_.stop(); });
-}
-
-void Lane::merge_into(BenchResult& r) {
-  r.on_first_url += share(subscribers_, 1 + f_.also_urls.size(), 0);
-  r.delivered += delivered_.load();
-  for (auto const& l : ledgers_) {
-    r.lost += l.lost();
-    r.duplicated += l.duplicated();
-    r.reordered += l.reordered();
-  }
-  r.latencies_us.insert(r.latencies_us.end(), latencies_.begin(), latencies_.end());
-}
-
-void Lane::on_open(std::size_t conn) {
-  if (!is_publisher(conn)) return run_.subscriber_open();
-  if (++publishers_open_ < f_.publishers) return;
-  run_.publishing();
-  publish_start_ = Clock::now();
-  for (std::size_t p = 0; p < f_.publishers; ++p) pump(p);
-  if (f_.rate > 0) tick();
-}
-
-// Sends what publisher p may send now: below --messages, fewer than --window in
-// flight, and with --rate no more than the rate allows since publishing began.
-void Lane::pump(std::size_t p) {
-  while (sent_[p] < f_.messages && sent_[p] - echoed_[p] < f_.window &&
-         (f_.rate <= 0 || sent_[p] < due())) {
-    fleet_.send(subscribers_ + p, make_probe(p, sent_[p]++, now_ns(), f_.size));
-  }
-}
-
-// Probes due per publisher at --rate: one at once, then one every 1/rate seconds.
-std::uint64_t Lane::due() const {
-  double const elapsed = std::chrono::duration<double>(Clock::now() - publish_start_).count();
-  return 1 + static_cast<std::uint64_t>(elapsed * f_.rate);
-}
-
-// At --rate, the clock (not only the echoes) lets probes out; ticks stop once every
-// probe is out, so their number is bounded by --messages.
-void Lane::tick() {
-  bool more = false;
-  for (std::size_t p = 0; p < f_.publishers; ++p) {
-    pump(p);
-    more = more || sent_[p] < f_.messages;
-  }
-  if (!more) return;
-  auto const period = std::chrono::duration<double>(1.0 / f_.rate);
-  fleet_.after(std::max<Duration>(std::chrono::milliseconds(1),
-                                  std::chrono::duration_cast<Duration>(period)),
-               [this] { tick(); });
-}
-
-void Lane::on_message(std::size_t conn, std::string const& message) {
-  auto const probe = read_probe(message);
-  if (!probe) return;  // welcome, recovery, …
-  if (is_publisher(conn)) {
-    std::size_t const p = conn - subscribers_;
-    if (probe->publisher == p) {  // its own probe is back: one slot free
-      ++echoed_[p];
-      pump(p);
-    }
-    return;
-  }
-  latencies_.push_back(static_cast<double>(now_ns() - probe->sent_ns) / 1e3);
-  ledgers_[conn].observe(*probe);
-  std::uint64_t const n = delivered_.load(std::memory_order_relaxed) + 1;
-  delivered_.store(n, std::memory_order_relaxed);
-  if (n == expected_) run_.lane_done();
-}
 
 }  // namespace
 

@@ -24,6 +24,9 @@ struct BenchFlags {
   double rate = 0;               // probes per second per publisher; 0: as fast as the window allows
   std::vector<int> server_pids;  // CPU: their sum; RSS: the first's
   std::vector<std::string> also_urls;  // --subscribe-url: subscribers spread over these too
+  // --rooms N > 1: every connection goes to the server's / and subscribes the rooms
+  // PATH/1 … PATH/N of the URL's PATH; publisher p's probe i goes to room (p + i) % N + 1.
+  std::size_t rooms = 1;
   bool json = false;
   Duration timeout{};
   Duration settle{};
@@ -42,12 +45,19 @@ struct BenchResult {
   std::optional<double> server_cpu_us;          // the servers', while publishing
   std::optional<double> server_connect_cpu_us;  // the servers', while the subscribers connect
   std::optional<double> rss_idle_kib, rss_before_kib;  // the first server's
-  std::size_t on_first_url = 0;  // subscribers on the first server (RSS is per these)
-  std::string failure;           // empty: every delivery arrived
+  std::optional<double> rss_connected_kib;  // --rooms: its subscribers open, none subscribed
+  std::size_t on_first_url = 0;             // subscribers on the first server (RSS is per these)
+  std::string failure;                      // empty: every delivery arrived
   ExitCode exit = ExitCode::failure;
 };
 
-// Opens the subscribers, lets them idle for `settle`, publishes, and waits until every
+// The URL a connection opens: `url` itself, or with --rooms the server's "/".
+std::string connection_url(BenchFlags const& f, std::string const& url);
+// Room k (1 … --rooms) of the run: the URL's path, "/", k.
+std::string bench_room(BenchFlags const& f, std::size_t k);
+
+// Opens the subscribers (with --rooms, lets them idle for `settle`, then subscribes
+// each to every room), lets them idle for `settle`, publishes, and waits until every
 // subscriber has every probe (or `timeout`, or a lost connection).
 BenchResult run_bench_lanes(BenchFlags const& flags, Duration timeout, Duration settle);
 

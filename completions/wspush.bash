@@ -65,7 +65,7 @@ _wspush() {
       ;;
     bench)
       if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "--help --subscribers --publishers --messages --size --window --threads --rate --server-pid --subscribe-url --json --timeout --settle --cacert -k --insecure" -- "$cur"))
+        COMPREPLY=($(compgen -W "--help --subscribers --publishers --messages --size --window --threads --rate --server-pid --subscribe-url --rooms --json --timeout --settle --cacert -k --insecure" -- "$cur"))
       fi
       ;;
   esac

@@ -98,6 +98,7 @@ complete -c wspush -n $b -l threads -r -d 'Event loops, the subscribers spread o
 complete -c wspush -n $b -l rate -r -d 'Probes per second per publisher'
 complete -c wspush -n $b -l server-pid -r -d 'Server to measure'
 complete -c wspush -n $b -l subscribe-url -r -d 'The room on another node'
+complete -c wspush -n $b -l rooms -r -d 'Rooms each connection follows'
 complete -c wspush -n $b -l json -d 'One JSON line on stdout'
 complete -c wspush -n $b -l timeout -r -d 'Give up after'
 complete -c wspush -n $b -l settle -r -d 'Idle time before measuring RSS'

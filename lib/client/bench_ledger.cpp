@@ -26,13 +26,14 @@ std::optional<std::int64_t> number_after(std::string_view text, std::string_view
 }  // namespace
 
 std::string make_probe(std::size_t publisher, std::uint64_t index, std::int64_t sent_ns,
-                       std::size_t size) {
+                       std::size_t size, std::string_view room) {
   std::string data = R"({"p":)" + std::to_string(publisher) + R"(,"i":)" + std::to_string(index) +
                      R"(,"t":)" + std::to_string(sent_ns) + R"(,"pad":")";
   std::size_t const closing = 2;  // "}
   if (data.size() + closing < size) data.append(size - data.size() - closing, 'x');
   data += "\"}";
-  return R"({"event":"publish","data":)" + data + "}";
+  if (room.empty()) return R"({"event":"publish","data":)" + data + "}";
+  return R"({"event":"publish","room":")" + std::string(room) + R"(","data":)" + data + "}";
 }
 
 std::optional<Probe> read_probe(std::string_view message) {

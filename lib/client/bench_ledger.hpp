@@ -13,8 +13,9 @@ namespace wspush {
 
 // A publisher's probe: {"event":"publish","data":{"p":P,"i":I,"t":T,"pad":"xx…"}},
 // padded so that the relayed data is about `size` bytes. T is the send time in ns.
+// With `room`, into that followed room: {"event":"publish","room":ROOM,"data":…}.
 std::string make_probe(std::size_t publisher, std::uint64_t index, std::int64_t sent_ns,
-                       std::size_t size);
+                       std::size_t size, std::string_view room = {});
 
 struct Probe {
   std::size_t publisher = 0;

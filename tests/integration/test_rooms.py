@@ -5,6 +5,7 @@ every room after a cut."""
 
 import json
 import signal
+import urllib.request
 
 import pytest
 
@@ -256,3 +257,27 @@ def test_the_browser_client_is_served_to_any_origin_as_a_valid_module(tmp_path):
         module = tmp_path / "wspush.mjs"
         module.write_bytes(body)
         subprocess.run(["node", "--check", str(module)], check=True, timeout=DEADLINE)
+
+
+def test_bench_follows_many_rooms_per_connection_and_reports_memory_per_subscription():
+    from test_cli import run
+    with Server("--room", "/b/*:relay") as s:
+        r = run("bench", s.url("/b"), "--rooms", "4", "--subscribers", "10", "--publishers",
+                "2", "--messages", "50", "--json", "--server-pid", str(s.proc.pid),
+                "--settle", "100ms")
+        assert r.returncode == 0, r.stderr
+        report = json.loads(r.stdout)
+        # Every probe reaches every subscriber once, whichever of the 4 rooms it went to.
+        assert report["rooms"] == 4 and report["deliveries"] == 10 * 2 * 50
+        assert report["lost"] == report["duplicated"] == report["reordered"] == 0
+        assert report["server_rss_kib_per_idle_subscription"] is not None
+        assert "40 subscriptions" in r.stderr
+        with urllib.request.urlopen(s.url("/api/rooms", "http"), timeout=DEADLINE) as answer:
+            rooms = {room["path"]: room for room in json.load(answer)["rooms"]}
+        assert {"/b/1", "/b/2", "/b/3", "/b/4"} <= set(rooms)
+        seqs = [rooms["/b/%d" % k]["last_seq"] for k in range(1, 5)]
+        assert sum(seqs) == 2 * 50 and min(seqs) >= 2 * 50 // 4 - 2, seqs  # spread
+        # A room the server does not have: the refusal is named, exit 1.
+        r = run("bench", s.url("/nosuch"), "--rooms", "2", "--subscribers", "2",
+                "--messages", "5", "--settle", "10ms", "--timeout", "20s")
+        assert r.returncode == 1 and "unknown room" in r.stderr, r.stderr

@@ -20,6 +20,19 @@ TEST(BenchProbe, RoundTripsThroughARelayedEnvelope) {
   EXPECT_FALSE(read_probe(R"({"status":200,"event":"notification","data":"Welcome"})"));
 }
 
+TEST(BenchProbe, IntoAFollowedRoomNamesItAndComesBackTaggedWithIt) {
+  std::string const probe = make_probe(1, 7, 99, 64, "/bench/3");
+  EXPECT_EQ(probe.rfind(R"({"event":"publish","room":"/bench/3","data":{"p":1,"i":7,"t":99,)", 0),
+            0u);
+  std::string const data = probe.substr(probe.find("\"data\":") + 7);
+  std::string const relayed = R"({"status":200,"event":"message","room":"/bench/3","data":)" +
+                              data.substr(0, data.size() - 1) + R"(,"seq":4})";
+  auto const got = read_probe(relayed);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->publisher, 1u);
+  EXPECT_EQ(got->index, 7u);
+}
+
 TEST(DeliveryLedger, CountsLossDuplicatesAndReordering) {
   DeliveryLedger l(2, 4);
   for (std::uint64_t i : {0, 1, 3, 2, 2}) l.observe(Probe{0, i, 0});

@@ -238,3 +238,44 @@ TEST_F(ShardTest, AClosedSessionLeavesItsRoomAndItsSlotServesTheNext) {
   EXPECT_EQ(texts(b), std::vector<std::string>{kWelcome});
   EXPECT_EQ(registry.find("/news")->members(), 1u);
 }
+
+// A subscription's replay that does not fit the send buffer goes out as the client
+// reads; an unsubscribe in the middle of it stops the rest: what was queued already
+// arrives, then `unsubscribed`, then nothing more of the room, live or replayed.
+TEST_F(ShardTest, UnsubscribingDuringAPacedReplayStopsTheRestOfIt) {
+  std::string const big = "\"" + std::string(100 * 1024, 'x') + "\"";
+  for (int i = 0; i < 30; ++i) publish("/news", big);  // 3 MiB of history, 1 MiB buffer
+  run();
+  auto const c = connect("/");
+  EXPECT_EQ(texts(c), std::vector<std::string>{kWelcome});
+  MemoryStream& stream = *clients[c].stream;
+  stream.accept = 0;  // the client reads nothing for now
+  say(c, 0x1, R"({"event":"subscribe","room":"/news","since":0})");
+  stream.accept = 300 * 1024;  // it reads a little: the queue has room for a reply
+  std::exchange(stream.write_waiter, nullptr)(ByteStream::Ready::ready);
+  run();
+  say(c, 0x1, R"({"event":"unsubscribe","room":"/news"})");
+  publish("/news", "\"after\"");
+  run();
+  stream.accept = SIZE_MAX;  // it reads everything
+  for (int i = 0; i < 100 && stream.write_waiter; ++i) {
+    std::exchange(stream.write_waiter, nullptr)(ByteStream::Ready::ready);
+    run();
+  }
+  auto const got = texts(c);
+  ASSERT_GE(got.size(), 4u);
+  EXPECT_EQ(parse(got[0])["event"], "subscribed");
+  EXPECT_EQ(parse(got[1])["event"], "recovery");
+  std::uint64_t seq = 0;
+  for (std::size_t i = 2; i + 1 < got.size(); ++i) {
+    auto const m = parse(got[i]);
+    EXPECT_EQ(m["room"], "/news");
+    EXPECT_EQ(m["seq"].GetUint64(), ++seq);  // in order, none missing before the stop
+  }
+  EXPECT_GT(seq, 0u);
+  EXPECT_LT(seq, 30u);  // the rest of the replay was not sent
+  EXPECT_EQ(parse(got.back())["event"], "unsubscribed");
+  EXPECT_FALSE(stream.closed);
+  say(c, 0x1, R"({"event":"subscribe","room":"/news"})");  // and it may follow it again
+  EXPECT_EQ(parse(texts(c).at(0))["event"], "subscribed");
+}
