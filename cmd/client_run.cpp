@@ -80,8 +80,11 @@ class Run {
 
   // Server closes worth coming back from: anything but a normal 1000 (1001 is a
   // restart), unless we closed it ourselves.
-  bool retry_after_close(int code) {
-    return reconnect_ && !session_.finished() && code != 1000 && note_retry();
+  bool retry_after_close(int code, std::string const& reason) {
+    if (!reconnect_ || session_.finished() || code == 1000 || !note_retry()) return false;
+    std::cerr << "wspush client: the server closed the connection (" << code
+              << (reason.empty() ? "" : " " + reason) << "); retrying\n";
+    return true;
   }
   // Failures worth retrying: network, timeouts, protocol, HTTP 5xx. Not TLS, not 4xx.
   bool retry_after_failure(ClientFailure const& f) {
@@ -241,7 +244,7 @@ int run_async(ClientFlags const& flags, Deadlines const& limits) {
       }
       case ClientEvent::Kind::closed:
         run.closed(e.close_code, e.close_reason);
-        connection_over(!closing && run.retry_after_close(e.close_code));
+        connection_over(!closing && run.retry_after_close(e.close_code, e.close_reason));
         break;
       case ClientEvent::Kind::failed:
         if (run.retry_after_failure(e.failure)) {
@@ -328,7 +331,7 @@ int run_sync(ClientFlags const& flags, Deadlines const& limits) {
       }
       if (e.kind == ClientEvent::Kind::closed) {
         run.closed(e.close_code, e.close_reason);
-        if (run.retry_after_close(e.close_code)) break;  // to the next connection
+        if (run.retry_after_close(e.close_code, e.close_reason)) break;  // to the next connection
         return run.finish();
       }
       if (e.kind != ClientEvent::Kind::frame) continue;

@@ -4,7 +4,9 @@ the connection, slow consumers, and `wspush client --subscribe` in both modes re
 every room after a cut."""
 
 import json
+import os
 import signal
+import time
 import urllib.request
 
 import pytest
@@ -193,6 +195,47 @@ def test_wspush_client_follows_several_rooms_and_resumes_each_after_a_cut(mode):
                      if l.startswith('{"event":"stats"')][-1]
             assert stats["gaps"] == 0 and stats["duplicates"] == 0 and stats["reconnects"] == 1
             assert stats["rooms"]["/news"]["gaps"] == 0 and stats["rooms"]["/chat/a"]["received"] >= 5
+
+
+def rooms_of(server):
+    with urllib.request.urlopen(server.url("/api/rooms", "http"), timeout=DEADLINE) as answer:
+        return {room["path"]: room for room in json.load(answer)["rooms"]}
+
+
+@pytest.mark.parametrize("mode", ["--async", "--sync"])
+def test_wspush_client_cut_as_a_slow_consumer_resumes_every_room(mode):
+    with Server(*ROOMS, "--send-buffer", "1MiB", "--max-message-size", "1MiB") as s:
+        with Stream(s.url("/"), mode, "--subscribe", "/news", "--subscribe", "/r",
+                    "--reconnect", "--max-message-size", "1MiB") as sub:
+            sub.read(3)  # welcome, subscribed x2
+            post(s, "/news", "first")
+            post(s, "/r", "first")
+            sub.read(2)
+            os.kill(sub.proc.pid, signal.SIGSTOP)  # it reads nothing for a while
+            try:
+                for _ in range(16):  # 16 MB: past the buffer and loopback's socket buffers
+                    post(s, "/news", "n" * 500000)
+                    post(s, "/r", "r" * 500000)
+                end = time.monotonic() + DEADLINE
+                while time.monotonic() < end and sum(
+                        r["disconnected"] for r in rooms_of(s).values()) == 0:
+                    time.sleep(0.05)
+                assert sum(r["disconnected"] for r in rooms_of(s).values()) == 1
+            finally:
+                os.kill(sub.proc.pid, signal.SIGCONT)
+            seqs = {"/news": [1], "/r": [1]}
+            recoveries = []
+            for _ in range(200):  # what was queued, then after the 4008 each room resumed
+                if all(v[-1] == 17 for v in seqs.values()):
+                    break
+                m = sub.read(1)[0]
+                if m.get("event") == "recovery":
+                    recoveries.append((m["room"], m["data"]["recovered"]))
+                elif m.get("event") == "message":
+                    seqs[m["room"]].append(m["seq"])
+            assert seqs == {"/news": list(range(1, 18)), "/r": list(range(1, 18))}
+            assert sorted(recoveries) == [("/news", True), ("/r", True)], sub.stderr()
+            assert "4008" in sub.stderr()
 
 
 def events(curl, n):

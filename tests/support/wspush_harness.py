@@ -9,11 +9,16 @@ import socket
 import subprocess
 import tempfile
 import time
+import weakref
 
 import websocket  # Debian's python3-websocket (websocket-client)
 from prometheus_client.parser import text_string_to_metric_families
 
 DEADLINE = 10.0  # seconds: generous, never a measure of speed
+
+# Raw-socket helpers, imported from here by the tests as ever.
+from raw_socket import (flood_until_closed, frames, never_reading_member,  # noqa: E402,F401
+                        raw_handshake, raw_http, read_responses)
 
 
 def file_text(f):
@@ -117,23 +122,35 @@ def stop_process(proc, sig=signal.SIGTERM):
     return proc.returncode if proc else None
 
 
+_unread = weakref.WeakKeyDictionary()  # a pipe -> bytes read past the last line returned
+
+
 def read_line(stream, timeout):
-    """One line from a pipe, or b"" when the deadline passes first."""
+    """One line from a pipe, or b"" when the deadline passes first (what was read of
+    it stays for the next call). Reads in chunks: a client's 500 kB lines take
+    milliseconds, not a system call a byte."""
     fd = stream.fileno()
-    buf = b""
+    buf = _unread.pop(stream, b"")
     end = time.monotonic() + timeout
-    while not buf.endswith(b"\n"):
+    while b"\n" not in buf:
         left = end - time.monotonic()
-        if left <= 0:
-            return b""
-        ready, _, _ = select.select([fd], [], [], left)
+        ready = select.select([fd], [], [], left)[0] if left > 0 else []
         if not ready:
+            _unread[stream] = buf
             return b""
-        chunk = os.read(fd, 1)
+        chunk = os.read(fd, 1 << 16)
         if not chunk:
             return buf
         buf += chunk
-    return buf
+    line, rest = buf.split(b"\n", 1)
+    if rest:
+        _unread[stream] = rest
+    return line + b"\n"
+
+
+def unread(stream):
+    """What read_line took from the pipe and has not returned yet."""
+    return _unread.pop(stream, b"")
 
 
 def connect(url, **kw):
@@ -146,70 +163,16 @@ def recv_json(ws):
 
 def recv_close(ws):
     """Reads frames until the server's close frame; returns (code, reason, data_frames)."""
-    frames = []
+    data_frames = []
     end = time.monotonic() + DEADLINE
     while time.monotonic() < end:
         opcode, data = ws.recv_data(control_frame=True)
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
-            return code, data[2:].decode(), frames
+            return code, data[2:].decode(), data_frames
         if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
-            frames.append(data)
+            data_frames.append(data)
     raise AssertionError("no close frame within the deadline")
-
-
-def raw_handshake(host, port, path, extra_headers=()):
-    """Sends a WebSocket upgrade request by hand; returns (status, headers, body)."""
-    lines = [
-        "GET %s HTTP/1.1" % path,
-        "Host: %s:%d" % (host, port),
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-        "Sec-WebSocket-Version: 13",
-        *extra_headers,
-    ]
-    return raw_http(host, port, "\r\n".join(lines) + "\r\n\r\n")
-
-
-def raw_http(host, port, request):
-    """Sends `request` on a fresh connection; its answer: (status, headers, body)."""
-    with socket.create_connection((host, port), timeout=DEADLINE) as s:
-        s.sendall(request.encode())
-        (answer,) = read_responses(s, 1)
-        return answer
-
-
-def read_responses(sock, count):
-    """Up to `count` HTTP responses read off `sock`, fewer if it closes first:
-    [(status, {lower-cased header: value}, body)]. A 101 ends the list: WebSocket frames
-    follow it, not a body."""
-    data, out = b"", []
-    while len(out) < count:
-        while b"\r\n\r\n" not in data:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return out
-            data += chunk
-        head, _, data = data.partition(b"\r\n\r\n")
-        status_line, *header_lines = head.decode().split("\r\n")
-        headers = {}
-        for h in header_lines:
-            k, _, v = h.partition(":")
-            headers[k.strip().lower()] = v.strip()
-        status = int(status_line.split()[1])
-        if status == 101:
-            out.append((status, headers, ""))
-            return out
-        length = int(headers.get("content-length", "0"))
-        while len(data) < length:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        out.append((status, headers, data[:length].decode()))
-        data = data[length:]
-    return out
 
 
 def post(server, room, data):
@@ -368,71 +331,10 @@ class Stream(Follower):
     def wait(self, timeout=DEADLINE * 3):
         """Exit code and the lines not read yet (read while waiting: a full pipe would
         block the client)."""
+        early = unread(self.proc.stdout)
         rest, _ = self.proc.communicate(timeout=timeout)
-        return self.proc.returncode, [json.loads(l) for l in rest.decode().splitlines()]
+        return self.proc.returncode, [json.loads(l) for l in (early + rest).decode().splitlines()]
 
     def stderr(self):
         return file_text(self.log)
 
-
-def never_reading_member(port, path, first_frames=b""):
-    """A raw-socket member that completes the handshake and then reads only when told
-    (frames()); `first_frames` go out in the same packet as the upgrade request."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect(("127.0.0.1", port))
-    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-               % path).encode() + first_frames)
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += s.recv(1)
-    assert head.startswith(b"HTTP/1.1 101")
-    return s
-
-
-def frames(sock, until):
-    """Reads server frames (unmasked) until `until(opcode, payload)` is true."""
-    sock.settimeout(DEADLINE)
-    buf = b""
-    out = []
-
-    def need(n):
-        nonlocal buf
-        while len(buf) < n:
-            chunk = sock.recv(1 << 20)
-            if not chunk:
-                raise AssertionError("connection ended after %d frames" % len(out))
-            buf += chunk
-
-    end = time.monotonic() + DEADLINE * 3
-    while time.monotonic() < end:
-        need(2)
-        opcode, length, at = buf[0] & 0x0F, buf[1] & 0x7F, 2
-        if length == 126:
-            need(4)
-            length, at = int.from_bytes(buf[2:4], "big"), 4
-        elif length == 127:
-            need(10)
-            length, at = int.from_bytes(buf[2:10], "big"), 10
-        need(at + length)
-        payload, buf = buf[at:at + length], buf[at + length:]
-        out.append((opcode, payload))
-        if until(opcode, payload):
-            return out
-    raise AssertionError("deadline passed")
-
-
-def flood_until_closed(sock, frame, count=200000):
-    """Sends `frame` `count` times without reading (or until the server gives up on the
-    connection), then reads up to the server's close frame and returns its code.
-    200 000 small frames are far past what loopback's socket buffers (several MB) and
-    a 64 KiB send queue can hold."""
-    sock.settimeout(DEADLINE)
-    try:
-        for _ in range(count):
-            sock.sendall(frame)
-    except (BrokenPipeError, ConnectionResetError, socket.timeout):
-        pass
-    got = frames(sock, lambda op, _: op == 0x8)
-    return int.from_bytes(got[-1][1][:2], "big")
