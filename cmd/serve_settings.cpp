@@ -223,6 +223,19 @@ SettingsTable<ServeCommandSettings> serve_settings(CpuBudget const& cpus) {
       .help(
           "Rooms and family patterns one connection may subscribe to; beyond: an error "
           "event, 429 (0: no limit)");
+  t.add("compression", server(&ServeSettings::connection, &ConnectionLimits::compression),
+        v::boolean())
+      .takes_value("on|off")
+      .default_value("on")
+      .help(
+          "permessage-deflate when a client offers it (browsers do): each room message is "
+          "compressed once for every member that agreed, smaller than "
+          "--compression-min-size ones are sent plain");
+  t.add("compression-min-size",
+        server(&ServeSettings::connection, &ConnectionLimits::compression_min_size), size(0, kGiB))
+      .value_name("SIZE")
+      .default_value("128")
+      .help("Room messages smaller than this go uncompressed (the saving would not pay)");
   t.add("log-level", &S::log_level, v::one_of(names_of(kLogLevels, std::size(kLogLevels))))
       .value_name("LEVEL")
       .default_value("info")

@@ -40,6 +40,8 @@ complete -c wspush -n "__fish_seen_subcommand_from serve" -l handshake-rate -r -
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l max-path-length -r -d 'Longest room path'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l max-rooms-per-family -r -d 'Live rooms per family'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l max-subscriptions -r -d 'Subscriptions per connection'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l compression -r -a 'on off' -d 'permessage-deflate when a client offers it'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l compression-min-size -r -d 'Smaller room messages go uncompressed'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l ping-interval -r -a '0s 10s 25s' -d 'Ping quiet connections this often'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l pong-timeout -r -a '5s 10s 30s' -d 'Close unanswered pings after'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l idle-timeout -r -a '0s 1m 10m' -d 'Close connections silent this long'

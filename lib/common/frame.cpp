@@ -2,10 +2,11 @@
 
 namespace wspush {
 
-std::string frame_header(Opcode opcode, std::size_t payload_size) {
+std::string frame_header(Opcode opcode, std::size_t payload_size, bool compressed) {
   std::string h;
   h.reserve(10);
-  h.push_back(static_cast<char>(0x80 | static_cast<std::uint8_t>(opcode)));
+  h.push_back(
+      static_cast<char>(0x80 | (compressed ? 0x40 : 0) | static_cast<std::uint8_t>(opcode)));
   if (payload_size < 126) {
     h.push_back(static_cast<char>(payload_size));
   } else if (payload_size <= 0xFFFF) {

@@ -14,8 +14,9 @@ namespace wspush {
 
 enum class Opcode : std::uint8_t { text = 0x1, binary = 0x2, close = 0x8, ping = 0x9, pong = 0xA };
 
-// The header of one final (FIN) unmasked frame carrying `payload_size` bytes.
-std::string frame_header(Opcode opcode, std::size_t payload_size);
+// The header of one final (FIN) unmasked frame carrying `payload_size` bytes;
+// `compressed` sets RSV1 (permessage-deflate, common/deflate.hpp).
+std::string frame_header(Opcode opcode, std::size_t payload_size, bool compressed = false);
 
 // One final unmasked frame, header and payload in one shared buffer, ready to queue.
 Payload framed_message(Opcode opcode, std::string_view payload);

@@ -1,7 +1,10 @@
 // RFC 6455 framing of client-to-server traffic: frame headers, unmasking, message
 // assembly from fragments, control frames, and the checks whose failure closes the
 // connection (1002 protocol error, 1007 invalid UTF-8, 1009 too big). No sockets: the
-// network layer feeds it bytes as they arrive.
+// network layer feeds it bytes as they arrive, and a frame's payload is taken as it
+// comes, so invalid text fails the connection at its first bad byte, not when the
+// frame ends. With permessage-deflate (allow_compressed), a message with RSV1 is
+// inflated when it is complete, never past the size limit (common/deflate.hpp).
 #pragma once
 
 #include <algorithm>
@@ -71,8 +74,16 @@ class FrameReader {
   // Bytes held for a message that arrives in several frames (0 between messages).
   std::size_t pending_message_bytes() const { return message_ ? message_->size() : 0; }
 
+  // permessage-deflate was negotiated: a data message may come compressed (RSV1).
+  void allow_compressed(bool allowed) { compressed_allowed_ = allowed; }
+
  private:
   std::size_t fail(std::uint16_t code, std::string reason);
+  // The next bytes of the current data frame's payload; false on a violation.
+  bool take_payload(std::string_view masked);
+  // The current message is complete: inflated if it was compressed, then handed over.
+  // Returns whether reading goes on.
+  bool finish_message(FrameSink& sink);
   std::string& message() {
     if (!message_) message_ = std::make_unique<std::string>();
     return *message_;
@@ -83,10 +94,17 @@ class FrameReader {
   // (Members ordered to pack: the reader is part of every session.)
   std::unique_ptr<std::string> message_;
   std::unique_ptr<ReadError> error_;  // rare: not kept inline in every session
+  std::uint64_t payload_left_ = 0;    // of the data frame being read (in_payload_)
   std::uint32_t max_message_size_;
   std::uint32_t fragments_ = 0;       // frames of that message so far
+  unsigned char key_[4] = {};         // the data frame's mask, from key_at_ on
   Utf8Stream utf8_;                   // a text message's bytes so far, checked as they come
   std::optional<InKind> fragmented_;  // the kind of the message in fragments, if any
+  std::uint8_t key_at_ = 0;
+  bool in_payload_ = false;  // between a data frame's header and the end of its payload
+  bool frame_fin_ = false;   // that frame ends its message
+  bool compressed_ = false;  // the message in progress has RSV1
+  bool compressed_allowed_ = false;
 };
 
 }  // namespace wspush

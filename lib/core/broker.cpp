@@ -34,8 +34,13 @@ void InMemoryBroker::publish(std::string const& room, std::string_view event,
 
 History::Replay InMemoryBroker::replay_after(std::string const& room, std::uint64_t since) const {
   auto const it = streams_.find(room);
-  if (it == streams_.end()) return History::Replay{since == 0, {}};
+  if (it == streams_.end()) return History::Replay{since == 0, {}, {}};
   return it->second->messages.after(since, it->second->seq);
+}
+
+void InMemoryBroker::keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) {
+  auto const it = streams_.find(room);
+  if (it != streams_.end()) it->second->messages.keep_deflated(seq, std::move(deflated));
 }
 
 StreamState InMemoryBroker::state(std::string const& room) const {

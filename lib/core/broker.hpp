@@ -75,6 +75,8 @@ class Broker {
                        std::function<void(PublishAck const&)> done) = 0;
   // What a client that last saw `since` missed (framed messages, oldest first).
   virtual History::Replay replay_after(std::string const& room, std::uint64_t since) const = 0;
+  // The compressed twin of the message `seq` the Hub made, kept with it for replays.
+  virtual void keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) = 0;
   virtual StreamState state(std::string const& room) const = 0;
   // Rooms of the family "/chat/*" made on other nodes are to be heard of (the sink's
   // on_room_seen), while some connection here follows the family. Nothing to do in one
@@ -95,6 +97,7 @@ class InMemoryBroker final : public Broker {
   void publish(std::string const& room, std::string_view event, std::string_view data_json,
                std::function<void(PublishAck const&)> done) override;
   History::Replay replay_after(std::string const& room, std::uint64_t since) const override;
+  void keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) override;
   StreamState state(std::string const& room) const override;
 
  private:

@@ -6,9 +6,17 @@ History::History(std::size_t capacity) : ring_(capacity) {}
 
 void History::append(std::uint64_t seq, Payload message) {
   if (ring_.empty()) return;
-  ring_[next_] = Entry{seq, std::move(message)};
+  ring_[next_] = Entry{seq, std::move(message), nullptr};
   next_ = (next_ + 1) % ring_.size();
   if (size_ < ring_.size()) ++size_;
+}
+
+void History::keep_deflated(std::uint64_t seq, Payload deflated) {
+  auto const first = first_seq();
+  if (!first || seq < *first || seq - *first >= size_) return;
+  std::size_t const start = (next_ + ring_.size() - size_) % ring_.size();
+  Entry& e = ring_[(start + (seq - *first)) % ring_.size()];
+  if (e.seq == seq) e.deflated = std::move(deflated);
 }
 
 std::optional<std::uint64_t> History::first_seq() const {
@@ -31,7 +39,10 @@ History::Replay History::after(std::uint64_t since, std::uint64_t last_seq) cons
   std::size_t const start = (next_ + ring_.size() - size_) % (ring_.empty() ? 1 : ring_.size());
   for (std::size_t i = 0; i < size_; ++i) {
     Entry const& e = ring_[(start + i) % ring_.size()];
-    if (e.seq > since) r.messages.push_back(e.message);
+    if (e.seq > since) {
+      r.messages.push_back(e.message);
+      r.deflated.push_back(e.deflated);
+    }
   }
   return r;
 }

@@ -17,11 +17,15 @@ class History {
 
   // Seqs must increase by one per call (they are the room's broadcast seqs).
   void append(std::uint64_t seq, Payload message);
+  // The message numbered `seq`, compressed (permessage-deflate), kept beside it for the
+  // replays of members that take it that way; nothing if it is no longer held.
+  void keep_deflated(std::uint64_t seq, Payload deflated);
 
   struct Replay {
     // Every message after `since` is in `messages`: nothing was lost.
     bool complete = true;
     std::vector<Payload> messages;  // oldest first
+    std::vector<Payload> deflated;  // each one's compressed twin, or null
   };
   // What a client that last saw `since` missed, given the room's last seq.
   Replay after(std::uint64_t since, std::uint64_t last_seq) const;
@@ -34,6 +38,7 @@ class History {
   struct Entry {
     std::uint64_t seq = 0;
     Payload message;
+    Payload deflated;
   };
   std::vector<Entry> ring_;
   std::size_t next_ = 0;  // where the next entry goes

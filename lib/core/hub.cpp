@@ -94,9 +94,10 @@ Room* Hub::room_for(std::string_view path) {
 }
 
 std::optional<RoomJoin> Hub::join(SessionId id, std::string_view resource,
-                                  std::optional<std::vector<std::string>> allowed) {
+                                  std::optional<std::vector<std::string>> allowed, bool deflate) {
   if (bare(room_path_of(resource))) {
     Session& session = add_session(id);
+    session.deflate = deflate;
     if (allowed) session.rare_part().allowed = std::move(allowed);
     RoomJoin join;  // no room: the welcome, then what it subscribes
     join.greeting.push_back(welcome_frame());
@@ -113,7 +114,8 @@ std::optional<RoomJoin> Hub::join(SessionId id, std::string_view resource,
   Session& session = known ? *known : add_session(id);
   if (allowed) session.rare_part().allowed = std::move(allowed);
   session.room = room;
-  room->add_member();
+  session.deflate = deflate;
+  room->add_member(/*tagged=*/false, deflate);
   if (!broker_.ready(room->path())) {
     // Its stream is still being read from the broker: the welcome, the replay and the
     // live traffic wait for it (on_stream_ready), in that order.
@@ -121,7 +123,7 @@ std::optional<RoomJoin> Hub::join(SessionId id, std::string_view resource,
     parked_[room->path()].push_back(id);
     return std::nullopt;
   }
-  return enter(*room, resource);
+  return enter(*room, resource, deflate);
 }
 
 void Hub::on_stream_ready(std::string const& room_path) {
@@ -135,26 +137,28 @@ void Hub::on_stream_ready(std::string const& room_path) {
     if (s->room && s->parked() && s->room->path() == room_path) {
       std::string const resource = std::move(s->rare->parked_resource);
       s->rare->parked_resource.clear();
-      outbox_.join(id, enter(*s->room, resource));
+      outbox_.join(id, enter(*s->room, resource, s->deflate));
     } else if (Follow* f = s->rare ? follow_of(*s, room_path) : nullptr; f && f->parked) {
       f->parked = false;
-      outbox_.join(id,
-                   subscription_join(*f->room, SubscribeRequest{room_path, f->since, f->epoch}));
+      outbox_.join(id, subscription_join(*f->room, SubscribeRequest{room_path, f->since, f->epoch},
+                                         s->deflate));
     }
   }
 }
 
 // What a member of `room` starts with: no greeting yet, up to the stream's last seq.
-RoomJoin Hub::room_join(Room const& room, StreamState const& stream, bool tagged) const {
-  RoomJoin join{room.id(), room.kind(),     room.path(), room.slow_consumer(), room.counters(), {},
-                {},        stream.last_seq, tagged};
+RoomJoin Hub::room_join(Room const& room, StreamState const& stream, bool tagged,
+                        bool deflate) const {
+  RoomJoin join{room.id(),       room.kind(), room.path(), room.slow_consumer(),
+                room.counters(), {},          {},          stream.last_seq,
+                tagged,          deflate};
   return join;
 }
 
 // The welcome, then with ?since= the recovery event and the replay, then live traffic.
-RoomJoin Hub::enter(Room& room, std::string_view resource) {
+RoomJoin Hub::enter(Room& room, std::string_view resource, bool deflate) {
   StreamState const stream = broker_.state(room.path());
-  RoomJoin join = room_join(room, stream, false);
+  RoomJoin join = room_join(room, stream, false, deflate);
   // Echo rooms speak no protocol of their own: conformance suites and proxies see
   // exactly the frames they sent, nothing else.
   if (room.kind() != RoomKind::echo) {
@@ -199,6 +203,7 @@ void Hub::replay(RoomJoin& join, Room const& room, StreamState const& stream, st
                                        {"replayed", std::uint64_t{r.messages.size()}}}));
   if (!join.tagged) {
     join.greeting.push_back(framed_message(Opcode::text, recovery));
+    if (join.deflate) replay_deflated(join, room, r);
     join.replay = std::move(r.messages);
     return;
   }
@@ -212,7 +217,7 @@ void Hub::detach(SessionId id, Session& session) {
   Room* room = session.room;
   if (!room) return;
   session.room = nullptr;
-  room->remove_member();
+  room->remove_member(/*tagged=*/false, session.deflate);
   if (!session.parked()) outbox_.leave(id, room->id());
   if (session.rare) session.rare->parked_resource.clear();
   drop_if_unused(*room);
@@ -248,19 +253,6 @@ void Hub::tick(std::string const& room_path) {
   if (!room || room->empty()) return;  // nobody listens: no encoding, no seq consumed
   broker_.publish(room->path(), room->tick_event(), encode_json_string(iso8601_utc(clock_.now())),
                   nullptr);
-}
-
-// What the broker numbered: to this node's members of the room (if it has the room),
-// framed once more, naming the room, when some follow it by a subscription.
-void Hub::on_published(std::string const& room_path, std::uint64_t seq, Payload const& framed) {
-  if (Room* room = rooms_.find(room_path)) {
-    ++counts_.broadcasts;
-    Payload tagged;
-    if (room->tagged_members() > 0) {
-      tagged = framed_message(Opcode::text, with_room(frame_payload(*framed), room->path()));
-    }
-    outbox_.broadcast(room->id(), framed, tagged, seq);
-  }
 }
 
 void Hub::reply_error(SessionId id, Refusal const& refusal) {

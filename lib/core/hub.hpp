@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/deflate.hpp"
 #include "common/timefmt.hpp"
 #include "common/url.hpp"
 #include "core/broker.hpp"
@@ -30,6 +31,9 @@ struct HubOptions {
   Duration tick_interval{};              // ticker rooms' period
   std::size_t max_rooms_per_family = 0;  // 0: no limit
   std::size_t max_subscriptions = 0;     // per connection (a pattern counts one); 0: none
+  // permessage-deflate (SPEC §6.1): a room message of at least this many bytes is
+  // compressed once for all the members that agreed to it; smaller ones go plain.
+  std::size_t compression_min_size = 128;
 };
 
 // {"event":"subscribe","room":PATH,"since":SEQ,"epoch":E} (SPEC §3.1).
@@ -88,9 +92,11 @@ class Hub final : private BrokerSink {
   // after all (refused through the Outbox: 404 and a close).
   // A connection to "/" or "/events" joins no room: its RoomJoin has no room (0), only the
   // welcome. `allowed`: its token's `rooms` claim (nullopt: no claim), checked at each
-  // subscribe.
+  // subscribe. `deflate`: it agreed to permessage-deflate with a window the server's
+  // compressed messages fit: its rooms' messages reach it compressed.
   std::optional<RoomJoin> join(SessionId id, std::string_view resource,
-                               std::optional<std::vector<std::string>> allowed = std::nullopt);
+                               std::optional<std::vector<std::string>> allowed = std::nullopt,
+                               bool deflate = false);
   // A publisher stream, "/api/publish?room=PATH&event=E" over WebSocket: every text
   // frame is one event's JSON data (publish_from_stream), answered in order by one
   // "published" (or error) message. admit_publisher: nullopt, or 400 (no room), 404,
@@ -158,6 +164,7 @@ class Hub final : private BrokerSink {
   struct Session {
     Room* room = nullptr;  // its URL's room; nullptr: none, or it stopped receiving it
     bool live = false;     // an entry of sessions_ in use
+    bool deflate = false;  // it takes compressed messages
     // What few sessions need, allocated only for them: a room member costs 24 bytes.
     struct Rare {
       std::string publish_room;  // a publisher stream: where its frames go
@@ -180,16 +187,21 @@ class Hub final : private BrokerSink {
   }
   void on_stream_ready(std::string const& room) override;
   void on_room_seen(std::string const& room) override;
-  RoomJoin enter(Room& room, std::string_view resource);
-  RoomJoin room_join(Room const& room, StreamState const& stream, bool tagged) const;
+  RoomJoin enter(Room& room, std::string_view resource, bool deflate);
+  RoomJoin room_join(Room const& room, StreamState const& stream, bool tagged, bool deflate) const;
   void replay(RoomJoin& join, Room const& room, StreamState const& stream, std::uint64_t since,
               std::optional<std::uint64_t> epoch);
+  // A URL member's replay in the form it takes: compressed twins, made (and kept) for
+  // those the history does not have yet.
+  void replay_deflated(RoomJoin& join, Room const& room, History::Replay& r);
+  // `framed` compressed as one frame, or null when it is under the minimum size.
+  Payload deflated(Payload const& framed);
   // Subscriptions (hub_subscribe.cpp).
   void follow_room(SessionId id, Session& s, std::string const& path,
                    SubscribeRequest const& request);
   void follow_family(SessionId id, Session& s, std::string const& pattern);
   void add_follower(SessionId id, Session& s, Room& room);  // a pattern covers `room` now
-  RoomJoin subscription_join(Room& room, SubscribeRequest const& request);
+  RoomJoin subscription_join(Room& room, SubscribeRequest const& request, bool deflate);
   void drop_follow(SessionId id, Session& s, Room* room, bool gone);
   void drop_subscriptions(SessionId id, Session& s, bool gone);
   void on_room_created(Room& room);
@@ -223,6 +235,7 @@ class Hub final : private BrokerSink {
   std::unordered_map<std::string, std::vector<SessionId>> parked_;     // by room path
   std::unordered_map<std::string, std::vector<SessionId>> followers_;  // by family pattern
   Counts counts_;
+  Deflater deflater_;  // under the Hub's serialisation, like the rest
 };
 
 // GET /api/rooms: {"rooms":[{"path","kind","family","members","last_seq","history",

@@ -160,4 +160,41 @@ std::vector<RoomInfo> Hub::rooms() const {
   return out;
 }
 
+// What the broker numbered: to this node's members of the room (if it has the room),
+// framed once more, naming the room, when some follow it by a subscription, and each
+// form compressed once when some of its members take it so (its URL form is kept with
+// the history, for their replays).
+void Hub::on_published(std::string const& room_path, std::uint64_t seq, Payload const& framed) {
+  Room* room = rooms_.find(room_path);
+  if (!room) return;
+  ++counts_.broadcasts;
+  RoomMessage m{framed, nullptr, nullptr, nullptr};
+  if (room->tagged_members() > 0) {
+    m.tagged = framed_message(Opcode::text, with_room(frame_payload(*framed), room->path()));
+  }
+  if (room->deflate_members(false) > 0 && (m.framed_deflated = deflated(framed))) {
+    broker_.keep_deflated(room_path, seq, m.framed_deflated);
+  }
+  if (m.tagged && room->deflate_members(true) > 0) m.tagged_deflated = deflated(m.tagged);
+  outbox_.broadcast(room->id(), m, seq);
+}
+
+Payload Hub::deflated(Payload const& framed) {
+  std::string_view const payload = frame_payload(*framed);
+  if (payload.size() < options_.compression_min_size) return nullptr;
+  return deflater_.frame(static_cast<Opcode>(static_cast<unsigned char>((*framed)[0]) & 0x0F),
+                         payload);
+}
+
+void Hub::replay_deflated(RoomJoin& join, Room const& room, History::Replay& r) {
+  std::uint64_t seq = join.last_seq - r.messages.size();
+  for (std::size_t i = 0; i < r.messages.size(); ++i) {
+    ++seq;
+    if (!r.deflated[i] && (r.deflated[i] = deflated(r.messages[i]))) {
+      broker_.keep_deflated(room.path(), seq, r.deflated[i]);
+    }
+    if (r.deflated[i]) r.messages[i] = std::move(r.deflated[i]);
+  }
+}
+
 }  // namespace wspush

@@ -93,7 +93,7 @@ void Hub::follow_room(SessionId id, Session& s, std::string const& path,
     outbox_.leave(id, room->id());
   } else {
     s.rare_part().follows.push_back(Follow{room, true, false, false, {}, {}});
-    room->add_member(/*tagged=*/true);
+    room->add_member(/*tagged=*/true, s.deflate);
   }
   Follow& f = *follow_of(s, path);
   if (!broker_.ready(room->path())) {
@@ -103,13 +103,13 @@ void Hub::follow_room(SessionId id, Session& s, std::string const& path,
     parked_[room->path()].push_back(id);
     return;
   }
-  outbox_.join(id, subscription_join(*room, request));
+  outbox_.join(id, subscription_join(*room, request, s.deflate));
 }
 
 // `subscribed`, then with since the recovery event and the replay, naming the room.
-RoomJoin Hub::subscription_join(Room& room, SubscribeRequest const& request) {
+RoomJoin Hub::subscription_join(Room& room, SubscribeRequest const& request, bool deflate) {
   StreamState const stream = broker_.state(room.path());
-  RoomJoin join = room_join(room, stream, /*tagged=*/true);
+  RoomJoin join = room_join(room, stream, /*tagged=*/true, deflate);
   join.greeting.push_back(room_event(
       "subscribed", encode_object({{"epoch", stream.epoch}, {"last_seq", stream.last_seq}}),
       room.path()));
@@ -137,8 +137,8 @@ void Hub::add_follower(SessionId id, Session& s, Room& room) {
     return;
   }
   s.rare_part().follows.push_back(Follow{&room, false, true, false, {}, {}});
-  room.add_member(/*tagged=*/true);
-  outbox_.join(id, room_join(room, broker_.state(room.path()), /*tagged=*/true));
+  room.add_member(/*tagged=*/true, s.deflate);
+  outbox_.join(id, room_join(room, broker_.state(room.path()), /*tagged=*/true, s.deflate));
 }
 
 // Another node made a room of a family followed here: it is made here too, and its
@@ -209,7 +209,7 @@ void Hub::drop_follow(SessionId id, Session& s, Room* room, bool gone) {
     outbox_.leave(id, room->id());
   }
   follows.erase(it);
-  room->remove_member(/*tagged=*/true);
+  room->remove_member(/*tagged=*/true, s.deflate);
   drop_if_unused(*room);
 }
 

@@ -31,7 +31,22 @@ struct RoomJoin {
   std::vector<Payload> greeting;           // framed, sent first
   std::vector<Payload> replay;             // ?since=: framed, oldest first, before live traffic
   std::uint64_t last_seq = 0;              // after the replay, the member is up to here
-  bool tagged = false;  // by a subscription: it gets the broadcasts that name the room
+  bool tagged = false;   // by a subscription: it gets the broadcasts that name the room
+  bool deflate = false;  // it takes compressed messages (permessage-deflate)
+};
+
+// One room message in the forms its members take, each made once for all of them:
+// `framed` for the members by the room's URL, `tagged` (naming the room; null when the
+// room has no such member) for those by a subscription, and each compressed for the
+// members that agreed to permessage-deflate (null when none needs it, compression is
+// off or the message is under --compression-min-size: those members get it plain).
+struct RoomMessage {
+  Payload framed, tagged, framed_deflated, tagged_deflated;
+
+  Payload const& for_member(bool by_subscription, bool deflate) const {
+    if (by_subscription && tagged) return deflate && tagged_deflated ? tagged_deflated : tagged;
+    return deflate && framed_deflated ? framed_deflated : framed;
+  }
 };
 
 class Outbox {
@@ -45,12 +60,10 @@ class Outbox {
   virtual void join(SessionId to, RoomJoin join) = 0;
   // `id` receives no more of `room`'s traffic.
   virtual void leave(SessionId id, RoomId room) = 0;
-  // One room broadcast numbered `seq` to the room's members: `framed` to those of the
-  // room's URL, `tagged` (the same message naming the room; null when the room has no
-  // tagged member) to those that follow it by a subscription. A member whose send queue
-  // cannot take it is handled by the room's policy and counted in its RoomCounters.
-  virtual void broadcast(RoomId room, Payload const& framed, Payload const& tagged,
-                         std::uint64_t seq) = 0;
+  // One room broadcast numbered `seq` to the room's members, each in its form
+  // (RoomMessage::for_member). A member whose send queue cannot take it is handled by
+  // the room's policy and counted in its RoomCounters.
+  virtual void broadcast(RoomId room, RoomMessage const& message, std::uint64_t seq) = 0;
   // Starts the closing handshake with `code` and `reason`, after `linger` unless a
   // second call without linger comes first (messages already sent still go out).
   virtual void close(SessionId id, std::uint16_t code, std::string_view reason,

@@ -75,17 +75,21 @@ class Room {
   std::string const& tick_event() const { return tick_event_; }
 
   // Sessions that receive the room: by their URL, or `tagged` (by a subscription: their
-  // copy of each message names the room).
+  // copy of each message names the room); `deflate`: they take compressed messages
+  // (permessage-deflate), so the room's messages are compressed once for them.
   std::size_t members() const { return members_; }
   std::size_t tagged_members() const { return tagged_; }
+  std::size_t deflate_members(bool tagged) const { return deflate_[tagged]; }
   bool empty() const { return members_ == 0; }
-  void add_member(bool tagged = false) {
+  void add_member(bool tagged = false, bool deflate = false) {
     ++members_;
     tagged_ += tagged;
+    deflate_[tagged] += deflate;
   }
-  void remove_member(bool tagged = false) {
+  void remove_member(bool tagged = false, bool deflate = false) {
     --members_;
     tagged_ -= tagged;
+    deflate_[tagged] -= deflate;
   }
 
   // Members that could not keep up, counted by the loops that deliver to them.
@@ -101,6 +105,7 @@ class Room {
   std::string tick_event_;
   std::size_t members_ = 0;
   std::size_t tagged_ = 0;
+  std::size_t deflate_[2] = {0, 0};  // by the URL, by a subscription
   std::shared_ptr<RoomCounters> counters_;
 };
 

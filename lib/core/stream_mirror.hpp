@@ -63,6 +63,9 @@ class StreamMirror {
   void start_after(std::uint64_t seq, std::uint64_t epoch);
 
   History::Replay replay_after(std::uint64_t since) const { return history_.after(since, last_); }
+  void keep_deflated(std::uint64_t seq, Payload deflated) {
+    history_.keep_deflated(seq, std::move(deflated));
+  }
   StreamState state() const;
 
  private:

@@ -34,7 +34,7 @@ bool asks_for_websocket(HttpRequest const& request) {
   return has_token(request.header("upgrade", joined), "websocket");
 }
 
-HandshakeAnswer check_websocket_handshake(HttpRequest const& r) {
+HandshakeAnswer check_websocket_handshake(HttpRequest const& r, bool compression) {
   HandshakeAnswer a;
   std::string joined;  // only a repeated header is copied, into this
   if (r.method != "GET") {
@@ -59,8 +59,12 @@ HandshakeAnswer check_websocket_handshake(HttpRequest const& r) {
           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           "Sec-WebSocket-Accept: ";
       std::string const accept = websocket_accept(key);
+      if (compression) a.deflate = negotiate_deflate(r.header("sec-websocket-extensions", joined));
       a.response.reserve(head.size() + accept.size() + 4);
-      a.response.append(head).append(accept).append("\r\n\r\n");
+      a.response.append(head).append(accept);
+      if (a.deflate)
+        a.response.append("\r\nSec-WebSocket-Extensions: ").append(a.deflate->response);
+      a.response.append("\r\n\r\n");
     }
   }
   return a;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/deflate.hpp"
 #include "core/refusal.hpp"
 #include "http/http_request.hpp"
 
@@ -19,13 +20,15 @@ namespace wspush {
 bool asks_for_websocket(HttpRequest const& request);
 
 struct HandshakeAnswer {
-  std::optional<Refusal> refusal;  // set: answer this and close
-  std::string response;            // otherwise: the 101 response to send
+  std::optional<Refusal> refusal;           // set: answer this and close
+  std::string response;                     // otherwise: the 101 response to send
+  std::optional<DeflateAgreement> deflate;  // permessage-deflate, when agreed
 };
 // GET only (405), HTTP/1.1+ and Host (400), Connection: Upgrade (400), version 13
 // (426 with Sec-WebSocket-Version: 13, also when absent), a key of 16 bytes in base64
-// (400).
-HandshakeAnswer check_websocket_handshake(HttpRequest const& request);
+// (400). With `compression`, the first acceptable permessage-deflate offer of
+// Sec-WebSocket-Extensions is agreed to (common/deflate.hpp).
+HandshakeAnswer check_websocket_handshake(HttpRequest const& request, bool compression = false);
 
 // Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + the RFC's GUID)).
 std::string websocket_accept(std::string_view key);

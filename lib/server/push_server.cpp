@@ -67,7 +67,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
         broker_(make_broker()),
         fanout_(shards_),
         tickers_(io(), shared_),
-        hub_(registry_, *broker_, fanout_, tickers_, clock_, settings.hub),
+        hub_(registry_, *broker_, fanout_, tickers_, clock_, hub_options(settings)),
         routes_(shared_, api_admission_, metrics_, *this, settings.admission.public_metrics),
         probe_(io(), loop_contexts(), kHealthDeadline),
         tls_(make_tls(settings.listen)),
@@ -139,6 +139,13 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
 
  private:
   std::size_t loop_count() const { return std::max<std::size_t>(1, settings_.loops.threads); }
+  // --compression-min-size is one setting (ConnectionLimits): the Hub compresses
+  // broadcasts with it as the loops compress echoes.
+  static HubOptions hub_options(ServeSettings const& settings) {
+    HubOptions options = settings.hub;
+    options.compression_min_size = settings.connection.compression_min_size;
+    return options;
+  }
   // The first loop: plain HTTP, the broker, the tickers, --stdin and the signals.
   asio::io_context& io() { return shards_.front()->io(); }
 

@@ -35,13 +35,16 @@ struct LoopSettings {
 // What bounds one connection, from its first byte to its close (http/listener.hpp,
 // ws/ws_session.hpp, loop/keepalive.hpp).
 struct ConnectionLimits {
-  std::size_t max_message_size = 0;  // also the largest HTTP body
-  std::size_t send_buffer = 0;       // bytes queued before the slow-consumer policy applies
-  Duration handshake_timeout{};      // the HTTP request or upgrade must finish in it
-  Duration close_timeout{};          // wait for the client's close frame after ours
-  Duration ping_interval{};          // ping a quiet peer this often; 0: never
-  Duration pong_timeout{};           // then close 4009 unless it answers
-  Duration idle_timeout{};           // close 4010 without messages; 0: never
+  std::size_t max_message_size = 0;      // also the largest HTTP body
+  std::size_t send_buffer = 0;           // bytes queued before the slow-consumer policy applies
+  Duration handshake_timeout{};          // the HTTP request or upgrade must finish in it
+  Duration close_timeout{};              // wait for the client's close frame after ours
+  Duration ping_interval{};              // ping a quiet peer this often; 0: never
+  Duration pong_timeout{};               // then close 4009 unless it answers
+  Duration idle_timeout{};               // close 4010 without messages; 0: never
+  bool compression = true;               // permessage-deflate agreed when a client offers it
+  std::size_t compression_min_size = 0;  // smaller messages go plain (echoes; the Hub's copy
+                                         // for broadcasts: HubOptions)
 };
 
 // Who may connect, and to what (the admission step, push_server.cpp).

@@ -117,6 +117,10 @@ class SettingsTable {
     Row& choices(std::vector<std::string> v) { return choices_ = std::move(v), *this; }
     Row& config_key(std::string key) { return config_key_ = std::move(key), *this; }
     Row& not_in_config_file() { return config_key_.clear(), *this; }
+    // A yes-or-no setting given a value (--compression off) rather than as a switch.
+    Row& takes_value(std::string name) {
+      return switch_ = false, value_name_ = std::move(name), *this;
+    }
     // Every source adds its values, weakest first; `merge(options, first)` is then told
     // where the last source's values begin (to drop what they replace).
     Row& combine_sources(std::function<void(Options&, std::size_t first)> merge) {

@@ -140,7 +140,10 @@ def test_max_subscriptions_and_the_tokens_rooms_claim(tmp_path):
 
 
 def test_a_slow_multiplexed_member_is_cut_and_the_rooms_go_on():
-    with Server(*ROOMS, "--send-buffer", "1MiB", "--max-message-size", "1MiB") as s:
+    # The 4008 waits behind what is queued; a sanitizer build takes longer than the default
+    # 5 s close timeout to get there, and the connection would end without it.
+    with Server(*ROOMS, "--send-buffer", "1MiB", "--max-message-size", "1MiB",
+                "--close-timeout", "60s") as s:
         subscribe = b'{"event":"subscribe","room":"/chat/*"}'
         slow = never_reading_member(  # a masked frame, with a zero key
             s.port, "/", bytes([0x81, 0x80 | len(subscribe)]) + b"\0\0\0\0" + subscribe)
@@ -204,7 +207,10 @@ def rooms_of(server):
 
 @pytest.mark.parametrize("mode", ["--async", "--sync"])
 def test_wspush_client_cut_as_a_slow_consumer_resumes_every_room(mode):
-    with Server(*ROOMS, "--send-buffer", "1MiB", "--max-message-size", "1MiB") as s:
+    # The 4008 waits behind what is queued; a sanitizer build takes longer than the default
+    # 5 s close timeout to get there, and the connection would end without it.
+    with Server(*ROOMS, "--send-buffer", "1MiB", "--max-message-size", "1MiB",
+                "--close-timeout", "60s") as s:
         with Stream(s.url("/"), mode, "--subscribe", "/news", "--subscribe", "/r",
                     "--reconnect", "--max-message-size", "1MiB") as sub:
             sub.read(3)  # welcome, subscribed x2

@@ -68,18 +68,50 @@ def never_reading_member(port, path, first_frames=b""):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.connect(("127.0.0.1", port))
+    upgrade(s, path, first_frames=first_frames)
+    return s
+
+
+def upgrade(s, path, extra_headers=(), first_frames=b""):
+    """Upgrades the connected socket `s` to a WebSocket on `path`; the 101's headers
+    ({lower-cased name: value}). Reads the answer a byte at a time: frames follow it."""
     s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-               % path).encode() + first_frames)
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
+               % (path, "".join(h + "\r\n" for h in extra_headers))).encode() + first_frames)
     head = b""
     while b"\r\n\r\n" not in head:
-        head += s.recv(1)
-    assert head.startswith(b"HTTP/1.1 101")
-    return s
+        chunk = s.recv(1)
+        assert chunk, "the connection ended during the handshake: %r" % head
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head
+    headers = {}
+    for line in head.decode().split("\r\n")[1:]:
+        k, _, v = line.partition(":")
+        if k:
+            headers[k.strip().lower()] = v.strip()
+    return headers
+
+
+def client_frame(payload, opcode=0x1, rsv1=False):
+    """One final client frame, masked with a zero key (the payload goes as it is)."""
+    head = bytes([0x80 | (0x40 if rsv1 else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 65536:
+        head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([0x80 | 127]) + n.to_bytes(8, "big")
+    return head + b"\0\0\0\0" + payload
 
 
 def frames(sock, until):
     """Reads server frames (unmasked) until `until(opcode, payload)` is true."""
+    return [(first & 0x0F, payload) for first, payload in frames_raw(sock, until)]
+
+
+def frames_raw(sock, until):
+    """As frames(), each frame as (its first byte: FIN, RSV and opcode, payload)."""
     sock.settimeout(DEADLINE)
     buf = b""
     out = []
@@ -103,8 +135,8 @@ def frames(sock, until):
             need(10)
             length, at = int.from_bytes(buf[2:10], "big"), 10
         need(at + length)
-        payload, buf = buf[at:at + length], buf[at + length:]
-        out.append((opcode, payload))
+        first, payload, buf = buf[0], buf[at:at + length], buf[at + length:]
+        out.append((first, payload))
         if until(opcode, payload):
             return out
     raise AssertionError("deadline passed")

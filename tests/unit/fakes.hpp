@@ -37,14 +37,15 @@ class FakeOutbox final : public Outbox {
     replayed[to].insert(replayed[to].end(), join.replay.begin(), join.replay.end());
     join.replay.clear();
     members[join.room][to] = join.tagged;
+    deflates[to] = join.deflate;
     joins[to] = std::move(join);
   }
   void leave(SessionId id, RoomId room) override { members[room].erase(id); }
-  void broadcast(RoomId room, Payload const& framed, Payload const& tagged,
-                 std::uint64_t /*seq*/) override {
-    broadcasts.push_back(framed);
+  void broadcast(RoomId room, RoomMessage const& message, std::uint64_t /*seq*/) override {
+    broadcasts.push_back(message.framed);
+    messages.push_back(message);
     for (auto const& [id, by_subscription] : members[room]) {
-      inbox[id].push_back(unframe(by_subscription && tagged ? tagged : framed));
+      inbox[id].push_back(unframe(message.for_member(by_subscription, deflates[id])));
     }
   }
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
@@ -66,6 +67,8 @@ class FakeOutbox final : public Outbox {
   std::map<SessionId, std::vector<Frame>> inbox;
   std::map<SessionId, Close> closes;
   std::vector<Payload> broadcasts;
+  std::vector<RoomMessage> messages;   // every form of each broadcast
+  std::map<SessionId, bool> deflates;  // it takes compressed messages
   std::map<SessionId, std::vector<Payload>> replayed;
   std::map<RoomId, std::map<SessionId, bool>> members;  // tagged: by a subscription
   std::map<SessionId, RoomJoin> joins;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "common/deflate.hpp"
+
 namespace wspush {
 namespace {
 
@@ -24,10 +26,11 @@ struct Recorder : FrameSink {
   }
 };
 
-// A client frame: FIN as given, masked with a fixed key.
-std::string client_frame(std::uint8_t opcode, std::string const& payload, bool fin = true) {
+// A client frame: FIN as given (and RSV1), masked with a fixed key.
+std::string client_frame(std::uint8_t opcode, std::string const& payload, bool fin = true,
+                         bool rsv1 = false) {
   std::string f;
-  f.push_back(static_cast<char>((fin ? 0x80 : 0) | opcode));
+  f.push_back(static_cast<char>((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode));
   std::size_t const n = payload.size();
   if (n < 126) {
     f.push_back(static_cast<char>(0x80 | n));
@@ -220,6 +223,71 @@ TEST(FrameReader, AMessageInTooManyFragmentsIsRefusedWith1008) {
   ASSERT_TRUE(reader.error());
   EXPECT_EQ(reader.error()->close_code, kClosePolicy);
   EXPECT_TRUE(sink.got.empty());
+}
+
+// Autobahn 6.4.3/6.4.4: a frame sent in pieces is failed at the piece that holds the
+// first invalid byte, before the rest of the frame arrives.
+TEST(FrameReader, InvalidUtf8FailsAtItsByteBeforeTheFrameEnds) {
+  std::string const text = std::string(20, 'a') + "\xf4\x90\x80\x80" + std::string(20, 'b');
+  std::string const frame = client_frame(0x1, text);
+  std::size_t const header = frame.size() - text.size();
+  FrameReader reader(1024);
+  Recorder sink;
+  std::string held = frame.substr(0, header + 10);  // valid so far
+  held.erase(0, reader.consume(held, sink));
+  EXPECT_FALSE(reader.error());
+  EXPECT_TRUE(held.empty());              // what came of the payload was taken
+  held += frame.substr(header + 10, 12);  // up to and including the bad byte
+  reader.consume(held, sink);
+  ASSERT_TRUE(reader.error());
+  EXPECT_EQ(reader.error()->close_code, kCloseInvalidData);
+  EXPECT_TRUE(sink.got.empty());
+}
+
+TEST(FrameReader, ACompressedMessageIsInflatedWhenPermessageDeflateWasAgreed) {
+  std::string const text = "{\"event\":\"publish\",\"data\":\"" + std::string(500, 'z') + "\"}";
+  std::string const packed = Deflater().compress(text);
+  // In two frames: RSV1 on the first only.
+  std::string const bytes = client_frame(0x1, packed.substr(0, 5), false, true) +
+                            client_frame(0x0, packed.substr(5), true) +
+                            client_frame(0x2, "plain");  // a message may come plain too
+  FrameReader reader(1024);
+  reader.allow_compressed(true);
+  Recorder sink;
+  EXPECT_EQ(reader.consume(bytes, sink), bytes.size());
+  ASSERT_FALSE(reader.error());
+  ASSERT_EQ(sink.got.size(), 2u);
+  EXPECT_EQ(sink.got[0].kind, InKind::text);
+  EXPECT_EQ(sink.got[0].payload, text);
+  EXPECT_EQ(sink.got[1].payload, "plain");
+}
+
+TEST(FrameReader, CompressionRefusals) {
+  std::string const packed = Deflater().compress("hello");
+  struct Case {
+    std::string bytes;
+    bool allowed;
+    std::uint16_t code;
+  };
+  std::string const bomb = Deflater().compress(std::string(100000, 'a'));
+  Case const cases[] = {
+      {client_frame(0x1, packed, true, true), false, kCloseProtocolError},  // not agreed
+      {client_frame(0x1, "a", false) + client_frame(0x0, packed, true, true), true,
+       kCloseProtocolError},                                           // on a continuation
+      {client_frame(0x9, "", true, true), true, kCloseProtocolError},  // on a ping
+      {client_frame(0x1, std::string("\xff\xff\xff", 3), true, true), true, kCloseInvalidData},
+      {client_frame(0x1, Deflater().compress("caf\xc3"), true, true), true, kCloseInvalidData},
+      {client_frame(0x2, bomb, true, true), true, kCloseTooBig},  // 100 kB inflated > 1 KiB
+  };
+  for (Case const& c : cases) {
+    FrameReader reader(1024);
+    reader.allow_compressed(c.allowed);
+    Recorder sink;
+    reader.consume(c.bytes, sink);
+    ASSERT_TRUE(reader.error());
+    EXPECT_EQ(reader.error()->close_code, c.code) << reader.error()->reason;
+    EXPECT_TRUE(sink.got.empty());
+  }
 }
 
 }  // namespace wspush

@@ -58,7 +58,8 @@ class HubTest : public ::testing::Test {
   FakeOutbox outbox;
   FakeTimers timers;
   FixedClock clock;
-  Hub hub{registry, broker, outbox, timers, clock, HubOptions{std::chrono::milliseconds(250)}};
+  Hub hub{registry, broker, outbox,
+          timers,   clock,  HubOptions{std::chrono::milliseconds(250), 0, 0, 128}};
 };
 
 }  // namespace wspush::test

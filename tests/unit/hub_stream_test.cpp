@@ -29,6 +29,9 @@ class SlowBroker final : public Broker {
                std::function<void(PublishAck const&)> done) override {
     memory_.publish(room, event, data, std::move(done));
   }
+  void keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) override {
+    memory_.keep_deflated(room, seq, std::move(deflated));
+  }
   History::Replay replay_after(std::string const& room, std::uint64_t since) const override {
     return memory_.replay_after(room, since);
   }
@@ -72,7 +75,7 @@ class HubStreamTest : public ::testing::Test {
   FakeOutbox outbox;
   FakeTimers timers;
   FixedClock clock;
-  Hub hub{registry, broker, outbox, timers, clock, HubOptions{250ms}};
+  Hub hub{registry, broker, outbox, timers, clock, HubOptions{250ms, 0, 0, 128}};
 };
 
 }  // namespace

@@ -182,7 +182,7 @@ TEST_F(HubSubscribeTest, RefusalsNameTheRoomAndTheConnectionStays) {
 }
 
 TEST_F(HubSubscribeTest, AConnectionHoldsAtMostMaxSubscriptions) {
-  Hub limited{registry, broker, outbox, timers, clock, HubOptions{250ms, 0, 2}};
+  Hub limited{registry, broker, outbox, timers, clock, HubOptions{250ms, 0, 2, 128}};
   if (auto j = limited.join(9, "/")) outbox.join(9, std::move(*j));
   limited.subscribe(9, SubscribeRequest{"/news", {}, {}});
   limited.subscribe(9, SubscribeRequest{"/chat/*", {}, {}});  // a pattern counts one

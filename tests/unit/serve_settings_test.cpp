@@ -93,7 +93,11 @@ TEST(ServeSettings, EverySettingCanBeGivenByFlagEnvironmentAndFile) {
     if (row.name() == "public-metrics") value = "true";
     if (row.name() == "config") continue;  // the file itself: flag or environment only
     ASSERT_FALSE(row.config_key().empty()) << row.name();
-    std::string const json = row.name() == "public-metrics" ? value : "\"" + value + "\"";
+    // A switch is true or false in the file, whatever it is called on the command line.
+    bool const on_off = row.value_name() == "on|off";
+    std::string const json = row.name() == "public-metrics" ? value
+                             : on_off                       ? std::string("true")
+                                                            : "\"" + value + "\"";
     std::string const file = "{\"" + row.config_key() + "\": " + json + "}";
     bool const number = row.value_name() == "N" || row.value_name() == "PORT" ||
                         row.value_name() == "BYTES" || row.value_name() == "RATE";

@@ -57,9 +57,16 @@ class ShardTest : public ::testing::Test {
   std::size_t connect(std::string resource, bool publisher = false) {
     auto owned = std::make_unique<MemoryStream>();
     clients.push_back(Client{owned.get(), {}});
-    shard().accept(
-        Upgrade{std::move(owned), "127.0.0.1", std::move(resource), Grant{}, kResponse, {}, false},
-        &peer, publisher);
+    shard().accept(Upgrade{std::move(owned),
+                           "127.0.0.1",
+                           std::move(resource),
+                           Grant{},
+                           kResponse,
+                           {},
+                           false,
+                           false,
+                           false},
+                   &peer, publisher);
     run();
     std::string& out = clients.back().stream->output;
     EXPECT_EQ(out.rfind(kResponse, 0), 0u);  // the 101 before anything else
@@ -96,7 +103,8 @@ class ShardTest : public ::testing::Test {
                           std::chrono::seconds(5),
                           Duration::zero(),
                           std::chrono::seconds(10),
-                          Duration::zero()};
+                          Duration::zero(),
+                          true};
   Metrics metrics{1};
   Owner owner;
   std::string const peer = "127.0.0.1";
@@ -106,7 +114,7 @@ class ShardTest : public ::testing::Test {
   Fanout fanout{shards};
   FakeTimers timers;
   FixedClock clock;
-  Hub hub{registry, broker, fanout, timers, clock, HubOptions{250ms, 0}};
+  Hub hub{registry, broker, fanout, timers, clock, HubOptions{250ms, 0, 0, 128}};
   SharedHub shared;
   std::vector<Client> clients;
 };

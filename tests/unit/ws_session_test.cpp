@@ -49,7 +49,8 @@ class WsSessionTest : public ::testing::Test {
                           std::chrono::seconds(5),
                           std::chrono::seconds(25),
                           std::chrono::seconds(10),
-                          Duration::zero()};
+                          Duration::zero(),
+                          true};
   Recorder events;
   MemoryStream* stream;
   std::shared_ptr<WsSession> session;

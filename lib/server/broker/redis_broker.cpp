@@ -213,6 +213,12 @@ void RedisBroker::publish(std::string const& room, std::string_view event,
   });
 }
 
+void RedisBroker::keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return local_.keep_deflated(room, seq, std::move(deflated));
+  it->second->keep_deflated(seq, std::move(deflated));
+}
+
 History::Replay RedisBroker::replay_after(std::string const& room, std::uint64_t since) const {
   auto const it = mirrors_.find(room);
   if (it == mirrors_.end()) return local_.replay_after(room, since);

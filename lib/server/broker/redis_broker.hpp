@@ -63,6 +63,7 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   void publish(std::string const& room, std::string_view event, std::string_view data_json,
                std::function<void(PublishAck const&)> done) override;
   History::Replay replay_after(std::string const& room, std::uint64_t since) const override;
+  void keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) override;
   StreamState state(std::string const& room) const override;
   // PSUBSCRIBE wspush:/chat/*: rooms of the family made on other nodes are heard of.
   void watch_family(std::string const& pattern) override;

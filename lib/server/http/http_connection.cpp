@@ -113,13 +113,13 @@ void HttpConnection::on_request(std::string_view rest) {
                               [&request](std::string_view name) { return request.header(name); },
                               &grant};
   if (asks_for_websocket(request)) {
-    HandshakeAnswer answer = check_websocket_handshake(request);
+    HandshakeAnswer answer = check_websocket_handshake(request, limits_.compression);
     if (answer.refusal) return refuse(*answer.refusal);
     if (auto refusal = events_.admit(view)) {
       log_refusal(request.target, *refusal);
       return refuse(*refusal);
     }
-    return upgrade(request, grant, std::move(answer.response), rest);
+    return upgrade(request, grant, answer, rest);
   }
   if (request.header("host").empty() && request.http_minor >= 1) {
     return refuse(Refusal{Reason::host, "missing Host header"});
@@ -149,7 +149,7 @@ void HttpConnection::open_event_stream(HttpRequest const& request) {
     log_refusal(request.target, *refusal);
     return refuse(*refusal);
   }
-  hand_over(Upgrade{nullptr, peer_, resource, grant, sse_response_head(), {}, true});
+  hand_over(Upgrade{nullptr, peer_, resource, grant, sse_response_head(), {}, true, false, false});
 }
 
 // Plain HTTP is answered on the first loop: the connection goes there with its request
@@ -171,10 +171,11 @@ void HttpConnection::log_refusal(std::string const& target, Refusal const& refus
              {"reason", to_string(refusal.reason)}});
 }
 
-void HttpConnection::upgrade(HttpRequest const& request, Grant const& grant, std::string response,
-                             std::string_view rest) {
-  hand_over(Upgrade{nullptr, peer_, request.target, grant, std::move(response), std::string(rest),
-                    false});
+void HttpConnection::upgrade(HttpRequest const& request, Grant const& grant,
+                             HandshakeAnswer& answer, std::string_view rest) {
+  hand_over(Upgrade{nullptr, peer_, request.target, grant, std::move(answer.response),
+                    std::string(rest), false, answer.deflate.has_value(),
+                    answer.deflate && answer.deflate->compress});
 }
 
 // The stream itself goes to the session, on this same loop: no new socket object, no

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "http/handshake.hpp"
 #include "http/http_request.hpp"
 #include "server/http/listener.hpp"
 #include "server/stream/byte_stream.hpp"
@@ -40,7 +41,7 @@ class HttpConnection final : public std::enable_shared_from_this<HttpConnection>
   void on_readable();
   void handle(std::string_view data);
   void on_request(std::string_view rest);
-  void upgrade(HttpRequest const& request, Grant const& grant, std::string response,
+  void upgrade(HttpRequest const& request, Grant const& grant, HandshakeAnswer& answer,
                std::string_view rest);
   void open_event_stream(HttpRequest const& request);
   void hand_over(Upgrade upgrade);

@@ -27,9 +27,8 @@ class Fanout final : public Outbox {
   void leave(SessionId id, RoomId room) override {
     shard_of(id).enqueue(delivery::Leave{id, room});
   }
-  void broadcast(RoomId room, Payload const& framed, Payload const& tagged,
-                 std::uint64_t seq) override {
-    for (auto& shard : shards_) shard->enqueue(delivery::Broadcast{room, framed, tagged, seq});
+  void broadcast(RoomId room, RoomMessage const& message, std::uint64_t seq) override {
+    for (auto& shard : shards_) shard->enqueue(delivery::Broadcast{room, message, seq});
   }
   void close(SessionId id, std::uint16_t code, std::string_view reason, Duration linger) override {
     shard_of(id).enqueue(delivery::Close{id, code, std::string(reason), linger});

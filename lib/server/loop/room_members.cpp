@@ -12,7 +12,7 @@ RoomMembers::Entry& RoomMembers::join(std::uint32_t slot, RoomJoin const& join,
                 join.policy, join.counters, {}};
   }
   Place const p{&room, static_cast<std::uint32_t>(room.members.size())};
-  room.members.push_back(Entry{slot, join.tagged, last_seq});
+  room.members.push_back(Entry{slot, join.tagged, join.deflate, last_seq});
   if (slot >= places_.size()) places_.resize(slot + 1);
   Places& places = places_[slot];
   if (!places.first.room) {

@@ -24,6 +24,7 @@ class RoomMembers {
   struct Entry {
     std::uint32_t slot;
     bool tagged;             // by a subscription: its messages name the room
+    bool deflate;            // it takes compressed messages (permessage-deflate)
     std::uint64_t last_seq;  // the last room seq queued to the member
   };
   // A room with members on this loop.

@@ -2,6 +2,7 @@
 
 #include <asio/executor_work_guard.hpp>
 
+#include "common/deflate.hpp"
 #include "common/frame.hpp"
 #include "common/url.hpp"
 #include "server/loop/close_log.hpp"
@@ -57,7 +58,9 @@ void Shard::accept(Upgrade a, std::string const* peer, bool publisher) {
     e.expires_at = a.grant.expires_at;
     e.opened_ms = loop_.now_ms();
     e.role = publisher ? SessionRole::publisher : SessionRole::waiting;
+    e.deflate = a.deflate;
   }
+  session->allow_compressed(a.inflate);
   counters_.sessions_opened.add();
   session->greet(std::make_shared<std::string const>(std::move(a.response)));
   // The join and everything queued to this loop before it are taken under the Hub's lock:
@@ -67,7 +70,7 @@ void Shard::accept(Upgrade a, std::string const* peer, bool publisher) {
     if (publisher) {
       hub.join_publisher(id, a.resource);
     } else {
-      joined = hub.join(id, a.resource, std::move(a.grant.rooms));
+      joined = hub.join(id, a.resource, std::move(a.grant.rooms), a.deflate);
     }
     inbox_.take(carrying_);
   });
@@ -142,15 +145,18 @@ void Shard::leave(std::uint32_t slot, RoomId room) {
 void Shard::broadcast(delivery::Broadcast const& b) {
   RoomMembers::Room* room = members_.find(b.room);
   if (!room) return;  // no member of it on this loop
-  // With several loops, each takes its own copy of the frame: every member's queue
-  // counts references to it, and one count shared by loops on different cores would
-  // move its cache line between them twice a delivery.
-  Payload const framed = count_ > 1 && room->members.size() > 1
-                             ? std::make_shared<std::string const>(*b.framed)
-                             : b.framed;
+  // With several loops, each takes its own copy of the URL members' frames: every
+  // member's queue counts references to it, and one count shared by loops on different
+  // cores would move its cache line between them twice a delivery.
+  RoomMessage message = b.message;
+  if (count_ > 1 && room->members.size() > 1) {
+    for (Payload* p : {&message.framed, &message.framed_deflated}) {
+      if (*p) *p = std::make_shared<std::string const>(**p);
+    }
+  }
   for (RoomMembers::Entry& member : room->members) {
     if (Entry* e = sessions_.at(member.slot)) {
-      pacer_.offer(*room, member, *e->session, member.tagged && b.tagged ? b.tagged : framed,
+      pacer_.offer(*room, member, *e->session, message.for_member(member.tagged, member.deflate),
                    b.seq);
     }
   }
@@ -182,8 +188,10 @@ void Shard::act(std::uint32_t slot, ClientAction const& action, Opcode opcode,
     case ClientAction::Kind::reply:
       pacer_.send(slot, framed_message(Opcode::text, action.text));
       return;
-    case ClientAction::Kind::echo:
-      pacer_.send(slot, framed_message(opcode, data));
+    case ClientAction::Kind::echo:  // compressed for a client that takes it so
+      pacer_.send(slot, e.deflate && data.size() >= limits_.compression_min_size
+                            ? thread_deflater().frame(opcode, data)
+                            : framed_message(opcode, data));
       return;
     case ClientAction::Kind::publish:
       hub_.run([&](Hub& hub) {

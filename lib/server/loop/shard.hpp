@@ -52,8 +52,7 @@ struct Leave {
 };
 struct Broadcast {
   RoomId room;
-  Payload framed;
-  Payload tagged;  // for members by a subscription (null when the room has none)
+  RoomMessage message;
   std::uint64_t seq;
 };
 struct Close {
@@ -107,6 +106,7 @@ class Shard final : public SessionEvents {
     std::uint32_t opened_ms = 0;                   // loop time it opened (the close log line)
     SessionRole role = SessionRole::waiting;
     RoomKind kind = RoomKind::feed;  // a member's room's
+    bool deflate = false;            // it takes compressed messages (permessage-deflate)
   };
   // The open session of a slot, for the pacer.
   struct Sessions {

@@ -19,6 +19,10 @@ struct Upgrade {
   std::string response;       // the 101 (or the event stream's head), sent first
   std::string early;          // bytes the client sent right behind its request
   bool event_stream = false;  // a Server-Sent Events client, not a WebSocket
+  // permessage-deflate was agreed: the client may send compressed messages (`inflate`),
+  // and takes the server's compressed ones (`deflate`: it allows their 32 KiB window).
+  bool inflate = false;
+  bool deflate = false;
 };
 
 }  // namespace wspush

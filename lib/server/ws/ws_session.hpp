@@ -94,6 +94,8 @@ class WsSession final : public std::enable_shared_from_this<WsSession>,
   void greet(Payload response);
   // Starts reading: first `early`, the bytes the client sent right behind its handshake.
   void start(std::string_view early = {});
+  // permessage-deflate was agreed: the client's messages may come compressed.
+  void allow_compressed(bool allowed) { reader_.allow_compressed(allowed); }
 
   // Queues one framed message (common/frame.hpp); it goes out at the end of this loop
   // turn with whatever else is queued. Dropped once the session is closing.

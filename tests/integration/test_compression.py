@@ -1,0 +1,137 @@
+"""permessage-deflate (SPEC §6.1, issue #29) against the real binary: what goes on the
+wire, read off raw sockets, and a real library client (Python's websockets) through it."""
+
+import asyncio
+import json
+import socket
+import zlib
+
+import websockets
+
+from raw_socket import client_frame, frames_raw, upgrade
+from wspush_harness import DEADLINE, Server, connect, post, recv_json
+
+OFFER = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"
+AGREED = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+RSV1 = 0x40
+# A price update as a trading app would push it: 1 KiB of JSON that repeats its keys.
+UPDATE = {"symbol": "ACME", "ticks": [{"bid": 100.25 + i / 100, "ask": 100.5 + i / 100,
+                                       "size": 300 + i, "venue": "XNAS"} for i in range(14)]}
+
+
+def member(port, path, extensions=OFFER):
+    s = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+    return s, upgrade(s, path, [extensions] if extensions else [])
+
+
+def inflate(payload):
+    """RFC 7692 §7.2.2: the sender stripped 00 00 ff ff; put it back and inflate."""
+    return zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
+
+
+def next_text(sock):
+    """(first byte, payload) of the next text frame."""
+    return frames_raw(sock, lambda opcode, _: opcode == 0x1)[-1]
+
+
+def test_a_room_message_is_compressed_once_for_those_that_agreed_and_plain_for_the_rest():
+    with Server("--room", "/news", "--history", "100") as s:
+        a, headers_a = member(s.port, "/news")
+        b, headers_b = member(s.port, "/news")
+        assert headers_a["sec-websocket-extensions"] == AGREED == headers_b[
+            "sec-websocket-extensions"]
+        plain = connect(s.url("/news"))  # websocket-client offers no extension
+        for sock in (a, b):
+            first, payload = next_text(sock)
+            assert first & RSV1 == 0 and json.loads(payload)["data"] == "Welcome"  # < 128 B
+        recv_json(plain)
+
+        assert post(s, "/news", UPDATE) == 1
+        first_a, wire_a = next_text(a)
+        first_b, wire_b = next_text(b)
+        assert first_a & RSV1 and first_b & RSV1
+        assert wire_a == wire_b  # one compressed frame for both
+        as_sent = plain.recv()
+        assert inflate(wire_a).decode() == as_sent
+        assert json.loads(as_sent) == {"status": 200, "event": "message", "data": UPDATE,
+                                       "seq": 1}
+        assert len(wire_a) * 3 < len(as_sent)  # JSON that repeats itself: 3x smaller or more
+
+        assert post(s, "/news", "short") == 2  # under --compression-min-size: plain
+        first, payload = next_text(a)
+        assert first & RSV1 == 0 and json.loads(payload)["data"] == "short"
+
+        # A replay reuses the frame the live members got.
+        late, _ = member(s.port, "/news?since=0")
+        got = frames_raw(late, lambda opcode, payload: b'"short"' in payload)
+        texts = [(first, payload) for first, payload in got if first & 0x0F == 0x1]
+        assert (0x80 | RSV1 | 0x1, wire_a) in texts
+        for sock in (a, b, late):
+            sock.close()
+        plain.close()
+
+
+def test_compression_off_or_a_small_window_means_plain_frames():
+    with Server("--room", "/news", "--compression", "off") as s:
+        sock, headers = member(s.port, "/news")
+        assert "sec-websocket-extensions" not in headers
+        next_text(sock)
+        post(s, "/news", UPDATE)
+        first, payload = next_text(sock)
+        assert first & RSV1 == 0 and json.loads(payload)["data"] == UPDATE
+        sock.close()
+    with Server("--room", "/news") as s:
+        # It asks the server to compress with a window of 2^10: agreed, then sent plain
+        # (compressing for it alone would undo compress-once).
+        sock, headers = member(
+            s.port, "/news", "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10")
+        assert headers["sec-websocket-extensions"] == AGREED + "; server_max_window_bits=10"
+        next_text(sock)
+        post(s, "/news", UPDATE)
+        first, payload = next_text(sock)
+        assert first & RSV1 == 0 and json.loads(payload)["data"] == UPDATE
+        sock.close()
+
+
+def compressed(data):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(b"\x00\x00\xff\xff")
+    return out[:-4]
+
+
+def test_client_messages_are_inflated_and_a_bomb_is_closed_with_1009():
+    with Server("--room", "/echo:echo", "--max-message-size", "64KiB") as s:
+        sock, headers = member(s.port, "/echo")
+        assert headers["sec-websocket-extensions"] == AGREED
+        message = json.dumps(UPDATE).encode()
+        sock.sendall(client_frame(compressed(message), rsv1=True))
+        first, payload = next_text(sock)
+        assert first & RSV1 and inflate(payload) == message  # echoed, compressed again
+        # 16 MiB of spaces in ~16 KiB on the wire: over the limit once inflated.
+        bomb = compressed(b" " * (16 << 20))
+        assert len(bomb) < 64 << 10
+        sock.sendall(client_frame(bomb, rsv1=True))
+        got = frames_raw(sock, lambda opcode, _: opcode == 0x8)
+        assert int.from_bytes(got[-1][1][:2], "big") == 1009
+        sock.close()
+        # The server is fine: the next member is served.
+        again, _ = member(s.port, "/echo")
+        again.sendall(client_frame(b'"hi"'))
+        assert next_text(again)[1] == b'"hi"'
+        again.close()
+
+
+def test_pythons_websockets_negotiates_it_and_reads_every_message():
+    async def run(url, port):
+        async with websockets.connect(url, max_size=None) as ws:  # offers deflate by default
+            assert ws.response_headers["Sec-WebSocket-Extensions"] == AGREED
+            assert json.loads(await ws.recv())["data"] == "Welcome"
+            for n in range(1, 6):
+                await asyncio.get_running_loop().run_in_executor(
+                    None, post, server, "/news", dict(UPDATE, n=n))
+                got = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
+                assert got["seq"] == n and got["data"]["n"] == n
+
+    with Server("--room", "/news") as server:
+        asyncio.run(run(server.url("/news"), server.port))
