@@ -200,6 +200,8 @@ SettingsTable<BenchFlags> bench_settings() {
           "URL; publishers stay on the URL");
   t.add("json", &F::json, v::boolean()).help("One JSON line on stdout");
   add_tls_settings(t, &F::cacert, &F::insecure);
+  t.add("compress", &F::compress, v::boolean())
+      .help("Offer permessage-deflate on every connection (messages of 128 B or more compressed)");
   t.add("timeout", &F::timeout, v::duration(Duration(1)))
       .value_name("DURATION")
       .default_value("120s")

@@ -64,7 +64,7 @@ Lane::Lane(LaneEvents& run, std::size_t index, std::size_t subscribers)
                               " lost: " + why,
                           ExitCode::protocol);
               }},
-             fleet_tls(f_)) {
+             fleet_tls(f_), f_.compress) {
   ledgers_.reserve(subscribers);
   for (std::size_t i = 0; i < subscribers; ++i) ledgers_.emplace_back(f_.publishers, f_.messages);
   latencies_.reserve(expected_);

@@ -32,6 +32,7 @@ struct BenchFlags {
   Duration settle{};
   std::string cacert;
   bool insecure = false;
+  bool compress = false;
 };
 
 struct BenchResult {

@@ -90,6 +90,10 @@ SettingsTable<ClientFlags> client_settings() {
       .value_name("SIZE")
       .default_value("16MiB")
       .help("Largest message accepted (larger: close 1009, exit 6)");
+  t.add("compress", connect(&ConnectOptions::compress), v::boolean())
+      .help(
+          "Offer permessage-deflate: the server may send compressed messages (inflated up to "
+          "--max-message-size), and messages of 128 bytes or more are sent compressed");
   t.add("stats", &F::stats, v::boolean()).help("Print a JSON summary on stderr at the end");
   t.add("reconnect", &F::reconnect, v::boolean())
       .help(

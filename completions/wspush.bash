@@ -48,7 +48,7 @@ _wspush() {
         -n|--count|--send|--subscribe|-H|--header|--origin|--token|--proxy|--max-message-size|--reconnect-max) return ;;
       esac
       if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "--help --async --sync -n --count --subscribe --send --send-stdin --timeout --idle-timeout --handshake-timeout --echo -H --header --origin --token --proxy --cacert -k --insecure --max-message-size --stats --reconnect --reconnect-max" -- "$cur"))
+        COMPREPLY=($(compgen -W "--help --async --sync -n --count --subscribe --send --send-stdin --timeout --idle-timeout --handshake-timeout --echo -H --header --origin --token --proxy --cacert -k --insecure --max-message-size --compress --stats --reconnect --reconnect-max" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "ws://localhost:5000/nowtime wss://" -- "$cur"))
       fi
@@ -66,7 +66,7 @@ _wspush() {
       ;;
     bench)
       if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "--help --subscribers --publishers --messages --size --window --threads --rate --server-pid --subscribe-url --rooms --json --timeout --settle --cacert -k --insecure" -- "$cur"))
+        COMPREPLY=($(compgen -W "--help --subscribers --publishers --messages --size --window --threads --rate --server-pid --subscribe-url --rooms --json --timeout --settle --compress --cacert -k --insecure" -- "$cur"))
       fi
       ;;
   esac

@@ -6,6 +6,7 @@
 #include <websocketpp/client.hpp>
 #include <websocketpp/config/asio_client.hpp>
 
+#include "client_transport/client_deflate.hpp"
 #include "client_transport/client_tls.hpp"
 #include "client_transport/failure.hpp"
 
@@ -49,10 +50,12 @@ class ConnectionFleet::ImplOf final : public ConnectionFleet::Impl {
     std::error_code ec;
     client_.init_asio(&io_, ec);
     if (ec) throw std::runtime_error("cannot initialise the network: " + ec.message());
-    if constexpr (!std::is_same_v<Config, websocketpp::config::asio_client>) {
+    if constexpr (std::is_base_of_v<websocketpp::config::asio_tls_client, Config>) {
       auto const ctx = client_tls_context(tls.cacert, tls.insecure, tls.host);
       client_.set_tls_init_handler([ctx](websocketpp::connection_hdl) { return ctx; });
     }
+    // As large as websocketpp's own cap on what arrives (32 MB), once inflated.
+    client_inflate_limit().store(client_.get_max_message_size());
     client_.set_open_handler([this](websocketpp::connection_hdl hdl) {
       --handshaking_;
       open_more();
@@ -92,7 +95,13 @@ class ConnectionFleet::ImplOf final : public ConnectionFleet::Impl {
   }
 
   void send(std::size_t conn, std::string_view text) override {
-    connections_.at(conn)->send(text.data(), text.size(), websocketpp::frame::opcode::text);
+    auto const& con = connections_.at(conn);
+    // Marked compressed: deflated if the server agreed to it (publishers' messages).
+    auto message = con->get_message(websocketpp::frame::opcode::text, text.size());
+    if (!message) return;
+    message->set_compressed(text.size() >= kClientCompressFrom);
+    message->append_payload(text.data(), text.size());
+    con->send(message);
   }
 
   void close_all() override {
@@ -127,12 +136,17 @@ class ConnectionFleet::ImplOf final : public ConnectionFleet::Impl {
   std::size_t concurrent_ = 256;
 };
 
-ConnectionFleet::ConnectionFleet(Handlers handlers, Tls const& tls) {
-  if (tls.enabled) {
-    impl_ =
-        std::make_unique<ImplOf<websocketpp::config::asio_tls_client>>(std::move(handlers), tls);
+ConnectionFleet::ConnectionFleet(Handlers handlers, Tls const& tls, bool compress) {
+  using websocketpp::config::asio_client;
+  using websocketpp::config::asio_tls_client;
+  if (tls.enabled && compress) {
+    impl_ = std::make_unique<ImplOf<Compressing<asio_tls_client>>>(std::move(handlers), tls);
+  } else if (tls.enabled) {
+    impl_ = std::make_unique<ImplOf<asio_tls_client>>(std::move(handlers), tls);
+  } else if (compress) {
+    impl_ = std::make_unique<ImplOf<Compressing<asio_client>>>(std::move(handlers), tls);
   } else {
-    impl_ = std::make_unique<ImplOf<websocketpp::config::asio_client>>(std::move(handlers), tls);
+    impl_ = std::make_unique<ImplOf<asio_client>>(std::move(handlers), tls);
   }
 }
 ConnectionFleet::~ConnectionFleet() = default;

@@ -27,7 +27,8 @@ class ConnectionFleet {
     std::string cacert;
     std::string host;  // the name the certificate must carry
   };
-  ConnectionFleet(Handlers handlers, Tls const& tls);
+  // `compress`: offer permessage-deflate (`wspush bench --compress`).
+  ConnectionFleet(Handlers handlers, Tls const& tls, bool compress = false);
   ~ConnectionFleet();
 
   // Starts opening `count` more connections to `url`, at most `concurrent` handshakes

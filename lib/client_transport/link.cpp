@@ -7,6 +7,7 @@
 #include <websocketpp/config/asio_client.hpp>
 
 #include "client_transport/capped_socket.hpp"
+#include "client_transport/client_deflate.hpp"
 #include "client_transport/client_tls.hpp"
 #include "client_transport/failure.hpp"
 #include "common/frame_reader.hpp"
@@ -47,13 +48,14 @@ class LinkImpl final : public Link {
 
  public:
   LinkImpl(asio::io_context& io, ConnectOptions const& options, Sink sink)
-      : sink_(std::move(sink)) {
+      : sink_(std::move(sink)), compress_(options.compress) {
     client_.clear_access_channels(websocketpp::log::alevel::all);
     client_.clear_error_channels(websocketpp::log::elevel::all);
     std::error_code ec;
     client_.init_asio(&io, ec);
     if (ec) throw std::runtime_error("cannot initialise the network: " + ec.message());
     client_.set_max_message_size(options.max_message_size);
+    if (compress_) client_inflate_limit().store(options.max_message_size);
     client_.set_open_handshake_timeout(whole_millis(options.handshake_timeout));
     client_.set_close_handshake_timeout(5000);
     if constexpr (kTls) set_up_tls(options);
@@ -98,6 +100,7 @@ class LinkImpl final : public Link {
     con_ = client_.get_connection(options.url, ec);
     if (ec) throw std::invalid_argument("invalid URL '" + options.url + "': " + ec.message());
     con_->on_too_many_fragments([this] { close(kClosePolicy, kTooManyFragments); });
+    if (options.one_frame_per_read) con_->one_frame_per_read();
     for (std::string const& header : options.headers) {
       auto const colon = header.find(':');
       std::string value = header.substr(colon + 1);
@@ -125,7 +128,16 @@ class LinkImpl final : public Link {
   void send(Opcode opcode, std::string_view payload) override {
     auto const op = opcode == Opcode::binary ? websocketpp::frame::opcode::binary
                                              : websocketpp::frame::opcode::text;
-    con_->send(payload.data(), payload.size(), op);  // error_code overload: returns it
+    if (!compress_ || payload.size() < kClientCompressFrom) {
+      con_->send(payload.data(), payload.size(), op);  // error_code overload: returns it
+      return;
+    }
+    // Marked compressed: websocketpp compresses it if the server agreed, else sends it plain.
+    auto message = con_->get_message(op, payload.size());
+    if (!message) return;  // the connection is going away
+    message->set_compressed(true);
+    message->append_payload(payload.data(), payload.size());
+    con_->send(message);
   }
 
   void close(std::uint16_t code, std::string const& reason) override {
@@ -150,14 +162,21 @@ class LinkImpl final : public Link {
   Client client_;
   ConnectionPtr con_;
   Sink sink_;
+  bool compress_;
 };
 
 }  // namespace
 
 std::unique_ptr<Link> Link::open(asio::io_context& io, ConnectOptions const& options, Sink sink) {
-  if (websocketpp::uri(options.url).get_secure()) {
-    return std::make_unique<LinkImpl<TlsConfig, true>>(io, options, std::move(sink));
+  bool const tls = websocketpp::uri(options.url).get_secure();
+  if (options.compress) {
+    if (tls) {
+      return std::make_unique<LinkImpl<Compressing<TlsConfig>, true>>(io, options, std::move(sink));
+    }
+    return std::make_unique<LinkImpl<Compressing<PlainConfig>, false>>(io, options,
+                                                                       std::move(sink));
   }
+  if (tls) return std::make_unique<LinkImpl<TlsConfig, true>>(io, options, std::move(sink));
   return std::make_unique<LinkImpl<PlainConfig, false>>(io, options, std::move(sink));
 }
 

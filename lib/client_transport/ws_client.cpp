@@ -98,9 +98,17 @@ void AsyncClient::stop() {
 class BlockingClient::Impl {
  public:
   explicit Impl(ConnectOptions const& options)
-      : work_(asio::make_work_guard(io_)), link_(Link::open(io_, options, [this](ClientEvent& e) {
-          events_.push_back(std::move(e));
-        })) {}
+      : work_(asio::make_work_guard(io_)),
+        link_(Link::open(io_, frame_by_frame(options),
+                         [this](ClientEvent& e) { events_.push_back(std::move(e)); })) {}
+
+  // Its caller answers a frame (--echo) only once receive() has returned it: each frame
+  // must come through the loop on its own, or a violation right behind it would fail the
+  // connection before the answer is sent (Autobahn 3.2, 5.15, ...).
+  static ConnectOptions frame_by_frame(ConnectOptions options) {
+    options.one_frame_per_read = true;
+    return options;
+  }
 
   ~Impl() {
     link_.reset();

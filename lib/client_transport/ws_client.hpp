@@ -28,6 +28,8 @@ struct ConnectOptions {
   std::string cacert;                // PEM file of trusted CAs (wss://)
   bool insecure = false;             // wss:// without certificate verification
   std::size_t max_message_size = 0;  // (defaults: cmd/client.cpp's table)
+  bool compress = false;             // offer permessage-deflate (client_deflate.hpp)
+  bool one_frame_per_read = false;   // (BlockingClient sets it: capped_socket.hpp)
   Duration handshake_timeout{};
 };
 

@@ -2,14 +2,18 @@
 wire, read off raw sockets, and a real library client (Python's websockets) through it."""
 
 import asyncio
+import base64
+import hashlib
 import json
 import socket
+import threading
 import zlib
 
+import pytest
 import websockets
 
 from raw_socket import client_frame, frames_raw, upgrade
-from wspush_harness import DEADLINE, Server, connect, post, recv_json
+from wspush_harness import DEADLINE, Server, connect, post, recv_json, run_wspush
 
 OFFER = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"
 AGREED = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
@@ -93,8 +97,12 @@ def test_compression_off_or_a_small_window_means_plain_frames():
         sock.close()
 
 
-def compressed(data):
+def compressed(data, final=False):
+    """RFC 7692 §7.2.1: raw deflate, the 00 00 ff ff of a sync flush dropped; or, as the
+    RFC allows too, a stream ended with a final block."""
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    if final:
+        return c.compress(data) + c.flush(zlib.Z_FINISH)
     out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
     assert out.endswith(b"\x00\x00\xff\xff")
     return out[:-4]
@@ -135,3 +143,106 @@ def test_pythons_websockets_negotiates_it_and_reads_every_message():
 
     with Server("--room", "/news") as server:
         asyncio.run(run(server.url("/news"), server.port))
+
+
+def server_frame(payload, rsv1=True, opcode=0x1):
+    n = len(payload)
+    head = bytes([0x80 | (0x40 if rsv1 else 0) | opcode])
+    head += bytes([n]) if n < 126 else bytes([126]) + n.to_bytes(2, "big") if n < 65536 \
+        else bytes([127]) + n.to_bytes(8, "big")
+    return head + payload
+
+
+class HandMadeServer:
+    """One WebSocket connection served by hand, to see what the client offers and sends
+    and to send it what no wspush server would (a final block, a bomb)."""
+
+    def __init__(self, answer, send):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.answer, self.send = answer, send
+        self.offer, self.received, self.error = None, [], None
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        try:
+            self.listener.settimeout(DEADLINE)
+            conn, _ = self.listener.accept()
+            with conn:
+                conn.settimeout(DEADLINE)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += conn.recv(1)
+                headers = {k.strip().lower(): v.strip() for k, _, v in
+                           (line.partition(":") for line in head.decode().split("\r\n")[1:])}
+                self.offer = headers.get("sec-websocket-extensions")
+                accept = base64.b64encode(hashlib.sha1(
+                    (headers["sec-websocket-key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                    .encode()).digest()).decode()
+                conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+                              "Sec-WebSocket-Extensions: %s\r\n\r\n" % (accept, self.answer))
+                             .encode())
+                self.received.append(self.read_frame(conn))  # the client's --send
+                conn.sendall(b"".join(self.send))
+                self.received.append(self.read_frame(conn))  # its close
+        except Exception as e:  # noqa: BLE001 (said in the test)
+            self.error = e
+
+    @staticmethod
+    def read_frame(conn):
+        def need(n):
+            data = b""
+            while len(data) < n:
+                chunk = conn.recv(n - len(data))
+                if not chunk:
+                    raise AssertionError("the client went away")
+                data += chunk
+            return data
+        first, second = need(2)
+        n = second & 0x7F
+        n = int.from_bytes(need(2 if n == 126 else 8), "big") if n >= 126 else n
+        key = need(4)
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(need(n)))
+        return first, payload
+
+
+@pytest.mark.parametrize("mode", ["--async", "--sync"])
+def test_wspush_client_compress_offers_inflates_and_compresses(mode):
+    sent = json.dumps(UPDATE)
+    first, second = json.dumps({"n": 1, **UPDATE}), json.dumps({"n": 2, **UPDATE})
+    server = HandMadeServer(
+        "permessage-deflate; server_no_context_takeover",
+        [server_frame(compressed(first.encode())),
+         server_frame(compressed(second.encode(), final=True)),  # a final block: allowed
+         server_frame(b"\x03\xe8", rsv1=False, opcode=0x8)])
+    r = run_wspush("client", "ws://127.0.0.1:%d/" % server.port, mode, "--compress",
+                   "--send", sent)
+    server.thread.join(DEADLINE)
+    assert server.error is None, server.error
+    assert server.offer == "permessage-deflate; client_no_context_takeover; client_max_window_bits"
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(line) for line in r.stdout.splitlines()] == [json.loads(first),
+                                                                     json.loads(second)]
+    flags, payload = server.received[0]
+    assert flags & RSV1 and inflate(payload).decode() == sent  # compressed on its way up
+
+
+@pytest.mark.parametrize("mode", ["--async", "--sync"])
+def test_wspush_client_compress_stops_a_bomb_at_its_max_message_size(mode):
+    bomb = server_frame(compressed(b" " * (16 << 20)))
+    server = HandMadeServer("permessage-deflate", [bomb])
+    r = run_wspush("client", "ws://127.0.0.1:%d/" % server.port, mode, "--compress",
+                   "--send", "{}", "--max-message-size", "1MiB")
+    server.thread.join(DEADLINE)
+    assert r.returncode == 6, r.stderr
+    assert "1009" in r.stderr
+    assert server.received[1][1][:2] == (1009).to_bytes(2, "big")  # its close said why
+
+
+def test_wspush_client_without_compress_offers_nothing():
+    server = HandMadeServer("permessage-deflate", [server_frame(b"\x03\xe8", False, 0x8)])
+    run_wspush("client", "ws://127.0.0.1:%d/" % server.port, "--send", "{}")
+    server.thread.join(DEADLINE)
+    assert server.error is None and server.offer is None

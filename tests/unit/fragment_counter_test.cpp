@@ -96,5 +96,37 @@ TEST(FragmentCounter, ANewMessageRestartsTheCount) {
   EXPECT_EQ(feed_bytewise(c, s), s.size());
 }
 
+TEST(FragmentCounter, OneFrameAtATimeStopsAtEachFrameEnd) {
+  FragmentCounter c;
+  std::string const text = frame(0x1, 200, true);
+  std::string const ping = frame(0x9, 0, true);
+  std::string const rest = frame(0x0, 3, false, true);
+  std::string const s = text + ping + rest;
+  auto const* data = reinterpret_cast<std::uint8_t const*>(s.data());
+  EXPECT_EQ(c.feed(data, s.size(), true), text.size());
+  EXPECT_EQ(c.feed(data + text.size(), s.size() - text.size(), true), ping.size());
+  // A frame split across feeds: the first part is all passed, then the end of it.
+  std::size_t const at = text.size() + ping.size();
+  EXPECT_EQ(c.feed(data + at, 3, true), 3u);
+  EXPECT_EQ(c.feed(data + at + 3, rest.size() - 3, true), rest.size() - 3);
+  EXPECT_FALSE(c.over());
+}
+
+TEST(FragmentCounter, PassesOverTheHttpHeadsBeforeTheFrames) {
+  FragmentCounter c;
+  c.after_http_head();
+  // A proxy's answer, then the 101; their bytes would read as frames of any size.
+  std::string const heads =
+      "HTTP/1.1 200 Connection established\r\n\r\n"
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+  std::string const text = frame(0x1, 5, true);
+  std::string const s = heads + text + fragmented(kMaxFragments + 1);
+  auto const* data = reinterpret_cast<std::uint8_t const*>(s.data());
+  // One frame at a time: the heads and the first frame; then the rest up to the cap.
+  EXPECT_EQ(c.feed(data, s.size(), true), heads.size() + text.size());
+  EXPECT_EQ(feed(c, s.substr(heads.size() + text.size())), fragmented(kMaxFragments).size());
+  EXPECT_TRUE(c.over());
+}
+
 }  // namespace
 }  // namespace wspush
