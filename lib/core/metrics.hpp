@@ -34,6 +34,7 @@ class Counter {
 struct alignas(64) LoopCounters {
   Counter sessions_opened;
   Counter sessions_closed;
+  Counter sessions_deflate;   // of those opened, those that agreed on permessage-deflate
   Counter frames_received;    // text and binary messages from clients
   Counter deliveries;         // messages queued to a session (broadcast, replay, replies)
   Counter bytes_queued;       // bytes of those messages

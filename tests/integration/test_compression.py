@@ -13,7 +13,7 @@ import pytest
 import websockets
 
 from raw_socket import client_frame, frames_raw, upgrade
-from wspush_harness import DEADLINE, Server, connect, post, recv_json, run_wspush
+from wspush_harness import DEADLINE, Server, connect, metrics, post, recv_json, run_wspush
 
 OFFER = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"
 AGREED = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
@@ -246,3 +246,41 @@ def test_wspush_client_without_compress_offers_nothing():
     run_wspush("client", "ws://127.0.0.1:%d/" % server.port, "--send", "{}")
     server.thread.join(DEADLINE)
     assert server.error is None and server.offer is None
+
+
+def test_a_browser_negotiates_it_for_the_live_page_and_wspush_js():
+    """Headless Chromium offers permessage-deflate by itself: the live page and a page
+    importing /wspush.js (through its SharedWorker) agree on it and show what the server
+    sent compressed."""
+    from chromium import Chromium
+
+    with Server("--room", "/news", "--history", "10") as s, Chromium() as browser:
+        # A WebSocket of the page's own: what the browser reports it agreed on.
+        browser.open(s.url("/", "http"))
+        browser.evaluate("window.ws = new WebSocket('ws://' + location.host + '/news');"
+                         "window.seen = []; ws.onmessage = (e) => seen.push(e.data); true")
+        browser.wait_for("ws.readyState === 1", "the page's WebSocket")
+        assert browser.evaluate("ws.extensions") == AGREED
+        # /wspush.js, shared between tabs through its worker.
+        browser.evaluate("""(async () => {
+          window.got = [];
+          const { connect } = await import('/wspush.js');
+          window.client = connect('ws://' + location.host + '/');
+          client.subscribe('/news', (m) => got.push(m));
+          return true;
+        })()""")
+        browser.wait_for("got.some(m => m.event === 'subscribed')", "the subscription")
+        page = browser.tab(s.url("/news", "http"))  # the live page of the room
+        page.wait_for("document.body.innerText.includes('subscribed')", "the live page")
+        assert post(s, "/news", UPDATE) == 1
+        browser.wait_for("got.some(m => m.event === 'message' && m.seq === 1)",
+                         "the message through /wspush.js")
+        assert browser.evaluate("got.find(m => m.seq === 1).data") == UPDATE
+        browser.wait_for("seen.length === 2", "the message on the page's WebSocket")
+        assert json.loads(browser.evaluate("seen[1]"))["data"] == UPDATE
+        page.wait_for("document.body.innerText.includes('ACME')", "the message on the live page")
+        # Every connection the browser opened agreed: the page's own, and the one the
+        # live page and /wspush.js share through the worker (same origin).
+        m = metrics(s)
+        assert m["wspush_connections_open"] == 2
+        assert m["wspush_deflate_sessions_total"] == 2

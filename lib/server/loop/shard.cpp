@@ -62,6 +62,7 @@ void Shard::accept(Upgrade a, std::string const* peer, bool publisher) {
   }
   session->allow_compressed(a.inflate);
   counters_.sessions_opened.add();
+  if (a.inflate) counters_.sessions_deflate.add();
   session->greet(std::make_shared<std::string const>(std::move(a.response)));
   // The join and everything queued to this loop before it are taken under the Hub's lock:
   // what was queued before is carried out first, what comes after it finds the member.
