@@ -46,6 +46,12 @@ int report(BenchFlags const& f, BenchResult& r) {
     rss = (*r.rss_idle_kib - *r.rss_before_kib) / members;
   }
   double const rate = r.publish_s > 0 ? static_cast<double>(r.delivered) / r.publish_s : 0;
+  // What reached the subscribers' sockets per delivery (handshake answers and welcomes
+  // included: a few hundred bytes a subscriber, over all of its deliveries).
+  JsonScalar wire = nullptr;
+  if (r.delivered > 0 && r.wire_bytes > 0) {
+    wire = static_cast<double>(r.wire_bytes) / static_cast<double>(r.delivered);
+  }
   // Of the CPU its threads could use: near 1, the bench itself is the bottleneck.
   double const share =
       r.publish_s > 0 ? r.own_cpu_s / r.publish_s / static_cast<double>(r.threads) : 0;
@@ -76,6 +82,7 @@ int report(BenchFlags const& f, BenchResult& r) {
       {"server_cpu_us_per_handshake", handshake_cpu},
       {"server_rss_kib_per_idle_connection", rss},
       {"server_rss_kib_per_idle_subscription", rss_subscription},
+      {"wire_bytes_per_delivery", wire},
   });
   if (f.json) {
     std::cout << json << std::endl;
@@ -102,6 +109,9 @@ int report(BenchFlags const& f, BenchResult& r) {
     }
     if (auto const* v = std::get_if<double>(&rss_subscription)) {
       std::cout << "server rss per idle subscription: " << *v << " KiB\n";
+    }
+    if (auto const* v = std::get_if<double>(&wire)) {
+      std::cout << "wire bytes per delivery: " << *v << "\n";
     }
   }
   if (!r.failure.empty()) {
@@ -200,6 +210,13 @@ SettingsTable<BenchFlags> bench_settings() {
           "URL; publishers stay on the URL");
   t.add("json", &F::json, v::boolean()).help("One JSON line on stdout");
   add_tls_settings(t, &F::cacert, &F::insecure);
+  t.add("payload", &F::payload, v::one_of({"padding", "prices"}))
+      .value_name("KIND")
+      .default_value("padding")
+      .choices({"padding", "prices"})
+      .help(
+          "What fills a probe up to --size: x's (padding), or a book of price levels "
+          "(prices: JSON as a market feed pushes it, for --compress)");
   t.add("compress", &F::compress, v::boolean())
       .help("Offer permessage-deflate on every connection (messages of 128 B or more compressed)");
   t.add("timeout", &F::timeout, v::duration(Duration(1)))

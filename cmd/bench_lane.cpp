@@ -102,6 +102,7 @@ void Lane::open_publishers() {
 }
 
 void Lane::close_soon() {
+  wire_bytes_ = fleet_.bytes_received(0, subscribers_);
   fleet_.close_all();
   fleet_.after(std::chrono::milliseconds(200), [this] { fleet_.stop(); });
 }
@@ -109,6 +110,7 @@ void Lane::close_soon() {
 void Lane::merge_into(BenchResult& r) {
   r.on_first_url += share(subscribers_, 1 + f_.also_urls.size(), 0);
   r.delivered += delivered_.load();
+  r.wire_bytes += wire_bytes_;
   for (auto const& l : ledgers_) {
     r.lost += l.lost();
     r.duplicated += l.duplicated();
@@ -137,9 +139,9 @@ void Lane::pump(std::size_t p) {
   while (sent_[p] < f_.messages && sent_[p] - echoed_[p] < f_.window &&
          (f_.rate <= 0 || sent_[p] < due())) {
     std::uint64_t const i = sent_[p]++;
-    fleet_.send(
-        subscribers_ + p,
-        make_probe(p, i, now_ns(), f_.size, rooms_.empty() ? "" : rooms_[(p + i) % rooms_.size()]));
+    fleet_.send(subscribers_ + p, make_probe(p, i, now_ns(), f_.size,
+                                             rooms_.empty() ? "" : rooms_[(p + i) % rooms_.size()],
+                                             f_.payload == "prices"));
   }
 }
 

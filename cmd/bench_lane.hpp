@@ -63,6 +63,7 @@ class Lane {
   std::vector<std::uint64_t> sent_;      // lane 0: per publisher
   std::vector<std::uint64_t> echoed_;    // own probes back: sent_ - echoed_ are in flight
   std::vector<std::size_t> subscribed_;  // --rooms: `subscribed` answers, per connection
+  std::uint64_t wire_bytes_ = 0;         // the subscribers' sockets', at the end
   std::vector<std::string> rooms_;       // --rooms: their paths
   std::size_t publishers_open_ = 0;
   std::chrono::steady_clock::time_point publish_start_;

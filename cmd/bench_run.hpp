@@ -33,6 +33,7 @@ struct BenchFlags {
   std::string cacert;
   bool insecure = false;
   bool compress = false;
+  std::string payload;  // "prices": probes padded with a price book, not x's
 };
 
 struct BenchResult {
@@ -40,6 +41,7 @@ struct BenchResult {
   double connect_s = 0;
   double publish_s = 0;
   std::uint64_t delivered = 0;
+  std::uint64_t wire_bytes = 0;      // what the subscribers' sockets received, handshakes too
   std::vector<double> latencies_us;  // one per delivery to a subscriber
   std::uint64_t lost = 0, duplicated = 0, reordered = 0;
   double own_cpu_s = 0;                         // every thread of the bench, while publishing

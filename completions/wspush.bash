@@ -66,7 +66,7 @@ _wspush() {
       ;;
     bench)
       if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "--help --subscribers --publishers --messages --size --window --threads --rate --server-pid --subscribe-url --rooms --json --timeout --settle --compress --cacert -k --insecure" -- "$cur"))
+        COMPREPLY=($(compgen -W "--help --subscribers --publishers --messages --size --window --threads --rate --server-pid --subscribe-url --rooms --json --timeout --settle --payload --compress --cacert -k --insecure" -- "$cur"))
       fi
       ;;
   esac

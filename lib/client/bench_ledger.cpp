@@ -26,12 +26,33 @@ std::optional<std::int64_t> number_after(std::string_view text, std::string_view
 }  // namespace
 
 std::string make_probe(std::size_t publisher, std::uint64_t index, std::int64_t sent_ns,
-                       std::size_t size, std::string_view room) {
+                       std::size_t size, std::string_view room, bool prices) {
   std::string data = R"({"p":)" + std::to_string(publisher) + R"(,"i":)" + std::to_string(index) +
-                     R"(,"t":)" + std::to_string(sent_ns) + R"(,"pad":")";
-  std::size_t const closing = 2;  // "}
-  if (data.size() + closing < size) data.append(size - data.size() - closing, 'x');
-  data += "\"}";
+                     R"(,"t":)" + std::to_string(sent_ns);
+  if (prices) {
+    data += R"(,"symbol":"EURUSD","venue":"LMAX","book":[)";
+    // A small generator of its own: the same book for the same probe, every run.
+    std::uint64_t x = (publisher + 1) * 0x9e3779b97f4a7c15ULL ^ (index + 1) * 0xbf58476d1ce4e5b9ULL;
+    auto next = [&x](std::uint64_t n) {
+      x ^= x >> 31;
+      x *= 0x94d049bb133111ebULL;
+      x ^= x >> 29;
+      return x % n;
+    };
+    bool first = true;
+    while (first || data.size() + 50 + 2 < size) {
+      data += std::string(first ? "" : ",") + R"({"side":")" + (next(2) ? "bid" : "ask") +
+              R"(","px":1.08)" + std::to_string(100 + next(900)) + R"(,"qty":)" +
+              std::to_string((next(5000) + 1) * 1000) + "}";
+      first = false;
+    }
+    data += "]}";
+  } else {
+    data += R"(,"pad":")";
+    std::size_t const closing = 2;  // "}
+    if (data.size() + closing < size) data.append(size - data.size() - closing, 'x');
+    data += "\"}";
+  }
   if (room.empty()) return R"({"event":"publish","data":)" + data + "}";
   return R"({"event":"publish","room":")" + std::string(room) + R"(","data":)" + data + "}";
 }

@@ -14,8 +14,10 @@ namespace wspush {
 // A publisher's probe: {"event":"publish","data":{"p":P,"i":I,"t":T,"pad":"xx…"}},
 // padded so that the relayed data is about `size` bytes. T is the send time in ns.
 // With `room`, into that followed room: {"event":"publish","room":ROOM,"data":…}.
+// `prices`: the padding is a book of price levels, each price and quantity its own (JSON
+// as a market feed pushes it, which compresses about 3x), not a run of x's (100x).
 std::string make_probe(std::size_t publisher, std::uint64_t index, std::int64_t sent_ns,
-                       std::size_t size, std::string_view room = {});
+                       std::size_t size, std::string_view room = {}, bool prices = false);
 
 struct Probe {
   std::size_t publisher = 0;

@@ -9,6 +9,7 @@
 #include "client_transport/client_deflate.hpp"
 #include "client_transport/client_tls.hpp"
 #include "client_transport/failure.hpp"
+#include "client_transport/tcp_bytes.hpp"
 
 namespace wspush {
 
@@ -20,6 +21,7 @@ class ConnectionFleet::Impl {
   virtual ~Impl() = default;
   virtual std::size_t open(std::size_t count, std::string const& url, std::size_t concurrent) = 0;
   virtual void send(std::size_t conn, std::string_view text) = 0;
+  virtual std::uint64_t bytes_received(std::size_t first, std::size_t count) = 0;
   virtual void close_all() = 0;
 
   void after(Duration delay, std::function<void()> fn) {
@@ -104,6 +106,14 @@ class ConnectionFleet::ImplOf final : public ConnectionFleet::Impl {
     con->send(message);
   }
 
+  std::uint64_t bytes_received(std::size_t first, std::size_t count) override {
+    std::uint64_t sum = 0;
+    for (std::size_t i = first; i < first + count && i < connections_.size(); ++i) {
+      sum += tcp_bytes_received(connections_[i]->get_raw_socket().native_handle());
+    }
+    return sum;
+  }
+
   void close_all() override {
     for (auto const& con : connections_) {
       std::error_code ec;
@@ -157,6 +167,9 @@ std::size_t ConnectionFleet::open(std::size_t count, std::string const& url,
 }
 void ConnectionFleet::send(std::size_t conn, std::string_view text) {
   impl_->send(conn, text);
+}
+std::uint64_t ConnectionFleet::bytes_received(std::size_t first, std::size_t count) {
+  return impl_->bytes_received(first, count);
 }
 void ConnectionFleet::close_all() {
   impl_->close_all();

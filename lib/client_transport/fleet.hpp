@@ -35,6 +35,9 @@ class ConnectionFleet {
   // at a time; returns the index of the first.
   std::size_t open(std::size_t count, std::string const& url, std::size_t concurrent = 256);
   void send(std::size_t conn, std::string_view text);
+  // Bytes received so far by connections first … first + count - 1, as the kernel
+  // counts them (TCP payload: frames and the handshake answer; TLS records with TLS).
+  std::uint64_t bytes_received(std::size_t first, std::size_t count);
   void close_all();
   // Runs `fn` on the loop after `delay` (from the loop's thread only).
   void after(Duration delay, std::function<void()> fn);

@@ -104,6 +104,26 @@ def test_bench_delivers_every_message_once_in_order_and_reports_json():
         assert "publishing" in r.stderr and "deliveries (" not in r.stderr  # no progress: piped
 
 
+def test_bench_compress_loses_nothing_and_sends_a_price_book_in_a_third_of_the_bytes():
+    """Issue #29: the same realistic 1 KiB JSON, with and without permessage-deflate; the
+    wire bytes each subscriber's socket took per delivery are what the server sent."""
+    reports = {}
+    with Server("--room", "/r:relay") as s:
+        for compress in ([], ["--compress"]):
+            r = run("bench", s.url("/r"), "--subscribers", "20", "--messages", "100", "--size",
+                    "1KiB", "--payload", "prices", "--json", "--settle", "10ms", *compress)
+            assert r.returncode == 0, r.stderr
+            report = json.loads(r.stdout)
+            assert report["deliveries"] == 20 * 100
+            assert report["lost"] == report["duplicated"] == report["reordered"] == 0
+            reports[bool(compress)] = report["wire_bytes_per_delivery"]
+        # The envelope and the probe's own fields come on top of 1 KiB of book.
+        assert 1024 <= reports[False] <= 1024 + 200, reports
+        assert reports[True] < reports[False] * 0.45, reports
+        r = run("bench", s.url("/r"), "--payload", "zip", "--settle", "10ms")
+        assert r.returncode == 2 and "--payload" in r.stderr
+
+
 def test_bench_threads_spread_the_subscribers_and_lose_nothing():
     with Server("--room", "/r:relay") as s:
         r = run("bench", s.url("/r"), "--subscribers", "20", "--publishers", "2", "--messages",

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/json_parse.hpp"
+
 using namespace wspush;
 
 TEST(BenchProbe, RoundTripsThroughARelayedEnvelope) {
@@ -31,6 +33,23 @@ TEST(BenchProbe, IntoAFollowedRoomNamesItAndComesBackTaggedWithIt) {
   ASSERT_TRUE(got);
   EXPECT_EQ(got->publisher, 1u);
   EXPECT_EQ(got->index, 7u);
+}
+
+TEST(BenchProbe, APriceBookProbeIsJsonOfTheSizeAskedThatDiffersPerProbe) {
+  std::string const a = make_probe(0, 1, 5, 1024, "", true);
+  std::string const b = make_probe(0, 2, 5, 1024, "", true);
+  rapidjson::Document doc;
+  ASSERT_EQ(parse_json(doc, a), "");
+  ASSERT_TRUE(doc["data"]["book"].IsArray());
+  EXPECT_GT(doc["data"]["book"].Size(), 10u);
+  EXPECT_GE(a.size(), 1024u - 60);
+  EXPECT_LE(a.size(), 1024u + 60);
+  EXPECT_NE(a.substr(a.find("book")), b.substr(b.find("book")));  // its own prices
+  EXPECT_EQ(a, make_probe(0, 1, 5, 1024, "", true));              // the same every run
+  auto const got =
+      read_probe(R"({"status":200,"event":"message","data":)" + a.substr(a.find("\"data\":") + 7));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->index, 1u);
 }
 
 TEST(DeliveryLedger, CountsLossDuplicatesAndReordering) {
