@@ -140,6 +140,31 @@ TEST(Poller, AReleasedSocketIsNoLongerWatchedHere) {
 
 // A session owns its stream, and the stream's pending wait owns the session: the end of
 // the loop must break that cycle (LeakSanitizer would see it otherwise).
+// The poller is edge-triggered: bytes that arrive while the stream waits only to write
+// are said once, to nobody; the next read wait must still hear of them (a session that
+// wrote its 101 and then waited to read its peer's first frame never woke, once in a
+// few thousand Autobahn cases).
+TEST(Poller, BytesThatCameDuringAWriteWaitWakeTheNextReadWait) {
+  asio::io_context io;
+  Pair pair;
+  auto stream = stream_on(io, pair);
+  int wrote = 0;
+  stream->wait(Want::write, [&](Ready r) { wrote += r == Ready::ready ? 1 : 100; });
+  run_until(io, [&] { return wrote > 0; });
+  ASSERT_EQ(wrote, 1);
+  ASSERT_EQ(::send(pair.theirs, "hi", 2, 0), 2);
+  io.restart();
+  io.run_for(std::chrono::milliseconds(50));  // the edge comes, with no reader waiting
+  int woken = 0;
+  stream->wait(Want::read, [&](Ready r) { woken += r == Ready::ready ? 1 : 100; });
+  run_until(io, [&] { return woken > 0; });
+  ASSERT_EQ(woken, 1);
+  char buffer[16];
+  auto const got = stream->read_some(buffer, sizeof buffer);
+  ASSERT_FALSE(got.blocked);
+  EXPECT_EQ(std::string(buffer, got.bytes), "hi");
+}
+
 TEST(Poller, TheLoopsEndLetsGoOfWaitsThatOwnTheirOwner) {
   struct Owner {
     std::unique_ptr<TcpStream> stream;

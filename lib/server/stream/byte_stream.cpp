@@ -103,6 +103,11 @@ void SocketStream::wait_for(Want want, std::shared_ptr<Waiter> waiter, std::uint
                [waiter = std::move(waiter), token] { waiter->on_ready(token, Ready::failed); });
     return;
   }
+  if (read && std::exchange(readable_unclaimed_, false)) {
+    asio::post(poller_.io(),
+               [waiter = std::move(waiter), token] { waiter->on_ready(token, Ready::ready); });
+    return;
+  }
   (read ? on_read_ : on_write_) = std::move(waiter);
   (read ? read_token_ : write_token_) = token;
 }
@@ -111,7 +116,10 @@ void SocketStream::wait_for(Want want, std::shared_ptr<Waiter> waiter, std::uint
 void SocketStream::on_events(std::uint32_t events) {
   std::shared_ptr<Waiter> read;
   std::shared_ptr<Waiter> write;
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) read.swap(on_read_);
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) {
+    read.swap(on_read_);
+    readable_unclaimed_ = !read;
+  }
   if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) write.swap(on_write_);
   std::uint8_t const read_token = read_token_;
   std::uint8_t const write_token = write_token_;

@@ -135,6 +135,9 @@ class SocketStream : public ByteStream, private Poller::Target {
   std::uint32_t slot_ = Poller::kNoSlot;  // registered on the first wait
   std::uint8_t read_token_ = 0, write_token_ = 0;
   bool watching_writes_ = false;  // registered for EPOLLOUT too (from the first write wait)
+  // Readable came while nobody waited to read (e.g. during a write wait): the poller is
+  // edge-triggered and says it only once, so the next read wait is told at once.
+  bool readable_unclaimed_ = false;
   PackedEndpoint peer_;
   std::shared_ptr<Waiter> on_read_, on_write_;
 };
