@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/deflate.hpp"
+
 namespace wspush {
 
 std::atomic<std::size_t>& client_inflate_limit() {
@@ -14,14 +16,12 @@ std::atomic<std::size_t>& client_inflate_limit() {
 }
 
 struct ClientDeflateStreams::State {
-  z_stream deflate{};
-  z_stream inflate{};
-  bool deflate_ready = false;
+  std::unique_ptr<Deflater> deflater;  // each message on its own (common/deflate.hpp)
+  z_stream inflate{};                  // one stream across frames, and messages
   bool inflate_ready = false;
   bool ended = false;  // the message's deflate stream ended (BFINAL=1) before its end
 
   ~State() {
-    if (deflate_ready) deflateEnd(&deflate);
     if (inflate_ready) inflateEnd(&inflate);
   }
 };
@@ -64,11 +64,8 @@ bool ClientDeflateStreams::start(int client_window_bits) {
   state_ = std::make_unique<State>();
   // zlib writes no 256-byte window (it makes 8 a 9); stored blocks refer to nothing.
   bool const stored = client_window_bits < 9;
-  if (deflateInit2(&state_->deflate, stored ? Z_NO_COMPRESSION : Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-                   -(stored ? 9 : client_window_bits), 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return false;
-  }
-  state_->deflate_ready = true;
+  state_->deflater = std::make_unique<Deflater>(stored ? Z_NO_COMPRESSION : Deflater::kDefaultLevel,
+                                                stored ? 9 : client_window_bits);
   if (inflateInit2(&state_->inflate, -15) != Z_OK) return false;
   state_->inflate_ready = true;
   return true;
@@ -118,22 +115,9 @@ ClientDeflateStreams::Inflated ClientDeflateStreams::inflate(std::uint8_t const*
 
 bool ClientDeflateStreams::compress(std::string const& in, std::string& out) {
   if (!state_) return false;
-  z_stream& z = state_->deflate;
-  deflateReset(&z);  // client_no_context_takeover: each message on its own
-  out.resize(deflateBound(&z, static_cast<uLong>(in.size())) + 16);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  std::size_t produced = 0;
-  while (true) {
-    z.next_out = reinterpret_cast<Bytef*>(&out[produced]);
-    z.avail_out = static_cast<uInt>(out.size() - produced);
-    int const rc = deflate(&z, Z_SYNC_FLUSH);
-    produced = out.size() - z.avail_out;
-    if (rc != Z_OK && rc != Z_BUF_ERROR) return false;
-    if (z.avail_in == 0 && z.avail_out != 0) break;
-    out.resize(out.size() * 2);
-  }
-  out.resize(produced);
+  // Deflater drops the sync flush's 00 00 ff ff; websocketpp drops it itself.
+  out = state_->deflater->compress(in);
+  out.append("\0\0\xff\xff", 4);
   return true;
 }
 

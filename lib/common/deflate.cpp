@@ -97,9 +97,9 @@ struct Deflater::State {
   z_stream z{};
 };
 
-Deflater::Deflater(int level) : state_(std::make_unique<State>()) {
-  // Raw deflate, a 32 KiB window, zlib's default memory level.
-  deflateInit2(&state_->z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+Deflater::Deflater(int level, int window_bits) : state_(std::make_unique<State>()) {
+  // Raw deflate, zlib's default memory level.
+  deflateInit2(&state_->z, level, Z_DEFLATED, -window_bits, 8, Z_DEFAULT_STRATEGY);
 }
 
 Deflater::~Deflater() {

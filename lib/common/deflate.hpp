@@ -40,7 +40,8 @@ std::optional<DeflateAgreement> negotiate_deflate(std::string_view offers);
 // 00 00 ff ff dropped: RFC 7692 §7.2.1). Not thread-safe: one per thread.
 class Deflater {
  public:
-  explicit Deflater(int level = kDefaultLevel);
+  // `window_bits` 9-15 (the clients write within what a server allows; zlib has no 8).
+  explicit Deflater(int level = kDefaultLevel, int window_bits = 15);
   ~Deflater();
   Deflater(Deflater const&) = delete;
   Deflater& operator=(Deflater const&) = delete;

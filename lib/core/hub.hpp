@@ -235,7 +235,6 @@ class Hub final : private BrokerSink {
   std::unordered_map<std::string, std::vector<SessionId>> parked_;     // by room path
   std::unordered_map<std::string, std::vector<SessionId>> followers_;  // by family pattern
   Counts counts_;
-  Deflater deflater_;  // under the Hub's serialisation, like the rest
 };
 
 // GET /api/rooms: {"rooms":[{"path","kind","family","members","last_seq","history",

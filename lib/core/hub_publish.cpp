@@ -182,8 +182,8 @@ void Hub::on_published(std::string const& room_path, std::uint64_t seq, Payload 
 Payload Hub::deflated(Payload const& framed) {
   std::string_view const payload = frame_payload(*framed);
   if (payload.size() < options_.compression_min_size) return nullptr;
-  return deflater_.frame(static_cast<Opcode>(static_cast<unsigned char>((*framed)[0]) & 0x0F),
-                         payload);
+  return thread_deflater().frame(
+      static_cast<Opcode>(static_cast<unsigned char>((*framed)[0]) & 0x0F), payload);
 }
 
 void Hub::replay_deflated(RoomJoin& join, Room const& room, History::Replay& r) {
