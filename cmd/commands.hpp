@@ -16,6 +16,7 @@ namespace wspush::cmd {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // runtime failure (e.g. cannot bind)
 inline constexpr int kExitUsage = 2;    // bad flags or arguments
+inline constexpr int kExitDataDir = 3;  // serve: --data-dir unusable (corrupted, foreign, in use)
 
 // What a subcommand's setup gives back: the function that runs it (bound to the options
 // the parse fills in) and its settings, for `wspush help settings`.

@@ -13,6 +13,7 @@
 #include "process/cpu_budget.hpp"
 #include "process/log.hpp"
 #include "serve_settings.hpp"
+#include "server/disk/data_dir.hpp"
 #include "server/push_server.hpp"
 #include "settings/config_file.hpp"
 #include "settings_cli.hpp"
@@ -127,6 +128,9 @@ int run_serve(CliSettings<ServeCommandSettings> const& cli, CpuBudget const& cpu
     std::cout << encode_listening(options.listen.host, port) << std::endl;  // a readiness signal
     if (isatty(STDERR_FILENO)) print_banner(options, port);
     server.run();
+  } catch (DataDirError const& e) {
+    std::cerr << "wspush serve: " << e.what() << '\n';
+    return kExitDataDir;
   } catch (std::runtime_error const& e) {
     std::cerr << "wspush serve: " << e.what() << '\n';
     return kExitFailure;

@@ -155,6 +155,24 @@ SettingsTable<ServeCommandSettings> serve_settings(CpuBudget const& cpus) {
       .help(
           "Share the rooms with other nodes through Redis: redis://[:PASSWORD@]HOST:PORT[/DB] "
           "(default: this process only)");
+  t.add("data-dir", server(&ServeSettings::data, &DataSettings::dir), v::text())
+      .value_name("DIR")
+      .help(
+          "Keep every room's seq, epoch and history in DIR (LMDB), so that a restart keeps "
+          "them and clients resume with recovered:true (default: in memory)");
+  t.add("fsync", server(&ServeSettings::data, &DataSettings::fsync),
+        v::mapped<FsyncMode, std::string>(v::one_of({"always", "batch", "off"}),
+                                          [](std::string const& s) {
+                                            return s == "always" ? FsyncMode::always
+                                                   : s == "off"  ? FsyncMode::off
+                                                                 : FsyncMode::batch;
+                                          }))
+      .value_name("{always,batch,off}")
+      .default_value("batch")
+      .choices({"always", "batch", "off"})
+      .help(
+          "With --data-dir, when history reaches the disk: before each publish is "
+          "acknowledged (always), within 100ms (batch) or when the kernel writes it (off)");
   t.add("stdin", server(&ServeSettings::stdin_room), v::text())
       .value_name("ROOM")
       .help("Publish each line of stdin into this room");

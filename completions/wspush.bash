@@ -27,6 +27,8 @@ _wspush() {
         --log-format) COMPREPLY=($(compgen -W "auto text json" -- "$cur")); return ;;
         --send-path) COMPREPLY=($(compgen -W "sendmsg io_uring" -- "$cur")); return ;;
         --compression) COMPREPLY=($(compgen -W "on off" -- "$cur")); return ;;
+        --fsync) COMPREPLY=($(compgen -W "always batch off" -- "$cur")); return ;;
+        --data-dir) _filedir -d; return ;;
         --room)
           COMPREPLY=($(compgen -W "/nowtime:ticker /PATH:relay /PATH:feed /PATH:echo /PATH/*:relay" -- "$cur"))
           return ;;
@@ -38,7 +40,7 @@ _wspush() {
         --jwt-secret-file) _filedir; return ;;
         --host|--port|--max-message-size|--send-buffer|--threads|--history|--api-key|--stdin|--max-connections|--max-connections-per-ip|--handshake-rate|--max-path-length|--max-rooms-per-family|--max-subscriptions|--compression-min-size|--allow-origin|--jwt-secret|--broker) return ;;
       esac
-      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --send-buffer --threads --send-path --api-key --stdin --handshake-timeout --drain-timeout --close-timeout --ping-interval --pong-timeout --idle-timeout --max-connections --max-connections-per-ip --handshake-rate --max-path-length --max-rooms-per-family --max-subscriptions --compression --compression-min-size --allow-origin --public-metrics --jwt-secret --jwt-secret-file --tls-cert --tls-key --broker --log-level --log-format" -- "$cur"))
+      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --max-message-size --send-buffer --threads --send-path --api-key --stdin --handshake-timeout --drain-timeout --close-timeout --ping-interval --pong-timeout --idle-timeout --max-connections --max-connections-per-ip --handshake-rate --max-path-length --max-rooms-per-family --max-subscriptions --compression --compression-min-size --allow-origin --public-metrics --jwt-secret --jwt-secret-file --tls-cert --tls-key --broker --data-dir --fsync --log-level --log-format" -- "$cur"))
       ;;
     client)
       case "$prev" in

@@ -7,11 +7,21 @@ namespace wspush {
 
 void InMemoryBroker::open_stream(std::string const& room, std::size_t history, StreamScope) {
   if (streams_.find(room) != streams_.end()) return;
-  streams_.emplace(room, std::make_unique<Stream>(history));
+  auto stream = std::make_unique<Stream>(history);
+  if (journal_) {
+    Journal::Stored const stored = journal_->load(room, history);
+    stream->seq = stream->published = stored.last_seq;
+    for (auto const& [seq, envelope] : stored.messages) {
+      stream->messages.append(seq, framed_message(Opcode::text, envelope));
+    }
+  }
+  streams_.emplace(room, std::move(stream));
 }
 
 void InMemoryBroker::drop_stream(std::string const& room) {
-  streams_.erase(room);
+  auto const it = streams_.find(room);
+  // A stream with messages on their way to the journal stays: its next seq is theirs.
+  if (it != streams_.end() && it->second->seq == it->second->published) streams_.erase(it);
 }
 
 void InMemoryBroker::publish(std::string const& room, std::string_view event,
@@ -24,18 +34,37 @@ void InMemoryBroker::publish(std::string const& room, std::string_view event,
   }
   Stream& s = *it->second;
   std::uint64_t const seq = ++s.seq;
-  // Encoded and framed once: the same bytes go to every member and into the history.
-  Payload const framed =
-      framed_message(Opcode::text, encode_json_event(200, event, data_json, seq));
-  s.messages.append(seq, framed);
-  if (sink_) sink_->on_published(room, seq, framed);
+  std::string envelope = encode_json_event(200, event, data_json, seq);
+  if (!journal_) {
+    // Encoded and framed once: the same bytes go to every member and into the history.
+    return published(room, seq, framed_message(Opcode::text, envelope), done);
+  }
+  Payload framed = framed_message(Opcode::text, envelope);
+  journal_->write(
+      room, seq, std::move(envelope), s.messages.capacity(),
+      [this, room, seq, framed = std::move(framed),
+       done = std::move(done)](std::string const& error) {
+        if (error.empty()) return published(room, seq, framed, done);
+        if (done) {
+          done(PublishAck{Refusal{Reason::broker_unavailable, "data dir: " + error}, 0});
+        }
+      });
+}
+
+void InMemoryBroker::published(std::string const& room, std::uint64_t seq, Payload const& framed,
+                               std::function<void(PublishAck const&)> const& done) {
+  if (auto const it = streams_.find(room); it != streams_.end()) {
+    it->second->published = seq;
+    it->second->messages.append(seq, framed);
+    if (sink_) sink_->on_published(room, seq, framed);
+  }
   if (done) done(PublishAck{std::nullopt, seq});
 }
 
 History::Replay InMemoryBroker::replay_after(std::string const& room, std::uint64_t since) const {
   auto const it = streams_.find(room);
   if (it == streams_.end()) return History::Replay{since == 0, {}, {}};
-  return it->second->messages.after(since, it->second->seq);
+  return it->second->messages.after(since, it->second->published);
 }
 
 void InMemoryBroker::keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) {
@@ -49,7 +78,7 @@ StreamState InMemoryBroker::state(std::string const& room) const {
   auto const it = streams_.find(room);
   if (it == streams_.end()) return st;
   Stream const& s = *it->second;
-  st.last_seq = s.seq;
+  st.last_seq = s.published;
   st.first_seq = s.messages.first_seq();
   st.size = s.messages.size();
   st.capacity = s.messages.capacity();

@@ -17,6 +17,7 @@
 
 #include "common/payload.hpp"
 #include "core/history.hpp"
+#include "core/journal.hpp"
 #include "core/refusal.hpp"
 
 namespace wspush {
@@ -89,6 +90,9 @@ class InMemoryBroker final : public Broker {
  public:
   // `epoch` identifies this process's streams (a new one at each start).
   explicit InMemoryBroker(std::uint64_t epoch) : epoch_(epoch) {}
+  // With --data-dir: every stream starts from what `journal` holds, and a message is
+  // published once the journal has kept it; the epoch is the journal's.
+  explicit InMemoryBroker(Journal& journal) : epoch_(journal.epoch()), journal_(&journal) {}
 
   void set_sink(BrokerSink& sink) override { sink_ = &sink; }
   void open_stream(std::string const& room, std::size_t history, StreamScope scope) override;
@@ -103,10 +107,16 @@ class InMemoryBroker final : public Broker {
  private:
   struct Stream {
     explicit Stream(std::size_t history) : messages(history) {}
-    std::uint64_t seq = 0;
+    std::uint64_t seq = 0;        // the last numbered
+    std::uint64_t published = 0;  // the last kept and published (seq, without a journal)
     History messages;
   };
+  // Message `seq` of `room` is kept: to the history, the members and its publisher.
+  void published(std::string const& room, std::uint64_t seq, Payload const& framed,
+                 std::function<void(PublishAck const&)> const& done);
+
   std::uint64_t epoch_;
+  Journal* journal_ = nullptr;
   BrokerSink* sink_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<Stream>> streams_;
 };

@@ -20,6 +20,7 @@
 #include "process/line_reader.hpp"
 #include "process/log.hpp"
 #include "server/broker/redis_broker.hpp"
+#include "server/disk/lmdb_journal.hpp"
 #include "server/door.hpp"
 #include "server/http/http_routes.hpp"
 #include "server/http/listen_sockets.hpp"
@@ -135,6 +136,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     shards_.front()->run();
     stop_all();
     for (auto& thread : threads) thread.join();
+    if (journal_) journal_->close();
   }
 
  private:
@@ -160,6 +162,19 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
 
   // --broker redis://…: the rooms live in Redis, on the first loop; otherwise here.
   std::unique_ptr<Broker> make_broker() {
+    if (!settings_.data.dir.empty()) {
+      if (!settings_.broker.empty()) {
+        throw std::invalid_argument(
+            "--data-dir excludes --broker: with a broker, Redis keeps the history");
+      }
+      data_dir_ =
+          std::make_unique<DataDir>(settings_.data.dir, settings_.data.fsync, fresh_epoch());
+      if (!data_dir_->epoch_note().empty()) spdlog::warn("data dir: {}", data_dir_->epoch_note());
+      journal_ = std::make_unique<LmdbJournal>(*data_dir_, io(), shared_.mutex());
+      spdlog::info("data dir: history kept in {} (epoch {})", settings_.data.dir,
+                   data_dir_->epoch());
+      return std::make_unique<InMemoryBroker>(*journal_);
+    }
     if (settings_.broker.empty()) return std::make_unique<InMemoryBroker>(fresh_epoch());
     auto const parsed = parse_redis_url(settings_.broker);
     if (auto const* error = std::get_if<std::string>(&parsed)) throw std::invalid_argument(*error);
@@ -335,6 +350,8 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
   SharedHub shared_;                            // the Hub attached in the constructor
   std::vector<std::unique_ptr<Shard>> shards_;  // the event loops, by index
   RedisBroker* redis_ = nullptr;                // broker_, when it is Redis
+  std::unique_ptr<DataDir> data_dir_;           // --data-dir: what broker_ keeps, and where
+  std::unique_ptr<LmdbJournal> journal_;
   std::unique_ptr<Broker> broker_;
   Fanout fanout_;
   Tickers tickers_;

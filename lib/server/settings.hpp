@@ -59,6 +59,17 @@ struct AdmissionSettings {
   bool public_metrics = false;             // /metrics for any peer, without the key
 };
 
+// What a power cut can take back (README "Durable history"): `always` fsyncs each
+// commit before anything is acknowledged; `batch` fsyncs within 100 ms of a commit;
+// `off` leaves it to the kernel. A killed process loses nothing in any mode.
+enum class FsyncMode : std::uint8_t { always, batch, off };
+
+// --data-dir: the rooms' seqs, epochs and history kept across restarts (disk/).
+struct DataSettings {
+  std::string dir;  // empty: in memory only
+  FsyncMode fsync = FsyncMode::batch;
+};
+
 struct ServeSettings {
   ListenSettings listen;
   LoopSettings loops;
@@ -68,8 +79,9 @@ struct ServeSettings {
   std::vector<RoomSpec> rooms;
   std::optional<std::size_t> history;  // per room unless its spec says; nullopt: by kind
   std::string broker;                  // redis://…: rooms shared through Redis (SPEC §8)
-  std::string stdin_room;              // publish each stdin line here (serve --stdin)
-  Duration drain_timeout{};            // SIGTERM: clients have this long to go
+  DataSettings data;
+  std::string stdin_room;    // publish each stdin line here (serve --stdin)
+  Duration drain_timeout{};  // SIGTERM: clients have this long to go
 };
 
 }  // namespace wspush

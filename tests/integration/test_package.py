@@ -91,15 +91,18 @@ def test_the_debian_package_installs_and_works(tmp_path):
         assert run("man", "-w", "wspush").stdout.strip() == "/usr/share/man/man1/wspush.1.gz"
         r = run("systemd-analyze", "verify", "/usr/lib/systemd/system/wspush.service")
         assert r.returncode == 0, r.stderr
-        # The unit's configuration starts a server.
+        # The unit's configuration starts a server (its data dir, which systemd's
+        # StateDirectory makes, here in a directory of the test's).
         server = subprocess.Popen(["/usr/bin/wspush", "serve", "--config",
-                                   "/etc/wspush/wspush.json", "--port", "0"],
+                                   "/etc/wspush/wspush.json", "--port", "0",
+                                   "--data-dir", str(tmp_path / "state")],
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         try:
             assert b'"event":"listening"' in read_line(server.stdout, DEADLINE)
         finally:
             server.terminate()
             assert server.wait(timeout=DEADLINE) == 0
+        assert (tmp_path / "state" / "data.mdb").is_file()
         # Completions, as the shells load them from the package.
         complete = ("COMP_LINE='%s'; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(%s); "
                     "COMP_CWORD=%d; _wspush; echo ${COMPREPLY[@]}; ")

@@ -98,3 +98,63 @@ TEST(Broker, UnknownStreamsRefuseAndReopeningKeepsData) {
   broker.drop_stream("/news");
   EXPECT_EQ(broker.state("/news").last_seq, 0u);
 }
+
+namespace {
+
+// A journal that keeps what it is given and says it is kept when told to.
+struct HeldJournal final : Journal {
+  Stored load(std::string const& room, std::size_t) override {
+    return room == "/kept" ? Stored{7,
+                                    {{6, R"({"status":200,"event":"message","data":6,"seq":6})"},
+                                     {7, R"({"status":200,"event":"message","data":7,"seq":7})"}}}
+                           : Stored{};
+  }
+  std::uint64_t epoch() const override { return 99; }
+  void write(std::string const&, std::uint64_t seq, std::string, std::size_t,
+             std::function<void(std::string const&)> kept) override {
+    held.emplace_back(seq, std::move(kept));
+  }
+  void keep_all(std::string const& error = "") {
+    auto batch = std::move(held);
+    held.clear();
+    for (auto& [seq, kept] : batch) kept(error);
+  }
+  std::vector<std::pair<std::uint64_t, std::function<void(std::string const&)>>> held;
+};
+
+}  // namespace
+
+TEST(Broker, WithAJournalStartsFromItAndPublishesOnlyWhatItKept) {
+  HeldJournal journal;
+  InMemoryBroker broker(journal);
+  RecordingSink sink;
+  broker.set_sink(sink);
+  broker.open_stream("/kept", 10, StreamScope::node);
+  EXPECT_EQ(broker.state("/kept").last_seq, 7u);
+  EXPECT_EQ(broker.state("/kept").epoch, 99u);
+  EXPECT_EQ(broker.replay_after("/kept", 5).messages.size(), 2u);
+  std::vector<PublishAck> acks;
+  for (char const* data : {"8", "9"}) {
+    broker.publish("/kept", "message", data, [&acks](PublishAck const& a) { acks.push_back(a); });
+  }
+  // Numbered, not yet kept: no member, history or publisher hears of them.
+  EXPECT_TRUE(acks.empty());
+  EXPECT_TRUE(sink.got.empty());
+  EXPECT_EQ(broker.state("/kept").last_seq, 7u);
+  broker.drop_stream("/kept");  // held: its next seq belongs to what is on its way
+  journal.keep_all();
+  ASSERT_EQ(sink.got.size(), 2u);
+  EXPECT_EQ(sink.got[0].seq, 8u);
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[1].seq, 9u);
+  EXPECT_EQ(broker.state("/kept").last_seq, 9u);
+  EXPECT_EQ(broker.replay_after("/kept", 7).messages.size(), 2u);
+  // A write that fails is refused (503), and nothing is published.
+  std::vector<PublishAck> failed;
+  broker.publish("/kept", "message", "10", [&failed](PublishAck const& a) { failed.push_back(a); });
+  journal.keep_all("MDB_MAP_FULL");
+  ASSERT_EQ(failed.size(), 1u);
+  ASSERT_TRUE(failed[0].refusal);
+  EXPECT_EQ(status_of(failed[0].refusal->reason), 503);
+  EXPECT_EQ(sink.got.size(), 2u);
+}

@@ -1,0 +1,42 @@
+// Where InMemoryBroker keeps what it numbers when the server has a --data-dir: a room's
+// last seq and its last messages, so that a restart keeps its epoch, seqs and history.
+// InMemoryBroker numbers a message, hands it here, and publishes it (to the members,
+// the history and the publisher's answer) only once the journal says it is kept, so no
+// one sees a message a restart could take back. The LMDB implementation is
+// server/disk/lmdb_journal.hpp.
+//
+// Threading: called under the Hub's lock; `kept` is called under it too, later, on the
+// journal's own loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wspush {
+
+class Journal {
+ public:
+  virtual ~Journal() = default;
+
+  // What the journal holds of `room`: its last seq (0: nothing ever published) and its
+  // last `keep` messages (seq and envelope text, oldest first).
+  struct Stored {
+    std::uint64_t last_seq = 0;
+    std::vector<std::pair<std::uint64_t, std::string>> messages;
+  };
+  virtual Stored load(std::string const& room, std::size_t keep) = 0;
+
+  // The epoch of every room's stream: the same after a restart, unless what the last
+  // run acknowledged may have been lost (then a new one, so clients know).
+  virtual std::uint64_t epoch() const = 0;
+
+  // Keeps message `seq` of `room` (the room keeps its last `keep`; older ones go). Calls
+  // `kept` with an empty string once it is kept, or with why it could not be.
+  virtual void write(std::string const& room, std::uint64_t seq, std::string envelope,
+                     std::size_t keep, std::function<void(std::string const& error)> kept) = 0;
+};
+
+}  // namespace wspush

@@ -1,0 +1,103 @@
+// The data dir (server/disk/): its epoch across starts, and the journal's writes, reads
+// and trimming, on real LMDB files in a temporary directory.
+#include "server/disk/data_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <asio/io_context.hpp>
+#include <filesystem>
+#include <mutex>
+
+#include "server/disk/lmdb_journal.hpp"
+
+using namespace wspush;
+
+namespace {
+
+struct TempDir {
+  TempDir() {
+    char name[] = "/tmp/wspush-data-dir-test-XXXXXX";
+    path = mkdtemp(name);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string path;
+};
+
+// Writes `messages` into `room` through a journal and commits them (the io's turn).
+void write_all(DataDir& dir, std::string const& room, std::uint64_t from, std::uint64_t to,
+               std::size_t keep, std::vector<std::string>* errors = nullptr) {
+  asio::io_context io;
+  std::mutex hub;
+  LmdbJournal journal(dir, io, hub);
+  for (std::uint64_t seq = from; seq <= to; ++seq) {
+    std::lock_guard<std::mutex> lock(hub);
+    journal.write(room, seq, "m" + std::to_string(seq), keep, [errors](std::string const& e) {
+      if (errors) errors->push_back(e);
+    });
+  }
+  io.run();
+}
+
+}  // namespace
+
+TEST(EpochChange, OnlyAnUncleanStopWithoutFsyncAndARebootTakesANewEpoch) {
+  EXPECT_EQ(epoch_change(true, "off", "boot-a", "boot-b"), "");
+  EXPECT_EQ(epoch_change(false, "always", "boot-a", "boot-b"), "");
+  EXPECT_EQ(epoch_change(false, "batch", "boot-a", "boot-a"), "");  // kill -9: page cache kept
+  EXPECT_NE(epoch_change(false, "batch", "boot-a", "boot-b"), "");
+  EXPECT_NE(epoch_change(false, "off", "boot-a", "boot-b"), "");
+  EXPECT_NE(epoch_change(false, "off", "", ""), "");  // no boot id to compare: assume lost
+}
+
+TEST(DataDir, KeepsItsEpochAcrossCleanAndKilledStops) {
+  TempDir tmp;
+  std::uint64_t epoch = 0;
+  {
+    DataDir dir(tmp.path, FsyncMode::batch, 111);
+    epoch = dir.epoch();
+    EXPECT_EQ(epoch, 111u);
+    dir.close_clean();
+  }
+  {
+    DataDir dir(tmp.path, FsyncMode::batch, 222);
+    EXPECT_EQ(dir.epoch(), epoch);
+    EXPECT_EQ(dir.epoch_note(), "");
+    // Not closed clean: as after kill -9, on the same boot.
+  }
+  DataDir dir(tmp.path, FsyncMode::off, 333);
+  EXPECT_EQ(dir.epoch(), epoch);
+}
+
+TEST(DataDir, OneProcessAtATime) {
+  TempDir tmp;
+  DataDir first(tmp.path, FsyncMode::batch, 1);
+  EXPECT_THROW(DataDir(tmp.path, FsyncMode::batch, 2), DataDirError);
+}
+
+TEST(LmdbJournal, KeepsEachRoomsLastMessagesAndLastSeq) {
+  TempDir tmp;
+  DataDir dir(tmp.path, FsyncMode::always, 1);
+  std::vector<std::string> errors;
+  write_all(dir, "/a", 1, 50, 5, &errors);
+  write_all(dir, "/a/b", 1, 3, 5);  // a room whose name extends another's
+  write_all(dir, "/none", 1, 4, 0);
+  EXPECT_EQ(errors, std::vector<std::string>(50, ""));
+  asio::io_context io;
+  std::mutex hub;
+  LmdbJournal journal(dir, io, hub);
+  Journal::Stored a = journal.load("/a", 5);
+  EXPECT_EQ(a.last_seq, 50u);
+  ASSERT_EQ(a.messages.size(), 5u);
+  EXPECT_EQ(a.messages.front(), std::make_pair(std::uint64_t{46}, std::string("m46")));
+  EXPECT_EQ(a.messages.back(), std::make_pair(std::uint64_t{50}, std::string("m50")));
+  EXPECT_EQ(journal.load("/a", 2).messages.size(), 2u);  // a smaller history reads less
+  EXPECT_EQ(journal.load("/a/b", 5).messages.size(), 3u);
+  Journal::Stored none = journal.load("/none", 5);
+  EXPECT_EQ(none.last_seq, 4u);  // the seq is kept without history
+  EXPECT_TRUE(none.messages.empty());
+  EXPECT_EQ(journal.load("/never", 5).last_seq, 0u);
+  // A smaller history the next time: the older messages go with the next write.
+  write_all(dir, "/a", 51, 51, 2);
+  EXPECT_EQ(journal.load("/a", 100).messages.size(), 2u);
+}
