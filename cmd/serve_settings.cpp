@@ -79,7 +79,8 @@ SettingsTable<ServeCommandSettings> serve_settings(CpuBudget const& cpus) {
       .combine_sources(merge_rooms)
       .help(
           "Room, repeatable; KIND is ticker, relay, echo or feed (default feed); PATH/* "
-          "declares a family; options history=N, slow_consumer=disconnect|latest. A room of "
+          "declares a family; options history=N, history_ttl=DURATION, "
+          "slow_consumer=disconnect|latest. A room of "
           "the file is replaced by a flag's of the same path");
   t.add("interval", server(&ServeSettings::hub, &HubOptions::tick_interval),
         v::duration(std::chrono::milliseconds(1)))
@@ -91,6 +92,12 @@ SettingsTable<ServeCommandSettings> serve_settings(CpuBudget const& cpus) {
       .help(
           "Messages each room keeps for ?since= (default: 100 in feed and relay rooms, 0 in "
           "ticker and echo rooms)");
+  t.add("history-ttl", server(&ServeSettings::history_ttl), v::duration(Duration::zero()))
+      .value_name("DURATION")
+      .default_value("0s")
+      .help(
+          "Messages older than this leave each room's history, in memory, the data dir and "
+          "Redis, within a second (per room: history_ttl=; 0s: kept by count only)");
   t.add("max-message-size", server(&ServeSettings::connection, &ConnectionLimits::max_message_size),
         size(1, kGiB))
       .value_name("SIZE")

@@ -11,8 +11,8 @@ void InMemoryBroker::open_stream(std::string const& room, std::size_t history, S
   if (journal_) {
     Journal::Stored const stored = journal_->load(room, history);
     stream->seq = stream->published = stored.last_seq;
-    for (auto const& [seq, envelope] : stored.messages) {
-      stream->messages.append(seq, framed_message(Opcode::text, envelope));
+    for (Journal::Message const& m : stored.messages) {
+      stream->messages.append(m.seq, framed_message(Opcode::text, m.envelope), m.ms);
     }
   }
   streams_.emplace(room, std::move(stream));
@@ -34,31 +34,40 @@ void InMemoryBroker::publish(std::string const& room, std::string_view event,
   }
   Stream& s = *it->second;
   std::uint64_t const seq = ++s.seq;
+  std::int64_t const ms = wall_clock_ms();
   std::string envelope = encode_json_event(200, event, data_json, seq);
   if (!journal_) {
     // Encoded and framed once: the same bytes go to every member and into the history.
-    return published(room, seq, framed_message(Opcode::text, envelope), done);
+    return published(room, seq, ms, framed_message(Opcode::text, envelope), done);
   }
   Payload framed = framed_message(Opcode::text, envelope);
   journal_->write(
-      room, seq, std::move(envelope), s.messages.capacity(),
-      [this, room, seq, framed = std::move(framed),
+      room, seq, ms, std::move(envelope), s.messages.capacity(),
+      [this, room, seq, ms, framed = std::move(framed),
        done = std::move(done)](std::string const& error) {
-        if (error.empty()) return published(room, seq, framed, done);
+        if (error.empty()) return published(room, seq, ms, framed, done);
         if (done) {
           done(PublishAck{Refusal{Reason::broker_unavailable, "data dir: " + error}, 0});
         }
       });
 }
 
-void InMemoryBroker::published(std::string const& room, std::uint64_t seq, Payload const& framed,
+void InMemoryBroker::published(std::string const& room, std::uint64_t seq, std::int64_t ms,
+                               Payload const& framed,
                                std::function<void(PublishAck const&)> const& done) {
   if (auto const it = streams_.find(room); it != streams_.end()) {
     it->second->published = seq;
-    it->second->messages.append(seq, framed);
+    it->second->messages.append(seq, framed, ms);
     if (sink_) sink_->on_published(room, seq, framed);
   }
   if (done) done(PublishAck{std::nullopt, seq});
+}
+
+void InMemoryBroker::expire(std::string const& room, std::int64_t ttl_ms, std::int64_t now_ms) {
+  auto const it = streams_.find(room);
+  if (it == streams_.end() || it->second->messages.expire(now_ms - ttl_ms) == 0) return;
+  Stream const& s = *it->second;
+  if (journal_) journal_->trim(room, s.messages.first_seq().value_or(s.published + 1));
 }
 
 History::Replay InMemoryBroker::replay_after(std::string const& room, std::uint64_t since) const {

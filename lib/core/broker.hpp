@@ -79,6 +79,10 @@ class Broker {
   // The compressed twin of the message `seq` the Hub made, kept with it for replays.
   virtual void keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) = 0;
   virtual StreamState state(std::string const& room) const = 0;
+  // --history-ttl: the room's messages older than `ttl_ms` leave its history here and
+  // wherever the broker keeps them (the data dir, the Redis stream). `now_ms`: this
+  // node's wall clock.
+  virtual void expire(std::string const& room, std::int64_t ttl_ms, std::int64_t now_ms) = 0;
   // Rooms of the family "/chat/*" made on other nodes are to be heard of (the sink's
   // on_room_seen), while some connection here follows the family. Nothing to do in one
   // process: every room is made here.
@@ -103,6 +107,7 @@ class InMemoryBroker final : public Broker {
   History::Replay replay_after(std::string const& room, std::uint64_t since) const override;
   void keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) override;
   StreamState state(std::string const& room) const override;
+  void expire(std::string const& room, std::int64_t ttl_ms, std::int64_t now_ms) override;
 
  private:
   struct Stream {
@@ -112,7 +117,7 @@ class InMemoryBroker final : public Broker {
     History messages;
   };
   // Message `seq` of `room` is kept: to the history, the members and its publisher.
-  void published(std::string const& room, std::uint64_t seq, Payload const& framed,
+  void published(std::string const& room, std::uint64_t seq, std::int64_t ms, Payload const& framed,
                  std::function<void(PublishAck const&)> const& done);
 
   std::uint64_t epoch_;

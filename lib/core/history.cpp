@@ -1,12 +1,20 @@
 #include "core/history.hpp"
 
+#include <chrono>
+
 namespace wspush {
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 History::History(std::size_t capacity) : ring_(capacity) {}
 
-void History::append(std::uint64_t seq, Payload message) {
+void History::append(std::uint64_t seq, Payload message, std::int64_t ms) {
   if (ring_.empty()) return;
-  ring_[next_] = Entry{seq, std::move(message), nullptr};
+  ring_[next_] = Entry{seq, std::move(message), nullptr, ms};
   next_ = (next_ + 1) % ring_.size();
   if (size_ < ring_.size()) ++size_;
 }
@@ -17,6 +25,18 @@ void History::keep_deflated(std::uint64_t seq, Payload deflated) {
   std::size_t const start = (next_ + ring_.size() - size_) % ring_.size();
   Entry& e = ring_[(start + (seq - *first)) % ring_.size()];
   if (e.seq == seq) e.deflated = std::move(deflated);
+}
+
+std::size_t History::expire(std::int64_t before_ms) {
+  std::size_t gone = 0;
+  while (size_ > 0) {
+    Entry& oldest = ring_[(next_ + ring_.size() - size_) % ring_.size()];
+    if (oldest.ms >= before_ms) break;
+    oldest = Entry{};  // its buffers go now, not when the ring comes round
+    --size_;
+    ++gone;
+  }
+  return gone;
 }
 
 std::optional<std::uint64_t> History::first_seq() const {

@@ -11,12 +11,18 @@
 
 namespace wspush {
 
+// Now, in ms since the Unix epoch: when a message was published, for History::expire.
+std::int64_t wall_clock_ms();
+
 class History {
  public:
   explicit History(std::size_t capacity = 0);
 
-  // Seqs must increase by one per call (they are the room's broadcast seqs).
-  void append(std::uint64_t seq, Payload message);
+  // Seqs must increase by one per call (they are the room's broadcast seqs); `ms`: when
+  // it was published (wall clock, ms), for expire().
+  void append(std::uint64_t seq, Payload message, std::int64_t ms = 0);
+  // Messages published before `before_ms` go (--history-ttl); how many went.
+  std::size_t expire(std::int64_t before_ms);
   // The message numbered `seq`, compressed (permessage-deflate), kept beside it for the
   // replays of members that take it that way; nothing if it is no longer held.
   void keep_deflated(std::uint64_t seq, Payload deflated);
@@ -39,6 +45,7 @@ class History {
     std::uint64_t seq = 0;
     Payload message;
     Payload deflated;
+    std::int64_t ms = 0;
   };
   std::vector<Entry> ring_;
   std::size_t next_ = 0;  // where the next entry goes

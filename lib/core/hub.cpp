@@ -282,4 +282,14 @@ void Hub::erase_session(SessionId id) {
   --session_count_;
 }
 
+void Hub::expire_history() {
+  auto const now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+          .count();
+  rooms_.for_each([&](Room const& room) {
+    if (room.history_ttl_ms() <= 0 || room.history_capacity() == 0) return;
+    broker_.expire(room.path(), room.history_ttl_ms(), now_ms);
+  });
+}
+
 }  // namespace wspush

@@ -79,6 +79,9 @@ class Hub final : private BrokerSink {
 
   // Opens the declared rooms' streams and starts their tickers.
   void start();
+  // --history-ttl: each room's messages older than its TTL leave its history (and the
+  // broker's store). Called every second.
+  void expire_history();
 
   // At the handshake: nullopt to accept `resource` (path and query), or a refusal
   // (404 unknown room, 400 a malformed ?since=).

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace wspush {
@@ -22,10 +21,15 @@ class Journal {
   virtual ~Journal() = default;
 
   // What the journal holds of `room`: its last seq (0: nothing ever published) and its
-  // last `keep` messages (seq and envelope text, oldest first).
+  // last `keep` messages (oldest first).
+  struct Message {
+    std::uint64_t seq = 0;
+    std::int64_t ms = 0;  // when it was published (wall clock)
+    std::string envelope;
+  };
   struct Stored {
     std::uint64_t last_seq = 0;
-    std::vector<std::pair<std::uint64_t, std::string>> messages;
+    std::vector<Message> messages;
   };
   virtual Stored load(std::string const& room, std::size_t keep) = 0;
 
@@ -33,10 +37,13 @@ class Journal {
   // run acknowledged may have been lost (then a new one, so clients know).
   virtual std::uint64_t epoch() const = 0;
 
-  // Keeps message `seq` of `room` (the room keeps its last `keep`; older ones go). Calls
-  // `kept` with an empty string once it is kept, or with why it could not be.
-  virtual void write(std::string const& room, std::uint64_t seq, std::string envelope,
-                     std::size_t keep, std::function<void(std::string const& error)> kept) = 0;
+  // Keeps message `seq` of `room`, published at `ms` (the room keeps its last `keep`;
+  // older ones go). Calls `kept` with an empty string once it is kept, or with why not.
+  virtual void write(std::string const& room, std::uint64_t seq, std::int64_t ms,
+                     std::string envelope, std::size_t keep,
+                     std::function<void(std::string const& error)> kept) = 0;
+  // The messages of `room` before `seq` go (they expired: --history-ttl).
+  virtual void trim(std::string const& room, std::uint64_t seq) = 0;
 };
 
 }  // namespace wspush

@@ -44,7 +44,7 @@ std::size_t default_history(RoomKind kind) {
 
 namespace {
 
-// ",history=N,slow_consumer=P" after the path and kind; "" or what is wrong.
+// ",history=N,history_ttl=D,slow_consumer=P" after the path and kind; "" or what is wrong.
 std::string parse_room_options(std::string_view options, RoomSpec& spec) {
   while (!options.empty()) {
     std::size_t const comma = options.find(',');
@@ -63,6 +63,10 @@ std::string parse_room_options(std::string_view options, RoomSpec& spec) {
       }
       if (!ok || n > 1000000) return "history: expected a whole number from 0 to 1000000";
       spec.history = static_cast<std::size_t>(n);
+    } else if (name == "history_ttl") {
+      DurationParse const ttl = parse_duration(value);
+      if (!ttl.value) return "history_ttl: " + ttl.error;
+      spec.history_ttl = *ttl.value;
     } else if (name == "slow_consumer") {
       spec.slow_consumer = parse_slow_consumer_policy(value);
       if (!spec.slow_consumer) {
@@ -70,7 +74,8 @@ std::string parse_room_options(std::string_view options, RoomSpec& spec) {
                "' (use disconnect or latest)";
       }
     } else {
-      return "unknown option '" + std::string(name) + "' (use history=N or slow_consumer=POLICY)";
+      return "unknown option '" + std::string(name) +
+             "' (use history=N, history_ttl=DURATION or slow_consumer=POLICY)";
     }
   }
   return {};

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/duration.hpp"
 #include "core/metrics.hpp"
 
 namespace wspush {
@@ -35,12 +36,14 @@ std::string_view to_string(RoomKind kind);
 
 // "--room PATH[:KIND][,OPTION…]": a path starting with '/', optionally ending in "/*"
 // for a family (every path below it is a room of that kind, created on first use);
-// options: history=N (messages kept for ?since=), slow_consumer=disconnect|latest.
+// options: history=N (messages kept for ?since=), history_ttl=DURATION (and no older
+// than this), slow_consumer=disconnect|latest.
 struct RoomSpec {
   std::string path;  // for a family, the prefix without the trailing '*' ("/chat/")
   RoomKind kind = RoomKind::feed;
   bool family = false;
   std::optional<std::size_t> history;               // messages kept for ?since=; default by kind
+  std::optional<Duration> history_ttl;              // 0: by count only; default --history-ttl
   std::optional<SlowConsumerPolicy> slow_consumer;  // default by kind
 };
 
@@ -69,6 +72,11 @@ class Room {
   RoomKind kind() const { return kind_; }
   bool dynamic() const { return dynamic_; }  // created from a family, dropped when empty
   std::size_t history_capacity() const { return history_; }
+  // Messages older than this leave its history (--history-ttl); 0: kept by count only.
+  std::int64_t history_ttl_ms() const { return history_ttl_ms_; }
+  void set_history_ttl(Duration ttl) {
+    history_ttl_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
+  }
   SlowConsumerPolicy slow_consumer() const { return slow_consumer_; }
 
   // The event name of ticks: the path's last segment ("/nowtime" -> "nowtime").
@@ -101,6 +109,7 @@ class Room {
   RoomKind kind_;
   bool dynamic_;
   std::size_t history_;
+  std::int64_t history_ttl_ms_ = 0;
   SlowConsumerPolicy slow_consumer_;
   std::string tick_event_;
   std::size_t members_ = 0;

@@ -19,13 +19,15 @@ std::string RoomRegistry::declare(RoomSpec const& spec) {
     for (Family const& f : families_) {
       if (f.prefix == spec.path) return "room family '" + spec.path + "*' is declared twice";
     }
-    families_.push_back({spec.path, spec.kind, history_for(spec), policy_for(spec), 0});
+    families_.push_back({spec.path, spec.kind, history_for(spec), policy_for(spec), 0,
+                         spec.history_ttl.value_or(history_ttl_)});
     return {};
   }
   auto const [it, inserted] = rooms_.try_emplace(spec.path, nullptr);
   if (!inserted) return "room '" + spec.path + "' is declared twice";
   it->second = std::make_unique<Room>(next_id_++, spec.path, spec.kind, /*dynamic=*/false,
                                       history_for(spec), policy_for(spec), loops_);
+  it->second->set_history_ttl(spec.history_ttl.value_or(history_ttl_));
   return {};
 }
 
@@ -70,6 +72,7 @@ Room* RoomRegistry::get_or_create(std::string_view path, bool* created) {
   auto room =
       std::make_unique<Room>(next_id_++, std::string(path), family->kind,
                              /*dynamic=*/true, family->history, family->slow_consumer, loops_);
+  room->set_history_ttl(family->history_ttl);
   Room* raw = room.get();
   rooms_.emplace(raw->path(), std::move(room));
   if (created) *created = true;

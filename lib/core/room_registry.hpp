@@ -22,6 +22,10 @@ class RoomRegistry {
   explicit RoomRegistry(std::optional<std::size_t> history = std::nullopt, std::size_t loops = 1)
       : history_(history), loops_(loops) {}
 
+  // --history-ttl: rooms whose spec does not say keep no message older than this (0:
+  // by count only). Before the first declare().
+  void set_history_ttl(Duration ttl) { history_ttl_ = ttl; }
+
   // Returns an error message when the spec clashes with one declared before.
   std::string declare(RoomSpec const& spec);
 
@@ -61,12 +65,14 @@ class RoomRegistry {
     std::size_t history;
     SlowConsumerPolicy slow_consumer;
     std::size_t live = 0;  // rooms of it that exist now
+    Duration history_ttl{};
   };
   Family const* family_of(std::string_view path) const;
   Family* family_of(std::string_view path);
   std::size_t history_for(RoomSpec const& spec) const;
 
   std::optional<std::size_t> history_;
+  Duration history_ttl_{};
   std::size_t loops_;
   RoomId next_id_ = 1;
 

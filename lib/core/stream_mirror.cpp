@@ -33,7 +33,8 @@ StreamMirror::Step StreamMirror::on_snapshot(std::uint64_t epoch, std::uint64_t 
     started_ = true;
     epoch_ = epoch;
     for (StreamEntry const& e : entries) {
-      history_.append(e.seq, framed_message(Opcode::text, e.envelope));
+      history_.append(e.seq, framed_message(Opcode::text, e.envelope),
+                      e.ms != 0 ? e.ms : wall_clock_ms());
     }
     last_ = last_seq;
   } else {
@@ -82,7 +83,7 @@ StreamState StreamMirror::state() const {
 
 void StreamMirror::deliver(Step& step, std::uint64_t seq, std::string_view envelope) {
   Payload framed = framed_message(Opcode::text, envelope);
-  history_.append(seq, framed);
+  history_.append(seq, framed, wall_clock_ms());
   last_ = seq;
   step.deliver.emplace_back(seq, std::move(framed));
 }

@@ -23,6 +23,7 @@ namespace wspush {
 struct StreamEntry {
   std::uint64_t seq = 0;
   std::string envelope;  // {"status":200,"event":…,"data":…,"seq":N}
+  std::int64_t ms = 0;   // when Redis took it (ms since the epoch); 0: not said
 };
 
 class StreamMirror {
@@ -63,6 +64,8 @@ class StreamMirror {
   void start_after(std::uint64_t seq, std::uint64_t epoch);
 
   History::Replay replay_after(std::uint64_t since) const { return history_.after(since, last_); }
+  // --history-ttl: messages published before `before_ms` leave the mirror's history.
+  void expire(std::int64_t before_ms) { history_.expire(before_ms); }
   void keep_deflated(std::uint64_t seq, Payload deflated) {
     history_.keep_deflated(seq, std::move(deflated));
   }

@@ -15,12 +15,10 @@
 #include "core/hub.hpp"
 #include "core/jwt_check.hpp"
 #include "core/limits.hpp"
-#include "core/redis_url.hpp"
 #include "http/handshake.hpp"
 #include "process/line_reader.hpp"
 #include "process/log.hpp"
-#include "server/broker/redis_broker.hpp"
-#include "server/disk/lmdb_journal.hpp"
+#include "server/broker/message_store.hpp"
 #include "server/door.hpp"
 #include "server/http/http_routes.hpp"
 #include "server/http/listen_sockets.hpp"
@@ -36,12 +34,6 @@ namespace {
 
 // /healthz: every loop must answer a posted no-op within this.
 constexpr Duration kHealthDeadline = std::chrono::seconds(2);
-
-// A new epoch per process: in-memory streams do not survive a restart.
-std::uint64_t fresh_epoch() {
-  return static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch() /
-                                    std::chrono::microseconds(1));
-}
 
 std::unique_ptr<TlsContext> make_tls(ListenSettings const& listen) {
   if (listen.tls_cert.empty() && listen.tls_key.empty()) return nullptr;
@@ -65,10 +57,10 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
         metrics_(loop_count()),
         registry_(settings.history, loop_count()),
         shards_(make_shards()),
-        broker_(make_broker()),
+        store_(settings, io(), shared_.mutex()),
         fanout_(shards_),
         tickers_(io(), shared_),
-        hub_(registry_, *broker_, fanout_, tickers_, clock_, hub_options(settings)),
+        hub_(registry_, store_.broker(), fanout_, tickers_, clock_, hub_options(settings)),
         routes_(shared_, api_admission_, metrics_, *this, settings.admission.public_metrics),
         probe_(io(), loop_contexts(), kHealthDeadline),
         tls_(make_tls(settings.listen)),
@@ -82,8 +74,10 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
                      }},
         signals_(io(), SIGINT, SIGTERM),
         reload_signal_(io(), SIGHUP),
-        drain_deadline_(io()) {
+        drain_deadline_(io()),
+        expiry_(io()) {
     shared_.attach(hub_);
+    registry_.set_history_ttl(settings.history_ttl);
     for (RoomSpec const& spec : settings.rooms) {
       std::string const error = registry_.declare(spec);
       if (!error.empty()) throw std::invalid_argument(error);
@@ -115,8 +109,8 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
       if (!ec) shutdown(signo);
     });
     on_reload_signal();
-    if (redis_) {
-      redis_->set_member_source([this] {
+    if (RedisBroker* redis = store_.redis()) {
+      redis->set_member_source([this] {
         return shared_.run([](Hub& hub) {
           RedisBroker::MemberCounts counts;
           for (RoomInfo const& r : hub.rooms()) {
@@ -125,9 +119,15 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
           return counts;
         });
       });
-      redis_->start();
+      redis->start();
     }
     shared_.run([](Hub& hub) { hub.start(); });
+    bool const ttl =
+        settings_.history_ttl > Duration::zero() ||
+        std::any_of(settings_.rooms.begin(), settings_.rooms.end(), [](RoomSpec const& r) {
+          return r.history_ttl.value_or(Duration::zero()) > Duration::zero();
+        });
+    if (ttl) expire_history();
     if (!settings_.stdin_room.empty()) read_stdin();
     std::vector<std::thread> threads;
     for (std::size_t k = 1; k < shards_.size(); ++k) {
@@ -136,7 +136,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     shards_.front()->run();
     stop_all();
     for (auto& thread : threads) thread.join();
-    if (journal_) journal_->close();
+    store_.close();
   }
 
  private:
@@ -158,31 +158,6 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
                                                settings_.loops.send_path, metrics_.loop(k), *this));
     }
     return shards;
-  }
-
-  // --broker redis://…: the rooms live in Redis, on the first loop; otherwise here.
-  std::unique_ptr<Broker> make_broker() {
-    if (!settings_.data.dir.empty()) {
-      if (!settings_.broker.empty()) {
-        throw std::invalid_argument(
-            "--data-dir excludes --broker: with a broker, Redis keeps the history");
-      }
-      data_dir_ =
-          std::make_unique<DataDir>(settings_.data.dir, settings_.data.fsync, fresh_epoch());
-      if (!data_dir_->epoch_note().empty()) spdlog::warn("data dir: {}", data_dir_->epoch_note());
-      journal_ = std::make_unique<LmdbJournal>(*data_dir_, io(), shared_.mutex());
-      spdlog::info("data dir: history kept in {} (epoch {})", settings_.data.dir,
-                   data_dir_->epoch());
-      return std::make_unique<InMemoryBroker>(*journal_);
-    }
-    if (settings_.broker.empty()) return std::make_unique<InMemoryBroker>(fresh_epoch());
-    auto const parsed = parse_redis_url(settings_.broker);
-    if (auto const* error = std::get_if<std::string>(&parsed)) throw std::invalid_argument(*error);
-    auto const& address = std::get<RedisAddress>(parsed);
-    spdlog::info("broker: rooms shared through redis {}:{}", address.host, address.port);
-    auto redis = std::make_unique<RedisBroker>(io(), address, shared_.mutex(), fresh_epoch());
-    redis_ = redis.get();
-    return redis;
   }
 
   // The admission step of WebSocket handshakes, in order; the API's own step.
@@ -255,8 +230,8 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
   // ServerState: on the first loop's thread.
   bool draining() const override { return draining_; }
   std::optional<BrokerScrape> broker() const override {
-    if (!redis_) return std::nullopt;
-    BrokerHealth const& h = redis_->health();
+    if (!store_.redis()) return std::nullopt;
+    BrokerHealth const& h = store_.redis()->health();
     return BrokerScrape{h.up, h.connects, h.stream_reads, h.lost, h.publish_refused};
   }
   std::vector<std::size_t> inbox_depths() override {
@@ -334,6 +309,15 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
     if (sessions_open_ == 0) stop_all();
   }
 
+  // --history-ttl (or a room's history_ttl=): every second, on the first loop.
+  void expire_history() {
+    shared_.run([](Hub& hub) { hub.expire_history(); });
+    expiry_.expires_after(std::chrono::seconds(1));
+    expiry_.async_wait([this](asio::error_code const& ec) {
+      if (!ec) expire_history();
+    });
+  }
+
   // Connections still in their opening handshake would otherwise keep the first loop
   // alive until their own timeout.
   void stop_all() {
@@ -349,10 +333,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
   SystemWallClock clock_;
   SharedHub shared_;                            // the Hub attached in the constructor
   std::vector<std::unique_ptr<Shard>> shards_;  // the event loops, by index
-  RedisBroker* redis_ = nullptr;                // broker_, when it is Redis
-  std::unique_ptr<DataDir> data_dir_;           // --data-dir: what broker_ keeps, and where
-  std::unique_ptr<LmdbJournal> journal_;
-  std::unique_ptr<Broker> broker_;
+  MessageStore store_;                          // the broker: memory, a data dir or Redis
   Fanout fanout_;
   Tickers tickers_;
   Hub hub_;
@@ -367,6 +348,7 @@ class PushServer::Impl final : public ShardOwner, public ServerState {
   asio::signal_set signals_;
   asio::signal_set reload_signal_;
   asio::steady_timer drain_deadline_;
+  asio::steady_timer expiry_;  // --history-ttl's sweep
   std::unique_ptr<LineReader> stdin_;
   std::uint64_t stdin_lines_ = 0;
 };

@@ -78,6 +78,7 @@ struct ServeSettings {
   HubOptions hub;
   std::vector<RoomSpec> rooms;
   std::optional<std::size_t> history;  // per room unless its spec says; nullopt: by kind
+  Duration history_ttl{};              // per room unless its spec says; 0: by count only
   std::string broker;                  // redis://…: rooms shared through Redis (SPEC §8)
   DataSettings data;
   std::string stdin_room;    // publish each stdin line here (serve --stdin)

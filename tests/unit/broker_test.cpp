@@ -104,22 +104,26 @@ namespace {
 // A journal that keeps what it is given and says it is kept when told to.
 struct HeldJournal final : Journal {
   Stored load(std::string const& room, std::size_t) override {
-    return room == "/kept" ? Stored{7,
-                                    {{6, R"({"status":200,"event":"message","data":6,"seq":6})"},
-                                     {7, R"({"status":200,"event":"message","data":7,"seq":7})"}}}
-                           : Stored{};
+    // Two messages published 1000 and 2000 ms after the epoch.
+    return room == "/kept"
+               ? Stored{7,
+                        {{6, 1000, R"({"status":200,"event":"message","data":6,"seq":6})"},
+                         {7, 2000, R"({"status":200,"event":"message","data":7,"seq":7})"}}}
+               : Stored{};
   }
   std::uint64_t epoch() const override { return 99; }
-  void write(std::string const&, std::uint64_t seq, std::string, std::size_t,
+  void write(std::string const&, std::uint64_t seq, std::int64_t, std::string, std::size_t,
              std::function<void(std::string const&)> kept) override {
     held.emplace_back(seq, std::move(kept));
   }
+  void trim(std::string const& room, std::uint64_t seq) override { trims.emplace_back(room, seq); }
   void keep_all(std::string const& error = "") {
     auto batch = std::move(held);
     held.clear();
     for (auto& [seq, kept] : batch) kept(error);
   }
   std::vector<std::pair<std::uint64_t, std::function<void(std::string const&)>>> held;
+  std::vector<std::pair<std::string, std::uint64_t>> trims;
 };
 
 }  // namespace
@@ -157,4 +161,25 @@ TEST(Broker, WithAJournalStartsFromItAndPublishesOnlyWhatItKept) {
   ASSERT_TRUE(failed[0].refusal);
   EXPECT_EQ(status_of(failed[0].refusal->reason), 503);
   EXPECT_EQ(sink.got.size(), 2u);
+}
+
+TEST(Broker, ExpiredMessagesLeaveTheHistoryAndTheJournal) {
+  HeldJournal journal;
+  InMemoryBroker broker(journal);
+  RecordingSink sink;
+  broker.set_sink(sink);
+  broker.open_stream("/kept", 10, StreamScope::node);
+  broker.expire("/kept", 500, 1600);  // seq 6 (1000 ms) is older than 1100 ms, 7 is not
+  EXPECT_EQ(broker.state("/kept").first_seq, std::optional<std::uint64_t>(7));
+  ASSERT_EQ(journal.trims.size(), 1u);
+  EXPECT_EQ(journal.trims[0], std::make_pair(std::string("/kept"), std::uint64_t{7}));
+  broker.expire("/kept", 500, 1600);  // nothing more to expire: no trim
+  EXPECT_EQ(journal.trims.size(), 1u);
+  broker.expire("/kept", 500, 5000);
+  EXPECT_EQ(broker.state("/kept").size, 0u);
+  EXPECT_EQ(broker.state("/kept").last_seq, 7u);  // the seq stays
+  EXPECT_EQ(journal.trims.back().second, 8u);     // everything up to it goes
+  History::Replay const r = broker.replay_after("/kept", 5);
+  EXPECT_FALSE(r.complete);
+  EXPECT_TRUE(r.messages.empty());
 }

@@ -32,9 +32,10 @@ void write_all(DataDir& dir, std::string const& room, std::uint64_t from, std::u
   LmdbJournal journal(dir, io, hub);
   for (std::uint64_t seq = from; seq <= to; ++seq) {
     std::lock_guard<std::mutex> lock(hub);
-    journal.write(room, seq, "m" + std::to_string(seq), keep, [errors](std::string const& e) {
-      if (errors) errors->push_back(e);
-    });
+    journal.write(room, seq, static_cast<std::int64_t>(seq) * 10, "m" + std::to_string(seq), keep,
+                  [errors](std::string const& e) {
+                    if (errors) errors->push_back(e);
+                  });
   }
   io.run();
 }
@@ -89,8 +90,10 @@ TEST(LmdbJournal, KeepsEachRoomsLastMessagesAndLastSeq) {
   Journal::Stored a = journal.load("/a", 5);
   EXPECT_EQ(a.last_seq, 50u);
   ASSERT_EQ(a.messages.size(), 5u);
-  EXPECT_EQ(a.messages.front(), std::make_pair(std::uint64_t{46}, std::string("m46")));
-  EXPECT_EQ(a.messages.back(), std::make_pair(std::uint64_t{50}, std::string("m50")));
+  EXPECT_EQ(a.messages.front().seq, 46u);
+  EXPECT_EQ(a.messages.front().ms, 460);
+  EXPECT_EQ(a.messages.front().envelope, "m46");
+  EXPECT_EQ(a.messages.back().seq, 50u);
   EXPECT_EQ(journal.load("/a", 2).messages.size(), 2u);  // a smaller history reads less
   EXPECT_EQ(journal.load("/a/b", 5).messages.size(), 3u);
   Journal::Stored none = journal.load("/none", 5);
@@ -100,4 +103,22 @@ TEST(LmdbJournal, KeepsEachRoomsLastMessagesAndLastSeq) {
   // A smaller history the next time: the older messages go with the next write.
   write_all(dir, "/a", 51, 51, 2);
   EXPECT_EQ(journal.load("/a", 100).messages.size(), 2u);
+}
+
+TEST(LmdbJournal, TrimDropsARoomsMessagesBeforeASeqAndKeepsItsSeq) {
+  TempDir tmp;
+  DataDir dir(tmp.path, FsyncMode::off, 1);
+  write_all(dir, "/a", 1, 10, 100);
+  asio::io_context io;
+  std::mutex hub;
+  LmdbJournal journal(dir, io, hub);
+  {
+    std::lock_guard<std::mutex> lock(hub);
+    journal.trim("/a", 8);
+  }
+  io.run();
+  Journal::Stored a = journal.load("/a", 100);
+  EXPECT_EQ(a.last_seq, 10u);
+  ASSERT_EQ(a.messages.size(), 3u);
+  EXPECT_EQ(a.messages.front().seq, 8u);
 }

@@ -74,3 +74,22 @@ TEST(History, SinceZeroOnAFreshRoomIsComplete) {
   EXPECT_TRUE(h.after(0, 1).complete);
   EXPECT_EQ(texts(h.after(0, 1)), (std::vector<std::string>{"1"}));
 }
+
+TEST(History, ExpireDropsWhatWasPublishedBeforeACutAndTheRingGoesOn) {
+  History h(4);
+  for (std::uint64_t s = 1; s <= 6; ++s) h.append(s, msg(s), static_cast<std::int64_t>(s) * 100);
+  // Held: 3..6, published at 300..600 ms.
+  EXPECT_EQ(h.expire(450), 2u);
+  EXPECT_EQ(h.first_seq(), std::optional<std::uint64_t>(5));
+  auto const r = h.after(2, 6);
+  EXPECT_FALSE(r.complete);  // 3 and 4 expired
+  EXPECT_EQ(texts(r), (std::vector<std::string>{"5", "6"}));
+  EXPECT_EQ(h.expire(450), 0u);
+  h.append(7, msg(7), 700);
+  EXPECT_EQ(texts(h.after(4, 7)), (std::vector<std::string>{"5", "6", "7"}));
+  EXPECT_EQ(h.expire(10000), 3u);
+  EXPECT_EQ(h.size(), 0u);
+  EXPECT_FALSE(h.first_seq());
+  h.append(8, msg(8), 800);
+  EXPECT_EQ(texts(h.after(7, 8)), (std::vector<std::string>{"8"}));
+}

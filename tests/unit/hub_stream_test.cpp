@@ -36,6 +36,9 @@ class SlowBroker final : public Broker {
     return memory_.replay_after(room, since);
   }
   StreamState state(std::string const& room) const override { return memory_.state(room); }
+  void expire(std::string const& room, std::int64_t ttl_ms, std::int64_t now_ms) override {
+    memory_.expire(room, ttl_ms, now_ms);
+  }
 
   void make_ready(std::string const& room) {
     ready_.insert(room);

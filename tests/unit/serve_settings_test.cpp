@@ -157,8 +157,8 @@ TEST(ServeSettings, BadValuesAreRefusedWithWhereAndWhy) {
             "rooms[1]: invalid room '/b:party': unknown kind 'party' (use ticker, relay, echo or "
             "feed)"},
            {R"({"rooms": [{"path": "/a", "histroy": 1}]})",
-            "rooms[0]: invalid room '/a,histroy=1': unknown option 'histroy' (use history=N or "
-            "slow_consumer=POLICY)"},
+            "rooms[0]: invalid room '/a,histroy=1': unknown option 'histroy' (use history=N, "
+            "history_ttl=DURATION or slow_consumer=POLICY)"},
            {R"({"rooms": [{"path": "/a", "slow_consumer": "wait"}]})",
             "rooms[0]: invalid room '/a,slow_consumer=wait': unknown slow_consumer policy 'wait' "
             "(use disconnect or latest)"},

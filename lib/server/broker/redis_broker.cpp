@@ -8,62 +8,10 @@
 
 #include "common/codec.hpp"
 #include "process/log.hpp"
+#include "server/broker/redis_scripts.hpp"
 
 namespace wspush {
 namespace {
-
-// KEYS[1] meta, KEYS[2] stream. A missing hash means Redis lost the room (or never had
-// it): a new epoch (Redis's clock in microseconds, as text: Lua's numbers are doubles),
-// and the stream (if any is left) goes with the old one. Both scripts start so.
-#define WSPUSH_EPOCH_LUA                                      \
-  "local epoch = redis.call('HGET', KEYS[1], 'epoch')\n"      \
-  "if not epoch then\n"                                       \
-  "  local now = redis.call('TIME')\n"                        \
-  "  epoch = now[1] .. string.sub('000000' .. now[2], -6)\n"  \
-  "  redis.call('DEL', KEYS[2])\n"                            \
-  "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)\n" \
-  "end\n"
-
-// ARGV: the envelope up to its seq, the history to keep, the channel.
-constexpr char const* kPublishScript = WSPUSH_EPOCH_LUA R"lua(
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local msg = ARGV[1] .. seq .. '}'
-local keep = tonumber(ARGV[2])
-if keep > 0 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', keep, seq .. '-1', 'm', msg)
-end
-redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. msg)
-return {seq, epoch}
-)lua";
-
-// ARGV: the last seq this node has, its epoch. Answers the epoch, the last seq, and
-// the entries after ARGV[1] (all of them when the epoch is not the node's: that
-// stream is not the one the node knew).
-constexpr char const* kReadScript = WSPUSH_EPOCH_LUA R"lua(
-local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
-local after = ARGV[1]
-if epoch ~= ARGV[2] then after = '0' end
-return {epoch, seq, redis.call('XRANGE', KEYS[2], '(' .. after .. '-1', '+')}
-)lua";
-#undef WSPUSH_EPOCH_LUA
-
-// ARGV: this node's key, its lifetime in ms, then ROOM, COUNT pairs. Answers the other
-// nodes' ROOM, COUNT pairs; keys of nodes that are gone leave the set.
-constexpr char const* kPresenceScript = R"lua(
-redis.call('DEL', ARGV[1])
-for i = 3, #ARGV, 2 do redis.call('HSET', ARGV[1], ARGV[i], ARGV[i + 1]) end
-redis.call('PEXPIRE', ARGV[1], ARGV[2])
-redis.call('SADD', 'wspush:nodes', ARGV[1])
-local out = {}
-for _, key in ipairs(redis.call('SMEMBERS', 'wspush:nodes')) do
-  if key ~= ARGV[1] then
-    local kv = redis.call('HGETALL', key)
-    if #kv == 0 then redis.call('SREM', 'wspush:nodes', key) end
-    for i = 1, #kv do out[#out + 1] = kv[i] end
-  end
-end
-return out
-)lua";
 
 constexpr auto kPresenceInterval = std::chrono::seconds(2);
 constexpr auto kPresenceLifetime = std::chrono::seconds(6);
@@ -211,6 +159,17 @@ void RedisBroker::publish(std::string const& room, std::string_view event,
       if (done) done(ack);
     });
   });
+}
+
+void RedisBroker::expire(std::string const& room, std::int64_t ttl_ms, std::int64_t now_ms) {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return local_.expire(room, ttl_ms, now_ms);
+  it->second->expire(now_ms - ttl_ms);
+  // Every node trims the room it follows: the same cut by Redis's clock, cheap when
+  // nothing is older than the TTL.
+  if (!health_.up) return;
+  std::vector<std::string> argv{"EVAL", kTrimScript, "1", stream_key(room), std::to_string(ttl_ms)};
+  on_io([this, argv = std::move(argv)] { link_.command(argv, [](redisReply const*) {}); });
 }
 
 void RedisBroker::keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) {
@@ -362,9 +321,13 @@ void RedisBroker::on_read(std::string const& room, redisReply const* r) {
   redisReply const* list = r->element[2];
   for (std::size_t k = 0; k < list->elements; ++k) {
     redisReply const* e = list->element[k];
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->elements != 2) continue;
-    entries.push_back(StreamEntry{number_of(text_of(e->element[0])),
-                                  std::string(text_of(e->element[1]->element[1]))});
+    // [id, [m, MSG, t, MS]] (t since issue #30)
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->elements < 2) continue;
+    redisReply const* fields = e->element[1];
+    entries.push_back(StreamEntry{
+        number_of(text_of(e->element[0])), std::string(text_of(fields->element[1])),
+        fields->elements >= 4 ? static_cast<std::int64_t>(number_of(text_of(fields->element[3])))
+                              : 0});
   }
   std::uint64_t const epoch = number_of(text_of(r->element[0]));
   auto const last = static_cast<std::uint64_t>(r->element[1]->integer);

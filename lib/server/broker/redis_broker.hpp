@@ -65,6 +65,7 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   History::Replay replay_after(std::string const& room, std::uint64_t since) const override;
   void keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) override;
   StreamState state(std::string const& room) const override;
+  void expire(std::string const& room, std::int64_t ttl_ms, std::int64_t now_ms) override;
   // PSUBSCRIBE wspush:/chat/*: rooms of the family made on other nodes are heard of.
   void watch_family(std::string const& pattern) override;
   void unwatch_family(std::string const& pattern) override;

@@ -66,8 +66,9 @@ Journal::Stored LmdbJournal::load(std::string const& room, std::size_t keep) {
     for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && of_room(k, room);
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
       if (v.mv_size < 8) continue;
-      out.messages.emplace_back(
-          seq_of_key(k), std::string(static_cast<char const*>(v.mv_data) + 8, v.mv_size - 8));
+      out.messages.push_back(
+          Message{seq_of_key(k), static_cast<std::int64_t>(u64_of(v)),
+                  std::string(static_cast<char const*>(v.mv_data) + 8, v.mv_size - 8)});
     }
     mdb_cursor_close(c);
   }
@@ -75,12 +76,18 @@ Journal::Stored LmdbJournal::load(std::string const& room, std::size_t keep) {
   return out;
 }
 
-void LmdbJournal::write(std::string const& room, std::uint64_t seq, std::string envelope,
-                        std::size_t keep, std::function<void(std::string const& error)> kept) {
-  auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-  pending_.push_back(Pending{room, seq, std::move(envelope), keep, ms, std::move(kept)});
+void LmdbJournal::write(std::string const& room, std::uint64_t seq, std::int64_t ms,
+                        std::string envelope, std::size_t keep,
+                        std::function<void(std::string const& error)> kept) {
+  add(Pending{room, seq, std::move(envelope), keep, ms, std::move(kept)});
+}
+
+void LmdbJournal::trim(std::string const& room, std::uint64_t seq) {
+  add(Pending{room, seq, {}, 0, 0, nullptr});
+}
+
+void LmdbJournal::add(Pending p) {
+  pending_.push_back(std::move(p));
   if (flush_posted_) return;
   flush_posted_ = true;
   asio::post(io_, [this] { flush(); });
@@ -97,11 +104,13 @@ void LmdbJournal::flush() {
   std::string const error = commit(batch);
   if (error.empty() && dir_.fsync() == FsyncMode::batch) sync_soon();
   std::lock_guard<std::mutex> lock(hub_mutex_);
-  for (Pending const& p : batch) p.kept(error);
+  for (Pending const& p : batch) {
+    if (p.kept) p.kept(error);
+  }
 }
 
 // One transaction for the batch: each message, its room's last seq, and the room's
-// messages older than its last `keep` deleted.
+// messages older than its last `keep` deleted; each trim's older messages deleted.
 std::string LmdbJournal::commit(std::vector<Pending> const& batch) {
   MDB_txn* txn = nullptr;
   if (int rc = mdb_txn_begin(dir_.env(), nullptr, 0, &txn); rc != 0) return mdb_strerror(rc);
@@ -111,14 +120,15 @@ std::string LmdbJournal::commit(std::vector<Pending> const& batch) {
     if (rc != 0) break;
     std::string const seq = u64_bytes(p.seq);
     MDB_val room = val_of(p.room), seq_val = val_of(seq);
-    rc = mdb_put(txn, dir_.seqs(), &room, &seq_val, 0);
-    if (rc == 0 && p.keep > 0) {
+    if (p.kept) rc = mdb_put(txn, dir_.seqs(), &room, &seq_val, 0);
+    if (rc == 0 && p.kept && p.keep > 0) {
       std::string const key = message_key(p.room, p.seq);
       std::string const value = u64_bytes(static_cast<std::uint64_t>(p.ms)) + p.envelope;
       MDB_val k = val_of(key), v = val_of(value);
       rc = mdb_put(txn, dir_.messages(), &k, &v, 0);
     }
-    std::uint64_t const keep_from = p.seq >= p.keep ? p.seq - p.keep + 1 : 0;
+    std::uint64_t keep_from = p.seq >= p.keep ? p.seq - p.keep + 1 : 0;
+    if (!p.kept) keep_from = p.seq;  // a trim
     std::string const first = message_key(p.room, 0);
     MDB_val k = val_of(first), v{};
     for (int got = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);

@@ -27,14 +27,16 @@ class LmdbJournal final : public Journal {
 
   Stored load(std::string const& room, std::size_t keep) override;
   std::uint64_t epoch() const override { return dir_.epoch(); }
-  void write(std::string const& room, std::uint64_t seq, std::string envelope, std::size_t keep,
-             std::function<void(std::string const& error)> kept) override;
+  void write(std::string const& room, std::uint64_t seq, std::int64_t ms, std::string envelope,
+             std::size_t keep, std::function<void(std::string const& error)> kept) override;
+  void trim(std::string const& room, std::uint64_t seq) override;
 
   // The stop: the data dir is synced and marked clean. What still waits was never
   // acknowledged and is not written.
   void close();
 
  private:
+  // A message to keep; or, without `kept`, the room's messages before `seq` to drop.
   struct Pending {
     std::string room;
     std::uint64_t seq;
@@ -43,6 +45,7 @@ class LmdbJournal final : public Journal {
     std::int64_t ms;  // when it was published (wall clock)
     std::function<void(std::string const&)> kept;
   };
+  void add(Pending p);
   void flush();
   std::string commit(std::vector<Pending> const& batch);
   void sync_soon();

@@ -1,0 +1,51 @@
+#include "server/broker/message_store.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "core/redis_url.hpp"
+#include "process/log.hpp"
+
+namespace wspush {
+namespace {
+
+// A new epoch per process: in-memory streams do not survive a restart.
+std::uint64_t fresh_epoch() {
+  return static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch() /
+                                    std::chrono::microseconds(1));
+}
+
+}  // namespace
+
+MessageStore::MessageStore(ServeSettings const& settings, asio::io_context& io,
+                           std::mutex& hub_mutex) {
+  if (!settings.data.dir.empty()) {
+    if (!settings.broker.empty()) {
+      throw std::invalid_argument(
+          "--data-dir excludes --broker: with a broker, Redis keeps the history");
+    }
+    data_dir_ = std::make_unique<DataDir>(settings.data.dir, settings.data.fsync, fresh_epoch());
+    if (!data_dir_->epoch_note().empty()) spdlog::warn("data dir: {}", data_dir_->epoch_note());
+    journal_ = std::make_unique<LmdbJournal>(*data_dir_, io, hub_mutex);
+    spdlog::info("data dir: history kept in {} (epoch {})", settings.data.dir, data_dir_->epoch());
+    broker_ = std::make_unique<InMemoryBroker>(*journal_);
+    return;
+  }
+  if (settings.broker.empty()) {
+    broker_ = std::make_unique<InMemoryBroker>(fresh_epoch());
+    return;
+  }
+  auto const parsed = parse_redis_url(settings.broker);
+  if (auto const* error = std::get_if<std::string>(&parsed)) throw std::invalid_argument(*error);
+  auto const& address = std::get<RedisAddress>(parsed);
+  spdlog::info("broker: rooms shared through redis {}:{}", address.host, address.port);
+  auto redis = std::make_unique<RedisBroker>(io, address, hub_mutex, fresh_epoch());
+  redis_ = redis.get();
+  broker_ = std::move(redis);
+}
+
+void MessageStore::close() {
+  if (journal_) journal_->close();
+}
+
+}  // namespace wspush

@@ -1,0 +1,83 @@
+// The Lua scripts RedisBroker runs (EVAL): numbering and keeping a publish, reading a
+// stream, the nodes' member counts, and trimming expired history. One script per
+// operation, so that each is atomic in Redis.
+#pragma once
+
+namespace wspush {
+
+// KEYS[1] meta, KEYS[2] stream. A missing hash means Redis lost the room (or never had
+// it): a new epoch (Redis's clock in microseconds, as text: Lua's numbers are doubles),
+// and the stream (if any is left) goes with the old one. Both scripts start so.
+#define WSPUSH_EPOCH_LUA                                      \
+  "local epoch = redis.call('HGET', KEYS[1], 'epoch')\n"      \
+  "if not epoch then\n"                                       \
+  "  local now = redis.call('TIME')\n"                        \
+  "  epoch = now[1] .. string.sub('000000' .. now[2], -6)\n"  \
+  "  redis.call('DEL', KEYS[2])\n"                            \
+  "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)\n" \
+  "end\n"
+
+// ARGV: the envelope up to its seq, the history to keep, the channel.
+constexpr char const* kPublishScript = WSPUSH_EPOCH_LUA R"lua(
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local msg = ARGV[1] .. seq .. '}'
+local keep = tonumber(ARGV[2])
+if keep > 0 then
+  local now = redis.call('TIME')
+  local ms = now[1] .. string.sub('000' .. math.floor(now[2] / 1000), -3)
+  redis.call('XADD', KEYS[2], 'MAXLEN', keep, seq .. '-1', 'm', msg, 't', ms)
+end
+redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. msg)
+return {seq, epoch}
+)lua";
+
+// ARGV: the last seq this node has, its epoch. Answers the epoch, the last seq, and
+// the entries after ARGV[1] (all of them when the epoch is not the node's: that
+// stream is not the one the node knew).
+constexpr char const* kReadScript = WSPUSH_EPOCH_LUA R"lua(
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+local after = ARGV[1]
+if epoch ~= ARGV[2] then after = '0' end
+return {epoch, seq, redis.call('XRANGE', KEYS[2], '(' .. after .. '-1', '+')}
+)lua";
+#undef WSPUSH_EPOCH_LUA
+
+// ARGV: this node's key, its lifetime in ms, then ROOM, COUNT pairs. Answers the other
+// nodes' ROOM, COUNT pairs; keys of nodes that are gone leave the set.
+constexpr char const* kPresenceScript = R"lua(
+redis.call('DEL', ARGV[1])
+for i = 3, #ARGV, 2 do redis.call('HSET', ARGV[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', ARGV[1], ARGV[2])
+redis.call('SADD', 'wspush:nodes', ARGV[1])
+local out = {}
+for _, key in ipairs(redis.call('SMEMBERS', 'wspush:nodes')) do
+  if key ~= ARGV[1] then
+    local kv = redis.call('HGETALL', key)
+    if #kv == 0 then redis.call('SREM', 'wspush:nodes', key) end
+    for i = 1, #kv do out[#out + 1] = kv[i] end
+  end
+end
+return out
+)lua";
+
+// --history-ttl. KEYS[1] stream; ARGV[1] the TTL in ms. Entries older than it by Redis's
+// clock leave the stream (XTRIM MINID), checked 256 at a time from the oldest; an entry
+// without a time ('t', written since issue #30) is kept.
+constexpr char const* kTrimScript = R"lua(
+local now = redis.call('TIME')
+local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[1])
+local entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 256)
+local keep = nil
+for _, e in ipairs(entries) do
+  local t = nil
+  for i = 1, #e[2], 2 do if e[2][i] == 't' then t = tonumber(e[2][i + 1]) end end
+  if not t or t >= cutoff then keep = e[1] break end
+end
+if not keep and #entries > 0 then
+  keep = (tonumber(string.match(entries[#entries][1], '^(%d+)')) + 1) .. '-1'
+end
+if keep then return redis.call('XTRIM', KEYS[1], 'MINID', keep) end
+return 0
+)lua";
+
+}  // namespace wspush
