@@ -162,6 +162,14 @@ SettingsTable<ServeCommandSettings> serve_settings(CpuBudget const& cpus) {
       .help(
           "Share the rooms with other nodes through Redis: redis://[:PASSWORD@]HOST:PORT[/DB] "
           "(default: this process only)");
+  t.add("idempotency-window", server(&ServeSettings::idempotency_window),
+        v::duration(Duration::zero()))
+      .value_name("DURATION")
+      .default_value("5m")
+      .help(
+          "A publish whose Idempotency-Key (or keyed stream frame's idempotency_key) was seen "
+          "in its room this recently publishes nothing and answers the first one's seq (0s: "
+          "keys ignored)");
   t.add("data-dir", server(&ServeSettings::data, &DataSettings::dir), v::text())
       .value_name("DIR")
       .help(

@@ -33,14 +33,14 @@ _wspush() {
           COMPREPLY=($(compgen -W "/nowtime:ticker /PATH:relay /PATH:feed /PATH:echo /PATH/*:relay" -- "$cur"))
           return ;;
         --interval) COMPREPLY=($(compgen -W "200ms 1s 1.5s 2m" -- "$cur")); return ;;
-        --handshake-timeout|--drain-timeout|--close-timeout|--ping-interval|--pong-timeout|--idle-timeout|--history-ttl)
+        --handshake-timeout|--drain-timeout|--close-timeout|--ping-interval|--pong-timeout|--idle-timeout|--history-ttl|--idempotency-window)
           COMPREPLY=($(compgen -W "1s 5s 10s 30s" -- "$cur")); return ;;
         --config) _filedir json; return ;;
         --tls-cert|--tls-key) _filedir pem; return ;;
         --jwt-secret-file) _filedir; return ;;
         --host|--port|--max-message-size|--send-buffer|--threads|--history|--api-key|--stdin|--max-connections|--max-connections-per-ip|--handshake-rate|--max-path-length|--max-rooms-per-family|--max-subscriptions|--compression-min-size|--allow-origin|--jwt-secret|--broker) return ;;
       esac
-      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --history-ttl --max-message-size --send-buffer --threads --send-path --api-key --stdin --handshake-timeout --drain-timeout --close-timeout --ping-interval --pong-timeout --idle-timeout --max-connections --max-connections-per-ip --handshake-rate --max-path-length --max-rooms-per-family --max-subscriptions --compression --compression-min-size --allow-origin --public-metrics --jwt-secret --jwt-secret-file --tls-cert --tls-key --broker --data-dir --fsync --log-level --log-format" -- "$cur"))
+      COMPREPLY=($(compgen -W "--help --config --host --port --room --interval --history --history-ttl --max-message-size --send-buffer --threads --send-path --api-key --stdin --handshake-timeout --drain-timeout --close-timeout --ping-interval --pong-timeout --idle-timeout --max-connections --max-connections-per-ip --handshake-rate --max-path-length --max-rooms-per-family --max-subscriptions --compression --compression-min-size --allow-origin --public-metrics --jwt-secret --jwt-secret-file --tls-cert --tls-key --broker --idempotency-window --data-dir --fsync --log-level --log-format" -- "$cur"))
       ;;
     client)
       case "$prev" in

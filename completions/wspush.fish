@@ -33,6 +33,7 @@ complete -c wspush -n "__fish_seen_subcommand_from serve" -l jwt-secret -r -d 'H
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l jwt-secret-file -r -F -d 'File holding --jwt-secret'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l broker -r -d 'Share the rooms through Redis: redis://HOST:PORT'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l history-ttl -r -d 'Drop history older than this'
+complete -c wspush -n "__fish_seen_subcommand_from serve" -l idempotency-window -r -d 'How long a publish key is remembered'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l data-dir -r -a '(__fish_complete_directories)' -d 'Keep rooms and history across restarts in DIR'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l fsync -r -a 'always batch off' -d 'When --data-dir history reaches the disk'
 complete -c wspush -n "__fish_seen_subcommand_from serve" -l tls-cert -r -F -d 'PEM certificate chain (TLS on the port)'

@@ -279,4 +279,21 @@ std::optional<std::string> compact_json(std::string_view text, std::string* erro
   return to_compact(doc);
 }
 
+std::optional<std::string> keyed_frame(std::string_view text, std::string* key,
+                                       std::string* error) {
+  auto const compact = compact_json(text, error);
+  if (!compact) return std::nullopt;
+  rapidjson::Document doc;
+  parse_json(doc, *compact);
+  auto const k = doc.IsObject() ? doc.FindMember("idempotency_key") : doc.MemberEnd();
+  auto const d = doc.IsObject() ? doc.FindMember("data") : doc.MemberEnd();
+  if (k == doc.MemberEnd() || !k->value.IsString() || k->value.GetStringLength() == 0 ||
+      d == doc.MemberEnd()) {
+    *error = R"(a keyed publish stream takes {"idempotency_key":"K","data":…})";
+    return std::nullopt;
+  }
+  *key = std::string(k->value.GetString(), k->value.GetStringLength());
+  return to_compact(d->value);
+}
+
 }  // namespace wspush

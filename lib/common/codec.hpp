@@ -85,4 +85,8 @@ ClientMessage decode_client_message(std::string_view text);
 // on failure returns nullopt and fills `error` with the parser's reason and offset.
 std::optional<std::string> compact_json(std::string_view text, std::string* error);
 
+// A keyed publish-stream frame, {"idempotency_key":K,"data":D}: D compact, K (a
+// non-empty string) in *key; nullopt and *error when it is not that.
+std::optional<std::string> keyed_frame(std::string_view text, std::string* key, std::string* error);
+
 }  // namespace wspush

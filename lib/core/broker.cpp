@@ -24,9 +24,34 @@ void InMemoryBroker::drop_stream(std::string const& room) {
   if (it != streams_.end() && it->second->seq == it->second->published) streams_.erase(it);
 }
 
+void InMemoryBroker::keep_keys(std::int64_t window_ms, std::size_t max_keys) {
+  keys_.reset();
+  if (window_ms <= 0) return;  // keys ignored
+  keys_ = std::make_unique<IdempotencyKeys>(window_ms, max_keys);
+  if (!journal_) return;
+  for (Journal::Key const& k : journal_->keys(wall_clock_ms() - window_ms)) {
+    keys_->restore(k.room, k.key, k.ms, k.seq);
+  }
+}
+
 void InMemoryBroker::publish(std::string const& room, std::string_view event,
                              std::string_view data_json,
-                             std::function<void(PublishAck const&)> done) {
+                             std::function<void(PublishAck const&)> done, std::string const& key) {
+  if (key.empty() || !keys_) return publish_new(room, event, data_json, std::move(done), {});
+  if (!keys_->begin(room, key, wall_clock_ms(), done)) return;
+  publish_new(
+      room, event, data_json,
+      [this, room, key, done = std::move(done)](PublishAck const& ack) {
+        if (done) done(ack);
+        keys_->finish(room, key, ack);  // then the repeats that waited
+      },
+      key);
+}
+
+void InMemoryBroker::publish_new(std::string const& room, std::string_view event,
+                                 std::string_view data_json,
+                                 std::function<void(PublishAck const&)> done,
+                                 std::string const& key) {
   auto const it = streams_.find(room);
   if (it == streams_.end()) {
     if (done) done(PublishAck{Refusal{Reason::unknown_room, "unknown room: " + room}, 0});
@@ -42,7 +67,7 @@ void InMemoryBroker::publish(std::string const& room, std::string_view event,
   }
   Payload framed = framed_message(Opcode::text, envelope);
   journal_->write(
-      room, seq, ms, std::move(envelope), s.messages.capacity(),
+      room, seq, ms, std::move(envelope), s.messages.capacity(), key,
       [this, room, seq, ms, framed = std::move(framed),
        done = std::move(done)](std::string const& error) {
         if (error.empty()) return published(room, seq, ms, framed, done);

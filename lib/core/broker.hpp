@@ -17,6 +17,7 @@
 
 #include "common/payload.hpp"
 #include "core/history.hpp"
+#include "core/idempotency.hpp"
 #include "core/journal.hpp"
 #include "core/refusal.hpp"
 
@@ -38,6 +39,7 @@ struct StreamState {
 struct PublishAck {
   std::optional<Refusal> refusal;
   std::uint64_t seq = 0;
+  bool duplicate = false;  // its idempotency key was seen: `seq` is the first publish's
 };
 
 // Where a room's stream lives: in this process only (ticker rooms: each node ticks its
@@ -71,9 +73,11 @@ class Broker {
   virtual void drop_stream(std::string const& room) = 0;
   // Publishes {"status":200,"event":EVENT,"data":DATA,"seq":N} into `room`: numbers it,
   // frames it once, keeps it, hands it to the sink, then calls `done` (possibly later,
-  // from the thread the Hub runs on).
+  // from the thread the Hub runs on). With a `key` seen in the room within the
+  // idempotency window: nothing is published, `done` gets the first one's seq.
   virtual void publish(std::string const& room, std::string_view event, std::string_view data_json,
-                       std::function<void(PublishAck const&)> done) = 0;
+                       std::function<void(PublishAck const&)> done,
+                       std::string const& key = {}) = 0;
   // What a client that last saw `since` missed (framed messages, oldest first).
   virtual History::Replay replay_after(std::string const& room, std::uint64_t since) const = 0;
   // The compressed twin of the message `seq` the Hub made, kept with it for replays.
@@ -103,11 +107,14 @@ class InMemoryBroker final : public Broker {
   bool ready(std::string const&) const override { return true; }
   void drop_stream(std::string const& room) override;
   void publish(std::string const& room, std::string_view event, std::string_view data_json,
-               std::function<void(PublishAck const&)> done) override;
+               std::function<void(PublishAck const&)> done, std::string const& key = {}) override;
   History::Replay replay_after(std::string const& room, std::uint64_t since) const override;
   void keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) override;
   StreamState state(std::string const& room) const override;
   void expire(std::string const& room, std::int64_t ttl_ms, std::int64_t now_ms) override;
+  // Idempotency keys are kept `window_ms` (at most `max_keys`); with a journal, those it
+  // kept within the window are read back. Without this call, keys are ignored.
+  void keep_keys(std::int64_t window_ms, std::size_t max_keys);
 
  private:
   struct Stream {
@@ -120,8 +127,12 @@ class InMemoryBroker final : public Broker {
   void published(std::string const& room, std::uint64_t seq, std::int64_t ms, Payload const& framed,
                  std::function<void(PublishAck const&)> const& done);
 
+  void publish_new(std::string const& room, std::string_view event, std::string_view data_json,
+                   std::function<void(PublishAck const&)> done, std::string const& key);
+
   std::uint64_t epoch_;
   Journal* journal_ = nullptr;
+  std::unique_ptr<IdempotencyKeys> keys_;
   BrokerSink* sink_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<Stream>> streams_;
 };

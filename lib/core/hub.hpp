@@ -52,6 +52,7 @@ struct PublishResult {
   std::optional<Refusal> refusal;  // why it was not published (nothing else is set then)
   std::size_t delivered = 0;       // members it was queued for
   std::uint64_t seq = 0;
+  bool duplicate = false;  // its idempotency key was seen: `seq` is the first publish's
 };
 using PublishDone = std::function<void(PublishResult const&)>;
 
@@ -134,13 +135,17 @@ class Hub final : private BrokerSink {
   void tick(std::string const& room_path);
 
   // A publish request, `resource` "/api/publish?room=PATH&event=E" (as POST /api/publish
-  // sends it) and `body` its JSON data, answered through `done`.
-  void publish_request(std::string_view resource, std::string_view body, PublishDone done);
+  // sends it) and `body` its JSON data, answered through `done`; `key`: its
+  // Idempotency-Key header, if any.
+  void publish_request(std::string_view resource, std::string_view body, PublishDone done,
+                       std::string const& key = {});
 
   // Publishes `json` (one compact JSON value) into the room at `path` as `event`.
-  // A family room is created for it; ticker and echo rooms refuse (403).
+  // A family room is created for it; ticker and echo rooms refuse (403). A `key` seen
+  // in the room within --idempotency-window publishes nothing and answers the first's
+  // seq (`duplicate`); a key over 256 bytes is refused (400).
   void publish(std::string_view path, std::string_view event, std::string_view json,
-               PublishDone done);
+               PublishDone done, std::string const& key = {});
 
   std::vector<RoomInfo> rooms() const;
 
@@ -172,7 +177,8 @@ class Hub final : private BrokerSink {
     struct Rare {
       std::string publish_room;  // a publisher stream: where its frames go
       std::string publish_event;
-      std::string parked_resource;             // joining a room whose stream is not ready yet
+      bool publish_keyed = false;   // ?keyed=1: frames are {"idempotency_key":K,"data":D}
+      std::string parked_resource;  // joining a room whose stream is not ready yet
       std::vector<std::string> subscriptions;  // paths and patterns, as subscribed
       std::vector<Follow> follows;
       std::optional<std::vector<std::string>> allowed;  // its token's rooms claim
@@ -243,5 +249,7 @@ class Hub final : private BrokerSink {
 // GET /api/rooms: {"rooms":[{"path","kind","family","members","last_seq","history",
 // "history_capacity"},...]}.
 std::string encode_rooms(std::vector<RoomInfo> const& rooms);
+// {"delivered":N,"seq":S} (and "duplicate":true): a publish's answer, HTTP and stream.
+std::string encode_publish_result(PublishResult const& result);
 
 }  // namespace wspush

@@ -30,12 +30,21 @@ std::string encode_rooms(std::vector<RoomInfo> const& rooms) {
   return out + "]}";
 }
 
+std::string encode_publish_result(PublishResult const& r) {
+  std::string out = encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}});
+  if (r.duplicate) out.insert(out.size() - 1, R"(,"duplicate":true)");
+  return out;
+}
+
 namespace {
 
 struct PublisherTarget {
   std::string room;
   std::string event;
+  bool keyed = false;  // a publish stream whose frames carry an idempotency key
 };
+
+constexpr std::size_t kMaxKey = 256;
 
 // room= and event= of a publish request, decoded; event defaults to "message".
 std::variant<PublisherTarget, std::string> publisher_target(std::string_view resource) {
@@ -43,7 +52,8 @@ std::variant<PublisherTarget, std::string> publisher_target(std::string_view res
   if (!room || room->empty()) return std::string("missing query parameter: room");
   auto decoded_room = percent_decode(*room);
   if (!decoded_room) return std::string("malformed query parameter: room");
-  PublisherTarget t{std::move(*decoded_room), "message"};
+  PublisherTarget t{std::move(*decoded_room), "message", false};
+  if (auto const keyed = query_param(resource, "keyed")) t.keyed = *keyed == "1";
   if (auto const event = query_param(resource, "event"); event && !event->empty()) {
     auto decoded = percent_decode(*event);
     if (!decoded) return std::string("malformed query parameter: event");
@@ -78,10 +88,12 @@ void Hub::join_publisher(SessionId id, std::string_view resource) {
   if (auto const* t = std::get_if<PublisherTarget>(&target)) {
     session.rare_part().publish_room = t->room;
     session.rare_part().publish_event = t->event;
+    session.rare_part().publish_keyed = t->keyed;
   }
 }
 
-void Hub::publish_request(std::string_view resource, std::string_view body, PublishDone done) {
+void Hub::publish_request(std::string_view resource, std::string_view body, PublishDone done,
+                          std::string const& key) {
   auto const target = publisher_target(resource);
   if (auto const* error = std::get_if<std::string>(&target)) {
     return done(PublishResult{Refusal{Reason::publish_target, *error}});
@@ -90,27 +102,32 @@ void Hub::publish_request(std::string_view resource, std::string_view body, Publ
   auto const json = compact_json(body, &error);
   if (!json) return done(PublishResult{Refusal{Reason::bad_message, error}});
   auto const& t = std::get<PublisherTarget>(target);
-  publish(t.room, t.event, *json, std::move(done));
+  publish(t.room, t.event, *json, std::move(done), key);
 }
 
 void Hub::publish_from_stream(SessionId id, std::string_view text) {
   Session const* const session = find_session(id);
   if (!session || !session->publisher()) return;
   std::string error;
-  auto const json = compact_json(text, &error);
+  std::string key;
+  auto const json =
+      session->rare->publish_keyed ? keyed_frame(text, &key, &error) : compact_json(text, &error);
   if (!json) return reply_error(id, Refusal{Reason::bad_message, error});
-  publish(session->rare->publish_room, session->rare->publish_event, *json,
-          [this, id](PublishResult const& r) {
-            if (!find_session(id)) return;  // gone before the broker answered
-            if (r.refusal) return reply_error(id, *r.refusal);
-            send(id, encode_json_event(200, "published",
-                                       encode_object({{"delivered", std::uint64_t{r.delivered}},
-                                                      {"seq", r.seq}})));
-          });
+  publish(
+      session->rare->publish_room, session->rare->publish_event, *json,
+      [this, id](PublishResult const& r) {
+        if (!find_session(id)) return;  // gone before the broker answered
+        if (r.refusal) return reply_error(id, *r.refusal);
+        send(id, encode_json_event(200, "published", encode_publish_result(r)));
+      },
+      key);
 }
 
 void Hub::publish(std::string_view path, std::string_view event, std::string_view json,
-                  PublishDone done) {
+                  PublishDone done, std::string const& key) {
+  if (key.size() > kMaxKey) {
+    return done(PublishResult{Refusal{Reason::bad_message, "idempotency key over 256 bytes"}});
+  }
   if (rooms_.family_full(path, options_.max_rooms_per_family)) {
     return done(PublishResult{room_limit(path)});
   }
@@ -126,10 +143,12 @@ void Hub::publish(std::string_view path, std::string_view event, std::string_vie
     return done(r);
   }
   std::size_t const delivered = room->members();
-  broker_.publish(room->path(), event, json,
-                  [delivered, done = std::move(done)](PublishAck const& ack) {
-                    done(PublishResult{ack.refusal, delivered, ack.seq});
-                  });
+  broker_.publish(
+      room->path(), event, json,
+      [delivered, done = std::move(done)](PublishAck const& ack) {
+        done(PublishResult{ack.refusal, ack.duplicate ? 0 : delivered, ack.seq, ack.duplicate});
+      },
+      key);
 }
 
 std::vector<RoomInfo> Hub::rooms() const {

@@ -38,10 +38,19 @@ class Journal {
   virtual std::uint64_t epoch() const = 0;
 
   // Keeps message `seq` of `room`, published at `ms` (the room keeps its last `keep`;
-  // older ones go). Calls `kept` with an empty string once it is kept, or with why not.
+  // older ones go), and its idempotency `key` if any. Calls `kept` with an empty string
+  // once it is kept, or with why not.
   virtual void write(std::string const& room, std::uint64_t seq, std::int64_t ms,
-                     std::string envelope, std::size_t keep,
+                     std::string envelope, std::size_t keep, std::string const& key,
                      std::function<void(std::string const& error)> kept) = 0;
+  // The idempotency keys written since `since_ms`, oldest first.
+  struct Key {
+    std::int64_t ms = 0;
+    std::string room;
+    std::string key;
+    std::uint64_t seq = 0;
+  };
+  virtual std::vector<Key> keys(std::int64_t since_ms) = 0;
   // The messages of `room` before `seq` go (they expired: --history-ttl).
   virtual void trim(std::string const& room, std::uint64_t seq) = 0;
 };

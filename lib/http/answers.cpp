@@ -29,10 +29,7 @@ HttpAnswer http_answer(Refusal const& refusal) {
 
 HttpAnswer http_answer(PublishResult const& result) {
   if (result.refusal) return http_answer(*result.refusal);
-  return HttpAnswer{
-      200,
-      encode_object({{"delivered", std::uint64_t{result.delivered}}, {"seq", result.seq}}),
-      {}};
+  return HttpAnswer{200, encode_publish_result(result), {}};
 }
 
 }  // namespace wspush

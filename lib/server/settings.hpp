@@ -79,6 +79,7 @@ struct ServeSettings {
   std::vector<RoomSpec> rooms;
   std::optional<std::size_t> history;  // per room unless its spec says; nullopt: by kind
   Duration history_ttl{};              // per room unless its spec says; 0: by count only
+  Duration idempotency_window{};       // a publish's key is remembered this long; 0: ignored
   std::string broker;                  // redis://…: rooms shared through Redis (SPEC §8)
   DataSettings data;
   std::string stdin_room;    // publish each stdin line here (serve --stdin)

@@ -112,9 +112,17 @@ struct HeldJournal final : Journal {
                : Stored{};
   }
   std::uint64_t epoch() const override { return 99; }
-  void write(std::string const&, std::uint64_t seq, std::int64_t, std::string, std::size_t,
-             std::function<void(std::string const&)> kept) override {
+  void write(std::string const& room, std::uint64_t seq, std::int64_t ms, std::string, std::size_t,
+             std::string const& key, std::function<void(std::string const&)> kept) override {
     held.emplace_back(seq, std::move(kept));
+    if (!key.empty()) written_keys.push_back(Key{ms, room, key, seq});
+  }
+  std::vector<Key> keys(std::int64_t since_ms) override {
+    std::vector<Key> out;
+    for (Key const& k : stored_keys) {
+      if (k.ms >= since_ms) out.push_back(k);
+    }
+    return out;
   }
   void trim(std::string const& room, std::uint64_t seq) override { trims.emplace_back(room, seq); }
   void keep_all(std::string const& error = "") {
@@ -124,6 +132,8 @@ struct HeldJournal final : Journal {
   }
   std::vector<std::pair<std::uint64_t, std::function<void(std::string const&)>>> held;
   std::vector<std::pair<std::string, std::uint64_t>> trims;
+  std::vector<Key> written_keys;
+  std::vector<Key> stored_keys;
 };
 
 }  // namespace
@@ -182,4 +192,86 @@ TEST(Broker, ExpiredMessagesLeaveTheHistoryAndTheJournal) {
   History::Replay const r = broker.replay_after("/kept", 5);
   EXPECT_FALSE(r.complete);
   EXPECT_TRUE(r.messages.empty());
+}
+
+TEST(Broker, AKeySeenInTheRoomAnswersTheFirstSeqAndPublishesNothing) {
+  InMemoryBroker broker(1);
+  broker.keep_keys(60000, 100);
+  RecordingSink sink;
+  broker.set_sink(sink);
+  broker.open_stream("/news", 10, StreamScope::node);
+  broker.open_stream("/other", 10, StreamScope::node);
+  std::vector<PublishAck> acks;
+  auto record = [&acks](PublishAck const& a) { acks.push_back(a); };
+  broker.publish("/news", "message", "1", record, "k");
+  broker.publish("/news", "message", "2", record, "k");   // a retry: not published
+  broker.publish("/news", "message", "3", record, "k2");  // another key
+  broker.publish("/other", "message", "4", record, "k");  // the same key, another room
+  broker.publish("/news", "message", "5", record);        // no key
+  ASSERT_EQ(acks.size(), 5u);
+  EXPECT_EQ(acks[0].seq, 1u);
+  EXPECT_FALSE(acks[0].duplicate);
+  EXPECT_EQ(acks[1].seq, 1u);
+  EXPECT_TRUE(acks[1].duplicate);
+  EXPECT_EQ(acks[2].seq, 2u);
+  EXPECT_EQ(acks[3].seq, 1u);
+  EXPECT_FALSE(acks[3].duplicate);
+  EXPECT_EQ(acks[4].seq, 3u);
+  EXPECT_EQ(sink.got.size(), 4u);
+  // A refused publish forgets its key: the retry publishes.
+  broker.publish("/nope", "message", "6", record, "k3");
+  broker.open_stream("/nope", 10, StreamScope::node);
+  broker.publish("/nope", "message", "6", record, "k3");
+  EXPECT_TRUE(acks[5].refusal);
+  EXPECT_EQ(acks[6].seq, 1u);
+  EXPECT_FALSE(acks[6].duplicate);
+}
+
+TEST(Broker, ARepeatWhileTheFirstIsOnItsWayGetsItsAnswerAndKeysComeBackFromTheJournal) {
+  HeldJournal journal;
+  journal.stored_keys.push_back(Journal::Key{wall_clock_ms(), "/kept", "before", 7});
+  InMemoryBroker broker(journal);
+  broker.keep_keys(60000, 100);
+  RecordingSink sink;
+  broker.set_sink(sink);
+  broker.open_stream("/kept", 10, StreamScope::node);
+  std::vector<PublishAck> acks;
+  auto record = [&acks](PublishAck const& a) { acks.push_back(a); };
+  broker.publish("/kept", "message", "1", record, "before");  // kept before the restart
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].seq, 7u);
+  EXPECT_TRUE(acks[0].duplicate);
+  broker.publish("/kept", "message", "8", record, "new");
+  broker.publish("/kept", "message", "8", record, "new");  // on its way: waits
+  EXPECT_EQ(acks.size(), 1u);
+  EXPECT_EQ(journal.held.size(), 1u);  // written once
+  ASSERT_EQ(journal.written_keys.size(), 1u);
+  EXPECT_EQ(journal.written_keys[0].key, "new");
+  journal.keep_all();
+  ASSERT_EQ(acks.size(), 3u);
+  EXPECT_EQ(acks[1].seq, 8u);
+  EXPECT_FALSE(acks[1].duplicate);
+  EXPECT_EQ(acks[2].seq, 8u);
+  EXPECT_TRUE(acks[2].duplicate);
+  EXPECT_EQ(sink.got.size(), 1u);
+}
+
+TEST(IdempotencyKeys, ForgetKeysPastTheWindowAndTheOldestBeyondTheCap) {
+  IdempotencyKeys keys(1000, 3);
+  IdempotencyKeys::Done none;
+  PublishAck ok;
+  ok.seq = 1;
+  EXPECT_TRUE(keys.begin("/r", "a", 0, none));
+  keys.finish("/r", "a", ok);
+  EXPECT_FALSE(keys.begin("/r", "a", 999, none));
+  EXPECT_TRUE(keys.begin("/r", "a", 1001, none));  // past the window: a new publish
+  keys.finish("/r", "a", ok);
+  for (char const* k : {"b", "c", "d"}) {
+    EXPECT_TRUE(keys.begin("/r", k, 1100, none));
+    keys.finish("/r", k, ok);
+  }
+  EXPECT_TRUE(keys.begin("/r", "e", 1100, none));  // the cap: "a" goes early
+  keys.finish("/r", "e", ok);
+  EXPECT_LE(keys.size(), 4u);
+  EXPECT_TRUE(keys.begin("/r", "a", 1200, none));
 }

@@ -33,7 +33,7 @@ void write_all(DataDir& dir, std::string const& room, std::uint64_t from, std::u
   for (std::uint64_t seq = from; seq <= to; ++seq) {
     std::lock_guard<std::mutex> lock(hub);
     journal.write(room, seq, static_cast<std::int64_t>(seq) * 10, "m" + std::to_string(seq), keep,
-                  [errors](std::string const& e) {
+                  seq % 2 ? "k" + std::to_string(seq) : "", [errors](std::string const& e) {
                     if (errors) errors->push_back(e);
                   });
   }
@@ -121,4 +121,29 @@ TEST(LmdbJournal, TrimDropsARoomsMessagesBeforeASeqAndKeepsItsSeq) {
   EXPECT_EQ(a.last_seq, 10u);
   ASSERT_EQ(a.messages.size(), 3u);
   EXPECT_EQ(a.messages.front().seq, 8u);
+}
+
+TEST(LmdbJournal, KeepsIdempotencyKeysByTimeAndForgetsThoseOutOfTheWindow) {
+  TempDir tmp;
+  DataDir dir(tmp.path, FsyncMode::off, 1);
+  write_all(dir, "/a", 1, 5, 10);  // keys k1, k3, k5 at 10, 30, 50 ms
+  asio::io_context io;
+  std::mutex hub;
+  LmdbJournal journal(dir, io, hub);
+  std::vector<Journal::Key> const keys = journal.keys(20);
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].room, "/a");
+  EXPECT_EQ(keys[0].key, "k3");
+  EXPECT_EQ(keys[0].seq, 3u);
+  EXPECT_EQ(keys[0].ms, 30);
+  EXPECT_EQ(keys[1].key, "k5");
+  // A journal with a window deletes keys older than it with its next commit (these,
+  // written at 10..50 ms after 1970, all are).
+  LmdbJournal windowed(dir, io, hub, 60000);
+  {
+    std::lock_guard<std::mutex> lock(hub);
+    windowed.trim("/a", 1);
+  }
+  io.run();
+  EXPECT_TRUE(windowed.keys(0).empty());
 }

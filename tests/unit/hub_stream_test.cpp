@@ -26,8 +26,8 @@ class SlowBroker final : public Broker {
   bool ready(std::string const& room) const override { return ready_.count(room) > 0; }
   void drop_stream(std::string const& room) override { memory_.drop_stream(room); }
   void publish(std::string const& room, std::string_view event, std::string_view data,
-               std::function<void(PublishAck const&)> done) override {
-    memory_.publish(room, event, data, std::move(done));
+               std::function<void(PublishAck const&)> done, std::string const& key = {}) override {
+    memory_.publish(room, event, data, std::move(done), key);
   }
   void keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) override {
     memory_.keep_deflated(room, seq, std::move(deflated));

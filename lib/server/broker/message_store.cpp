@@ -15,10 +15,16 @@ std::uint64_t fresh_epoch() {
                                     std::chrono::microseconds(1));
 }
 
+// Idempotency keys one node remembers at most (README "Idempotent publishing"): about
+// 200 MB at 200 bytes a key; the oldest go early beyond it.
+constexpr std::size_t kMaxKeys = 1'000'000;
+
 }  // namespace
 
 MessageStore::MessageStore(ServeSettings const& settings, asio::io_context& io,
                            std::mutex& hub_mutex) {
+  std::int64_t const window_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(settings.idempotency_window).count();
   if (!settings.data.dir.empty()) {
     if (!settings.broker.empty()) {
       throw std::invalid_argument(
@@ -26,13 +32,17 @@ MessageStore::MessageStore(ServeSettings const& settings, asio::io_context& io,
     }
     data_dir_ = std::make_unique<DataDir>(settings.data.dir, settings.data.fsync, fresh_epoch());
     if (!data_dir_->epoch_note().empty()) spdlog::warn("data dir: {}", data_dir_->epoch_note());
-    journal_ = std::make_unique<LmdbJournal>(*data_dir_, io, hub_mutex);
+    journal_ = std::make_unique<LmdbJournal>(*data_dir_, io, hub_mutex, window_ms);
     spdlog::info("data dir: history kept in {} (epoch {})", settings.data.dir, data_dir_->epoch());
-    broker_ = std::make_unique<InMemoryBroker>(*journal_);
+    auto memory = std::make_unique<InMemoryBroker>(*journal_);
+    memory->keep_keys(window_ms, kMaxKeys);
+    broker_ = std::move(memory);
     return;
   }
   if (settings.broker.empty()) {
-    broker_ = std::make_unique<InMemoryBroker>(fresh_epoch());
+    auto memory = std::make_unique<InMemoryBroker>(fresh_epoch());
+    memory->keep_keys(window_ms, kMaxKeys);
+    broker_ = std::move(memory);
     return;
   }
   auto const parsed = parse_redis_url(settings.broker);
@@ -40,6 +50,7 @@ MessageStore::MessageStore(ServeSettings const& settings, asio::io_context& io,
   auto const& address = std::get<RedisAddress>(parsed);
   spdlog::info("broker: rooms shared through redis {}:{}", address.host, address.port);
   auto redis = std::make_unique<RedisBroker>(io, address, hub_mutex, fresh_epoch());
+  redis->keep_keys(window_ms, kMaxKeys);
   redis_ = redis.get();
   broker_ = std::move(redis);
 }

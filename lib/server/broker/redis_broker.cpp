@@ -65,7 +65,7 @@ void RedisBroker::report_members() {
   });
   if (!members_ || !health_.up) return;
   std::vector<std::string> argv{
-      "EVAL", kPresenceScript, "0", node_key_,
+      "0", node_key_,
       std::to_string(
           std::chrono::duration_cast<std::chrono::milliseconds>(kPresenceLifetime).count())};
   for (auto const& [room, count] : members_()) {
@@ -73,7 +73,7 @@ void RedisBroker::report_members() {
     argv.push_back(room);
     argv.push_back(std::to_string(count));
   }
-  link_.command(argv, [this, alive = alive_](redisReply const* r) {
+  link_.script(presence_script(), std::move(argv), [this, alive = alive_](redisReply const* r) {
     if (!*alive || !r || r->type != REDIS_REPLY_ARRAY) return;
     std::unordered_map<std::string, std::size_t> others;
     for (std::size_t k = 0; k + 1 < r->elements; k += 2) {
@@ -119,10 +119,16 @@ void RedisBroker::drop_stream(std::string const& room) {
   on_io([this, channel = channel_of(room)] { link_.unsubscribe(channel); });
 }
 
+void RedisBroker::keep_keys(std::int64_t window_ms, std::size_t max_keys) {
+  key_window_ms_ = window_ms;
+  local_.keep_keys(window_ms, max_keys);
+}
+
 void RedisBroker::publish(std::string const& room, std::string_view event,
-                          std::string_view data_json, std::function<void(PublishAck const&)> done) {
+                          std::string_view data_json, std::function<void(PublishAck const&)> done,
+                          std::string const& key) {
   auto const it = mirrors_.find(room);
-  if (it == mirrors_.end()) return local_.publish(room, event, data_json, std::move(done));
+  if (it == mirrors_.end()) return local_.publish(room, event, data_json, std::move(done), key);
   if (!health_.up) {
     ++health_.publish_refused;
     if (done) {
@@ -135,29 +141,29 @@ void RedisBroker::publish(std::string const& room, std::string_view event,
   // The envelope up to its seq: the script appends the seq it assigns and the brace.
   std::string prefix = encode_json_event(200, event, data_json, std::uint64_t{0});
   prefix.resize(prefix.size() - 2);  // "0}"
-  std::vector<std::string> argv{"EVAL",
-                                kPublishScript,
-                                "2",
-                                meta_key(room),
-                                stream_key(room),
-                                std::move(prefix),
-                                std::to_string(it->second->state().capacity),
-                                channel_of(room)};
-  on_io([this, argv = std::move(argv), done = std::move(done)]() mutable {
-    link_.command(argv, [this, alive = alive_, done = std::move(done)](redisReply const* r) {
-      if (!*alive) return;
-      PublishAck ack;
-      if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-        ack.seq = static_cast<std::uint64_t>(r->element[0]->integer);
-      } else {
-        ack.refusal = Refusal{Reason::broker_unavailable,
-                              "broker unavailable: " + where_ + ": " +
-                                  (r ? std::string(text_of(r)) : std::string("connection lost"))};
-        ++health_.publish_refused;
-      }
-      std::lock_guard<std::mutex> lock(hub_mutex_);
-      if (done) done(ack);
-    });
+  bool const keyed = !key.empty() && key_window_ms_ > 0;
+  std::vector<std::string> args{keyed ? "3" : "2", meta_key(room), stream_key(room)};
+  if (keyed) args.push_back("wspush:{" + room + "}:key:" + key);
+  args.insert(args.end(), {std::move(prefix), std::to_string(it->second->state().capacity),
+                           channel_of(room), std::to_string(key_window_ms_)});
+  on_io([this, args = std::move(args), done = std::move(done)]() mutable {
+    link_.script(publish_script(), std::move(args),
+                 [this, alive = alive_, done = std::move(done)](redisReply const* r) {
+                   if (!*alive) return;
+                   PublishAck ack;
+                   if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+                     ack.seq = static_cast<std::uint64_t>(r->element[0]->integer);
+                     ack.duplicate = r->element[2]->integer == 1;
+                   } else {
+                     ack.refusal = Refusal{
+                         Reason::broker_unavailable,
+                         "broker unavailable: " + where_ + ": " +
+                             (r ? std::string(text_of(r)) : std::string("connection lost"))};
+                     ++health_.publish_refused;
+                   }
+                   std::lock_guard<std::mutex> lock(hub_mutex_);
+                   if (done) done(ack);
+                 });
   });
 }
 
@@ -168,8 +174,10 @@ void RedisBroker::expire(std::string const& room, std::int64_t ttl_ms, std::int6
   // Every node trims the room it follows: the same cut by Redis's clock, cheap when
   // nothing is older than the TTL.
   if (!health_.up) return;
-  std::vector<std::string> argv{"EVAL", kTrimScript, "1", stream_key(room), std::to_string(ttl_ms)};
-  on_io([this, argv = std::move(argv)] { link_.command(argv, [](redisReply const*) {}); });
+  std::vector<std::string> args{"1", stream_key(room), std::to_string(ttl_ms)};
+  on_io([this, args = std::move(args)] {
+    link_.script(trim_script(), args, [](redisReply const*) {});
+  });
 }
 
 void RedisBroker::keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) {
@@ -295,11 +303,12 @@ void RedisBroker::on_pattern_message(std::string_view channel, std::string_view 
 
 void RedisBroker::read(std::string const& room, std::uint64_t after, std::uint64_t epoch) {
   ++health_.stream_reads;
-  link_.command({"EVAL", kReadScript, "2", meta_key(room), stream_key(room), std::to_string(after),
-                 epoch ? std::to_string(epoch) : std::string()},
-                [this, alive = alive_, room](redisReply const* r) {
-                  if (*alive) on_read(room, r);
-                });
+  link_.script(read_script(),
+               {"2", meta_key(room), stream_key(room), std::to_string(after),
+                epoch ? std::to_string(epoch) : std::string()},
+               [this, alive = alive_, room](redisReply const* r) {
+                 if (*alive) on_read(room, r);
+               });
 }
 
 void RedisBroker::on_read(std::string const& room, redisReply const* r) {

@@ -61,7 +61,10 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   bool ready(std::string const& room) const override;
   void drop_stream(std::string const& room) override;
   void publish(std::string const& room, std::string_view event, std::string_view data_json,
-               std::function<void(PublishAck const&)> done) override;
+               std::function<void(PublishAck const&)> done, std::string const& key = {}) override;
+  // Idempotency keys: kept `window_ms` by the publish script (SET PX) for shared rooms,
+  // by this node for its own; 0: keys are ignored.
+  void keep_keys(std::int64_t window_ms, std::size_t max_keys);
   History::Replay replay_after(std::string const& room, std::uint64_t since) const override;
   void keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) override;
   StreamState state(std::string const& room) const override;
@@ -101,6 +104,7 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   std::unordered_map<std::string, std::size_t> others_;  // members elsewhere (the Hub's lock)
   std::string where_;                                    // "redis HOST:PORT", for errors
   std::string link_error_;                               // why it is down (the Hub's lock)
+  std::int64_t key_window_ms_ = 0;
   BrokerHealth health_;
   std::atomic<bool> tried_{false};  // the first connect has succeeded or failed
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

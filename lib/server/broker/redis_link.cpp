@@ -125,6 +125,21 @@ void RedisLink::command(std::vector<std::string> const& argv, RedisConnection::C
   commands_->command(argv, std::move(done));
 }
 
+void RedisLink::script(LuaScript const& script, std::vector<std::string> args,
+                       RedisConnection::Callback done) {
+  std::vector<std::string> argv{"EVALSHA", script.sha};
+  argv.insert(argv.end(), args.begin(), args.end());
+  command(argv, [this, &script, args = std::move(args),
+                 done = std::move(done)](redisReply const* r) mutable {
+    bool const unknown = r && r->type == REDIS_REPLY_ERROR &&
+                         std::string_view(r->str, r->len).rfind("NOSCRIPT", 0) == 0;
+    if (!unknown) return done(r);
+    std::vector<std::string> eval{"EVAL", script.text};
+    eval.insert(eval.end(), args.begin(), args.end());
+    command(eval, std::move(done));
+  });
+}
+
 void RedisLink::subscribe(std::string const& channel) {
   if (channels_.insert(channel).second && up_) pubsub_->subscription({"SUBSCRIBE", channel});
 }

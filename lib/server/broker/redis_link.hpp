@@ -17,6 +17,7 @@
 
 #include "client/client_session.hpp"
 #include "server/broker/redis_connection.hpp"
+#include "server/broker/redis_scripts.hpp"
 
 namespace wspush {
 
@@ -43,6 +44,11 @@ class RedisLink {
 
   // On the command connection; `done(nullptr)` when the link is down or goes down.
   void command(std::vector<std::string> const& argv, RedisConnection::Callback done);
+  // EVALSHA of `script` with `args` (numkeys, keys, arguments): the text goes to Redis
+  // only when it answers NOSCRIPT (the first use, after a restart or SCRIPT FLUSH), then
+  // with EVAL, which keeps it.
+  void script(LuaScript const& script, std::vector<std::string> args,
+              RedisConnection::Callback done);
   // Kept across reconnections: the link subscribes again each time it comes up.
   void subscribe(std::string const& channel);
   void unsubscribe(std::string const& channel);

@@ -1,9 +1,18 @@
-// The Lua scripts RedisBroker runs (EVAL): numbering and keeping a publish, reading a
-// stream, the nodes' member counts, and trimming expired history. One script per
-// operation, so that each is atomic in Redis.
+// The Lua scripts RedisBroker runs: numbering and keeping a publish (with its
+// idempotency key), reading a stream, the nodes' member counts, and trimming expired
+// history. One script per operation, so that each is atomic in Redis; each is sent by
+// its SHA-1 (EVALSHA, RedisLink::script), its text only when Redis does not have it.
 #pragma once
 
+#include <string>
+
 namespace wspush {
+
+struct LuaScript {
+  explicit LuaScript(char const* script_text);
+  char const* text;
+  std::string sha;  // hex SHA-1 of the text, as EVALSHA names it
+};
 
 // KEYS[1] meta, KEYS[2] stream. A missing hash means Redis lost the room (or never had
 // it): a new epoch (Redis's clock in microseconds, as text: Lua's numbers are doubles),
@@ -17,8 +26,14 @@ namespace wspush {
   "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)\n" \
   "end\n"
 
-// ARGV: the envelope up to its seq, the history to keep, the channel.
+// ARGV: the envelope up to its seq, the history to keep, the channel; with KEYS[3] (the
+// idempotency key's), ARGV[4] its window in ms. Answers the seq, the epoch, and 1 when
+// the key was seen (then the seq is the first publish's, and nothing is published).
 constexpr char const* kPublishScript = WSPUSH_EPOCH_LUA R"lua(
+if KEYS[3] then
+  local first = redis.call('GET', KEYS[3])
+  if first then return {tonumber(first), epoch, 1} end
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local msg = ARGV[1] .. seq .. '}'
 local keep = tonumber(ARGV[2])
@@ -28,7 +43,8 @@ if keep > 0 then
   redis.call('XADD', KEYS[2], 'MAXLEN', keep, seq .. '-1', 'm', msg, 't', ms)
 end
 redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. msg)
-return {seq, epoch}
+if KEYS[3] then redis.call('SET', KEYS[3], seq, 'PX', ARGV[4]) end
+return {seq, epoch, 0}
 )lua";
 
 // ARGV: the last seq this node has, its epoch. Answers the epoch, the last seq, and
@@ -41,6 +57,11 @@ if epoch ~= ARGV[2] then after = '0' end
 return {epoch, seq, redis.call('XRANGE', KEYS[2], '(' .. after .. '-1', '+')}
 )lua";
 #undef WSPUSH_EPOCH_LUA
+
+LuaScript const& publish_script();
+LuaScript const& read_script();
+LuaScript const& presence_script();
+LuaScript const& trim_script();
 
 // ARGV: this node's key, its lifetime in ms, then ROOM, COUNT pairs. Answers the other
 // nodes' ROOM, COUNT pairs; keys of nodes that are gone leave the set.

@@ -137,7 +137,8 @@ void DataDir::read_meta(std::uint64_t fresh_epoch) {
          std::string(kFormat) + "; it is left as it is");
   }
   if (mdb_dbi_open(txn, "messages", MDB_CREATE, &messages_) != 0 ||
-      mdb_dbi_open(txn, "seqs", MDB_CREATE, &seqs_) != 0) {
+      mdb_dbi_open(txn, "seqs", MDB_CREATE, &seqs_) != 0 ||
+      mdb_dbi_open(txn, "keys", MDB_CREATE, &keys_) != 0) {
     fail("cannot open the history in data.mdb");
   }
   epoch_ = fresh_epoch;

@@ -43,6 +43,7 @@ class DataDir {
   MDB_env* env() const { return env_; }
   MDB_dbi messages() const { return messages_; }  // room '\0' seq(8, big-endian) → ms(8) text
   MDB_dbi seqs() const { return seqs_; }          // room → last seq(8)
+  MDB_dbi keys() const { return keys_; }          // ms(8, big-endian) room '\0' key → seq(8)
   std::string const& path() const { return path_; }
   FsyncMode fsync() const { return fsync_; }
   std::uint64_t epoch() const { return epoch_; }
@@ -67,6 +68,7 @@ class DataDir {
   MDB_dbi meta_ = 0;
   MDB_dbi messages_ = 0;
   MDB_dbi seqs_ = 0;
+  MDB_dbi keys_ = 0;
   std::uint64_t epoch_ = 0;
   std::string epoch_note_;
 };

@@ -2,22 +2,31 @@
 
 #include <asio/post.hpp>
 
+#include "core/history.hpp"
+
 namespace wspush {
 namespace {
 
+std::string big_endian(std::uint64_t v) {
+  std::string s;
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  return s;
+}
+
+std::uint64_t of_big_endian(char const* data) {
+  auto const* p = reinterpret_cast<unsigned char const*>(data);
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
 // room '\0' seq as 8 big-endian bytes: a room's messages are adjacent, in seq order.
 std::string message_key(std::string const& room, std::uint64_t seq) {
-  std::string k = room;
-  k.push_back('\0');
-  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((seq >> (8 * i)) & 0xFF));
-  return k;
+  return room + '\0' + big_endian(seq);
 }
 
 std::uint64_t seq_of_key(MDB_val const& k) {
-  auto const* p = static_cast<unsigned char const*>(k.mv_data) + k.mv_size - 8;
-  std::uint64_t seq = 0;
-  for (int i = 0; i < 8; ++i) seq = (seq << 8) | p[i];
-  return seq;
+  return of_big_endian(static_cast<char const*>(k.mv_data) + k.mv_size - 8);
 }
 
 // Whether a key of the messages database is one of `room`'s.
@@ -47,8 +56,32 @@ std::uint64_t u64_of(MDB_val const& v) {
 
 }  // namespace
 
-LmdbJournal::LmdbJournal(DataDir& dir, asio::io_context& io, std::mutex& hub_mutex)
-    : dir_(dir), io_(io), hub_mutex_(hub_mutex), sync_timer_(io) {}
+LmdbJournal::LmdbJournal(DataDir& dir, asio::io_context& io, std::mutex& hub_mutex,
+                         std::int64_t key_window_ms)
+    : dir_(dir), io_(io), hub_mutex_(hub_mutex), key_window_ms_(key_window_ms), sync_timer_(io) {}
+
+std::vector<Journal::Key> LmdbJournal::keys(std::int64_t since_ms) {
+  std::vector<Key> out;
+  MDB_txn* txn = nullptr;
+  if (mdb_txn_begin(dir_.env(), nullptr, MDB_RDONLY, &txn) != 0) return out;
+  MDB_cursor* c = nullptr;
+  mdb_cursor_open(txn, dir_.keys(), &c);
+  std::string const start =
+      big_endian(static_cast<std::uint64_t>(std::max<std::int64_t>(0, since_ms)));
+  MDB_val k = val_of(start), v{};
+  for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    std::string_view const key(static_cast<char const*>(k.mv_data), k.mv_size);
+    std::size_t const zero = key.find('\0', 8);
+    if (key.size() < 9 || zero == std::string_view::npos) continue;
+    out.push_back(Key{static_cast<std::int64_t>(of_big_endian(key.data())),
+                      std::string(key.substr(8, zero - 8)), std::string(key.substr(zero + 1)),
+                      u64_of(v)});
+  }
+  mdb_cursor_close(c);
+  mdb_txn_abort(txn);
+  return out;
+}
 
 Journal::Stored LmdbJournal::load(std::string const& room, std::size_t keep) {
   Stored out;
@@ -77,13 +110,13 @@ Journal::Stored LmdbJournal::load(std::string const& room, std::size_t keep) {
 }
 
 void LmdbJournal::write(std::string const& room, std::uint64_t seq, std::int64_t ms,
-                        std::string envelope, std::size_t keep,
+                        std::string envelope, std::size_t keep, std::string const& key,
                         std::function<void(std::string const& error)> kept) {
-  add(Pending{room, seq, std::move(envelope), keep, ms, std::move(kept)});
+  add(Pending{room, seq, std::move(envelope), keep, ms, std::move(kept), key});
 }
 
 void LmdbJournal::trim(std::string const& room, std::uint64_t seq) {
-  add(Pending{room, seq, {}, 0, 0, nullptr});
+  add(Pending{room, seq, {}, 0, 0, nullptr, {}});
 }
 
 void LmdbJournal::add(Pending p) {
@@ -109,35 +142,64 @@ void LmdbJournal::flush() {
   }
 }
 
-// One transaction for the batch: each message, its room's last seq, and the room's
-// messages older than its last `keep` deleted; each trim's older messages deleted.
-std::string LmdbJournal::commit(std::vector<Pending> const& batch) {
-  MDB_txn* txn = nullptr;
-  if (int rc = mdb_txn_begin(dir_.env(), nullptr, 0, &txn); rc != 0) return mdb_strerror(rc);
-  MDB_cursor* c = nullptr;
-  int rc = mdb_cursor_open(txn, dir_.messages(), &c);
-  for (Pending const& p : batch) {
-    if (rc != 0) break;
+// One message: its room's last seq, the message (with history), its idempotency key.
+// A trim (no `kept`) writes nothing. Then the room's messages before what it keeps go.
+int LmdbJournal::put_message(MDB_txn* txn, MDB_cursor* messages, Pending const& p) {
+  int rc = 0;
+  if (p.kept) {
     std::string const seq = u64_bytes(p.seq);
     MDB_val room = val_of(p.room), seq_val = val_of(seq);
-    if (p.kept) rc = mdb_put(txn, dir_.seqs(), &room, &seq_val, 0);
-    if (rc == 0 && p.kept && p.keep > 0) {
+    rc = mdb_put(txn, dir_.seqs(), &room, &seq_val, 0);
+    if (rc == 0 && p.keep > 0) {
       std::string const key = message_key(p.room, p.seq);
       std::string const value = u64_bytes(static_cast<std::uint64_t>(p.ms)) + p.envelope;
       MDB_val k = val_of(key), v = val_of(value);
       rc = mdb_put(txn, dir_.messages(), &k, &v, 0);
     }
-    std::uint64_t keep_from = p.seq >= p.keep ? p.seq - p.keep + 1 : 0;
-    if (!p.kept) keep_from = p.seq;  // a trim
-    std::string const first = message_key(p.room, 0);
-    MDB_val k = val_of(first), v{};
-    for (int got = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-         rc == 0 && got == 0 && of_room(k, p.room) && seq_of_key(k) < keep_from;
-         got = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) {
-      rc = mdb_cursor_del(c, 0);
+    if (rc == 0 && !p.key.empty()) {
+      std::string const key = big_endian(static_cast<std::uint64_t>(p.ms)) + p.room + '\0' + p.key;
+      MDB_val k = val_of(key);
+      rc = mdb_put(txn, dir_.keys(), &k, &seq_val, 0);
     }
   }
+  std::uint64_t keep_from = p.seq >= p.keep ? p.seq - p.keep + 1 : 0;
+  if (!p.kept) keep_from = p.seq;  // a trim
+  std::string const first = message_key(p.room, 0);
+  MDB_val k = val_of(first), v{};
+  for (int got = mdb_cursor_get(messages, &k, &v, MDB_SET_RANGE);
+       rc == 0 && got == 0 && of_room(k, p.room) && seq_of_key(k) < keep_from;
+       got = mdb_cursor_get(messages, &k, &v, MDB_GET_CURRENT)) {
+    rc = mdb_cursor_del(messages, 0);
+  }
+  return rc;
+}
+
+// Idempotency keys written before `before_ms` go (they are ordered by time).
+int LmdbJournal::forget_keys(MDB_txn* txn, std::int64_t before_ms) {
+  MDB_cursor* c = nullptr;
+  int rc = mdb_cursor_open(txn, dir_.keys(), &c);
+  MDB_val k{}, v{};
+  for (int got = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+       rc == 0 && got == 0 && k.mv_size >= 8 &&
+       static_cast<std::int64_t>(of_big_endian(static_cast<char const*>(k.mv_data))) < before_ms;
+       got = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) {
+    rc = mdb_cursor_del(c, 0);
+  }
   if (c) mdb_cursor_close(c);
+  return rc;
+}
+
+// One transaction for the batch; keys past their window go with it.
+std::string LmdbJournal::commit(std::vector<Pending> const& batch) {
+  MDB_txn* txn = nullptr;
+  if (int rc = mdb_txn_begin(dir_.env(), nullptr, 0, &txn); rc != 0) return mdb_strerror(rc);
+  MDB_cursor* messages = nullptr;
+  int rc = mdb_cursor_open(txn, dir_.messages(), &messages);
+  for (Pending const& p : batch) {
+    if (rc == 0) rc = put_message(txn, messages, p);
+  }
+  if (messages) mdb_cursor_close(messages);
+  if (rc == 0 && key_window_ms_ > 0) rc = forget_keys(txn, wall_clock_ms() - key_window_ms_);
   if (rc != 0) {
     mdb_txn_abort(txn);
     return mdb_strerror(rc);

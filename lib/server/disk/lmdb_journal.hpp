@@ -23,12 +23,16 @@ class LmdbJournal final : public Journal {
  public:
   static constexpr std::chrono::milliseconds kBatchSync{100};
 
-  LmdbJournal(DataDir& dir, asio::io_context& io, std::mutex& hub_mutex);
+  // Idempotency keys older than `key_window_ms` are deleted as commits pass.
+  LmdbJournal(DataDir& dir, asio::io_context& io, std::mutex& hub_mutex,
+              std::int64_t key_window_ms = 0);
 
   Stored load(std::string const& room, std::size_t keep) override;
   std::uint64_t epoch() const override { return dir_.epoch(); }
   void write(std::string const& room, std::uint64_t seq, std::int64_t ms, std::string envelope,
-             std::size_t keep, std::function<void(std::string const& error)> kept) override;
+             std::size_t keep, std::string const& key,
+             std::function<void(std::string const& error)> kept) override;
+  std::vector<Key> keys(std::int64_t since_ms) override;
   void trim(std::string const& room, std::uint64_t seq) override;
 
   // The stop: the data dir is synced and marked clean. What still waits was never
@@ -44,7 +48,10 @@ class LmdbJournal final : public Journal {
     std::size_t keep;
     std::int64_t ms;  // when it was published (wall clock)
     std::function<void(std::string const&)> kept;
+    std::string key;  // its idempotency key, if any
   };
+  int put_message(MDB_txn* txn, MDB_cursor* messages, Pending const& p);
+  int forget_keys(MDB_txn* txn, std::int64_t before_ms);
   void add(Pending p);
   void flush();
   std::string commit(std::vector<Pending> const& batch);
@@ -53,6 +60,7 @@ class LmdbJournal final : public Journal {
   DataDir& dir_;
   asio::io_context& io_;
   std::mutex& hub_mutex_;
+  std::int64_t key_window_ms_;
   std::vector<Pending> pending_;  // under the Hub's lock
   bool flush_posted_ = false;     // under the Hub's lock
   asio::steady_timer sync_timer_;

@@ -80,9 +80,11 @@ void HttpRoutes::answer(HttpRequestView const& req, std::function<void(HttpAnswe
       return done(
           HttpAnswer{200, hub_.run([](Hub& hub) { return encode_rooms(hub.rooms()); }), {}});
     }
+    std::string const key = req.request.header ? req.request.header("Idempotency-Key") : "";
     hub_.run([&](Hub& hub) {
-      hub.publish_request(req.request.resource, req.body,
-                          [done](PublishResult const& r) { done(http_answer(r)); });
+      hub.publish_request(
+          req.request.resource, req.body, [done](PublishResult const& r) { done(http_answer(r)); },
+          key);
     });
     return;
   }

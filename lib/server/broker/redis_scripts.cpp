@@ -1,0 +1,39 @@
+#include "server/broker/redis_scripts.hpp"
+
+#include <openssl/sha.h>
+
+#include <cstring>
+
+namespace wspush {
+
+LuaScript::LuaScript(char const* script_text) : text(script_text) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<unsigned char const*>(text), std::strlen(text), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char b : digest) {
+    sha.push_back(kHex[b >> 4]);
+    sha.push_back(kHex[b & 0x0F]);
+  }
+}
+
+LuaScript const& publish_script() {
+  static LuaScript const script(kPublishScript);
+  return script;
+}
+
+LuaScript const& read_script() {
+  static LuaScript const script(kReadScript);
+  return script;
+}
+
+LuaScript const& presence_script() {
+  static LuaScript const script(kPresenceScript);
+  return script;
+}
+
+LuaScript const& trim_script() {
+  static LuaScript const script(kTrimScript);
+  return script;
+}
+
+}  // namespace wspush
