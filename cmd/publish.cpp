@@ -1,11 +1,14 @@
 // `wspush publish ROOM_URL [DATA]`: pushes events into a room. One event from DATA,
 // or one per stdin line, streamed in order over one WebSocket connection to the
 // server's publish stream (/api/publish); every event is acknowledged, so each
-// line is published exactly once or reported.
+// line is published exactly once or reported. With --reconnect every line carries an
+// idempotency key (PREFIX-LINE): after a lost connection the unacknowledged lines are
+// sent again on a new one, and the server publishes each key once.
 #include <unistd.h>
 
 #include <deque>
 #include <iostream>
+#include <random>
 
 #include "client/client_session.hpp"
 #include "client_transport/ws_client.hpp"
@@ -28,11 +31,15 @@ struct PublishFlags {
   bool strict = false;
   std::size_t window = 0;
   std::optional<Duration> timeout;
+  bool reconnect = false;
+  Duration reconnect_max{};
+  std::string key_prefix;  // empty: a random one per run (with --reconnect)
   ConnectOptions connect;  // TLS, proxy, the handshake timeout, the largest event
 };
 
 // http(s)://host:port/room or ws(s)://host:port/room -> the publish stream's URL.
-std::optional<std::string> stream_url(std::string const& room_url, std::string const& event) {
+std::optional<std::string> stream_url(std::string const& room_url, std::string const& event,
+                                      bool keyed) {
   auto const scheme_end = room_url.find("://");
   if (scheme_end == std::string::npos) return std::nullopt;
   std::string const scheme = room_url.substr(0, scheme_end);
@@ -50,12 +57,16 @@ std::optional<std::string> stream_url(std::string const& room_url, std::string c
   std::string const room(room_path_of(std::string_view(room_url).substr(path_start)));
   if (authority.empty() || room.size() < 2) return std::nullopt;
   return ws_scheme + "://" + authority + "/api/publish?room=" + percent_encode(room) +
-         "&event=" + percent_encode(event);
+         "&event=" + percent_encode(event) + (keyed ? "&keyed=1" : "");
 }
 
 class Publisher {
  public:
-  explicit Publisher(PublishFlags const& flags) : flags_(flags) {}
+  explicit Publisher(PublishFlags const& flags)
+      : flags_(flags),
+        keyed_(flags.reconnect || !flags.key_prefix.empty()),
+        prefix_(flags.key_prefix.empty() ? random_prefix() : flags.key_prefix),
+        backoff_(std::chrono::milliseconds(100), flags.reconnect_max) {}
 
   int run() {
     AsyncClient client(flags_.connect, [this](ClientEvent& e) { on_event(e); });
@@ -73,6 +84,10 @@ class Publisher {
   void on_event(ClientEvent& e) {
     switch (e.kind) {
       case ClientEvent::Kind::open:
+        connected_ = true;
+        backoff_.reset();
+        if (opened_) return resend();
+        opened_ = true;
         if (flags_.data) {
           submit(*flags_.data);
           input_done();
@@ -84,33 +99,81 @@ class Publisher {
       case ClientEvent::Kind::frame:
         on_answer(e.payload);
         break;
-      case ClientEvent::Kind::closed:
-        if (!closing_) {
-          fail({is_normal_close(e.close_code) ? ExitCode::failure : ExitCode::protocol,
-                "the server closed the connection (" + std::to_string(e.close_code) +
-                    (e.close_reason.empty() ? "" : ": " + e.close_reason) + ")"});
-        }
-        client_->stop();
+      case ClientEvent::Kind::closed: {
+        if (closing_) return client_->stop();
+        ClientFailure f{is_normal_close(e.close_code) ? ExitCode::failure : ExitCode::protocol,
+                        "the server closed the connection (" + std::to_string(e.close_code) +
+                            (e.close_reason.empty() ? "" : ": " + e.close_reason) + ")"};
+        // 1001: the server went away (a restart); 1006: the connection dropped; 1011-1014:
+        // the server's trouble. Others (a policy, our data) would come back the same.
+        bool const transient = e.close_code == 1001 || e.close_code == 1006 ||
+                               (e.close_code >= 1011 && e.close_code <= 1014);
+        transient ? retry(f) : fail(f);
         break;
-      case ClientEvent::Kind::failed:
-        fail(e.failure);
+      }
+      case ClientEvent::Kind::failed: {
+        ClientFailure const& f = e.failure;
+        bool const transient = f.code == ExitCode::connect || f.code == ExitCode::timeout ||
+                               f.code == ExitCode::protocol ||
+                               (f.code == ExitCode::handshake && f.http_status >= 500);
+        transient ? retry(f) : fail(f);
         break;
+      }
     }
   }
 
-  // One input line (or DATA): converted, checked, sent, and remembered until acked.
+  // One input line (or DATA): converted, checked, sent (once connected), and
+  // remembered until acked.
   void submit(std::string const& line) {
     ++line_no_;
     LineData const data = line_to_json(line, flags_.json_only, flags_.connect.max_message_size);
     if (!data.json) return refuse(line_no_, data.error);
-    client_->send(Opcode::text, *data.json);
-    in_flight_.push_back(line_no_);
-    if (in_flight_.size() >= flags_.window) client_->pause_reading();
+    std::string frame = *data.json;
+    if (keyed_) {
+      frame = R"({"idempotency_key":)" +
+              encode_json_string(prefix_ + "-" + std::to_string(line_no_)) + R"(,"data":)" + frame +
+              "}";
+    }
+    if (connected_) client_->send(Opcode::text, frame);
+    in_flight_.push_back({line_no_, std::move(frame)});
+    if (in_flight_.size() >= flags_.window || !connected_) client_->pause_reading();
+  }
+
+  // --reconnect: a lost connection is made again after a backoff, and what it had not
+  // acknowledged is sent again (the keys make a line that did arrive a duplicate).
+  void retry(ClientFailure const& f) {
+    if (!flags_.reconnect) return fail(f);
+    connected_ = false;
+    client_->pause_reading();
+    if (input_done_ && in_flight_.empty()) return client_->stop();
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    Duration const delay = backoff_.next(unit(random_));
+    ++reconnects_;
+    std::cerr << "wspush publish: " << f.reason << "; " << in_flight_.size()
+              << " line(s) unacknowledged; reconnecting in " << format_duration(delay) << '\n';
+    client_->arm(AsyncClient::TimerSlot::linger, delay,
+                 [this] { client_->reconnect(flags_.connect.url); });
+  }
+
+  void resend() {
+    for (InFlight const& f : in_flight_) client_->send(Opcode::text, f.frame);
+    if (!input_done_ && !strict_stop_ && in_flight_.size() < flags_.window) {
+      client_->resume_reading();
+    }
+    maybe_close();
+  }
+
+  static std::string random_prefix() {
+    std::random_device device;
+    std::uint64_t const r = (std::uint64_t{device()} << 32) | device();
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(r));
+    return hex;
   }
 
   void on_answer(std::string const& text) {
     if (in_flight_.empty()) return;  // nothing of ours: ignore
-    std::uint64_t const line = in_flight_.front();
+    std::uint64_t const line = in_flight_.front().line;
     in_flight_.pop_front();
     if (in_flight_.size() + 1 == flags_.window) client_->resume_reading();
     // The server's envelopes are compact and start with the status and event.
@@ -140,7 +203,7 @@ class Publisher {
   }
 
   void maybe_close() {
-    if (!input_done_ || !in_flight_.empty() || closing_) return;
+    if (!input_done_ || !in_flight_.empty() || closing_ || !connected_) return;
     closing_ = true;
     client_->close(1000, "done");
     client_->arm(AsyncClient::TimerSlot::linger, std::chrono::seconds(5),
@@ -163,11 +226,15 @@ class Publisher {
     if (failure_) {
       std::cerr << "wspush publish: " << failure_->reason;
       if (!in_flight_.empty()) {
-        std::cerr << "; lines " << in_flight_.front() << "-" << in_flight_.back()
+        std::cerr << "; lines " << in_flight_.front().line << "-" << in_flight_.back().line
                   << " were sent but not acknowledged";
       }
       std::cerr << '\n';
       return static_cast<int>(failure_->code);
+    }
+    if (reconnects_ > 0) {
+      std::cerr << "wspush publish: " << published_ << " published after " << reconnects_
+                << " reconnection(s)\n";
     }
     if (skipped_ > 0) {
       std::cerr << "wspush publish: " << published_ << " published, " << skipped_
@@ -177,9 +244,20 @@ class Publisher {
     return kExitOk;
   }
 
+  struct InFlight {
+    std::uint64_t line;
+    std::string frame;  // as sent, to send again after a reconnection
+  };
   PublishFlags const& flags_;
+  bool const keyed_;
+  std::string const prefix_;
+  Backoff backoff_;
+  std::mt19937 random_{std::random_device{}()};
   AsyncClient* client_ = nullptr;
-  std::deque<std::uint64_t> in_flight_;  // line numbers sent, not yet acknowledged
+  std::deque<InFlight> in_flight_;  // sent (or to send), not yet acknowledged
+  bool connected_ = false;
+  bool opened_ = false;
+  std::uint64_t reconnects_ = 0;
   std::uint64_t line_no_ = 0;
   std::uint64_t published_ = 0;
   std::uint64_t skipped_ = 0;
@@ -190,7 +268,8 @@ class Publisher {
 };
 
 int run_publish(PublishFlags& flags) {
-  auto const url = stream_url(flags.room_url, flags.event);
+  auto const url =
+      stream_url(flags.room_url, flags.event, flags.reconnect || !flags.key_prefix.empty());
   if (!url) {
     return usage_error("publish: invalid room URL '" + flags.room_url +
                        "': expected http://HOST:PORT/ROOM (or https://, ws://, wss://)");
@@ -233,6 +312,20 @@ SettingsTable<PublishFlags> publish_settings() {
       .value_name("N")
       .default_value("256")
       .help("Events in flight before waiting for acks");
+  t.add("reconnect", &F::reconnect, v::boolean())
+      .help(
+          "After a lost connection, reconnect (backoff with jitter) and send the "
+          "unacknowledged lines again; each line's idempotency key makes the server publish "
+          "it once");
+  t.add("reconnect-max", &F::reconnect_max, v::duration(std::chrono::milliseconds(1)))
+      .value_name("DURATION")
+      .default_value("10s")
+      .help("Longest wait between reconnection attempts");
+  t.add("key-prefix", &F::key_prefix, v::text())
+      .value_name("PREFIX")
+      .help(
+          "Idempotency keys PREFIX-LINE for every line (default with --reconnect: random per "
+          "run); the same input with the same prefix is published once");
   t.add("max-message-size", connect(&ConnectOptions::max_message_size), size_setting(1, kGiB))
       .value_name("SIZE")
       .default_value("64KiB")

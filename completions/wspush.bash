@@ -58,10 +58,10 @@ _wspush() {
     publish)
       case "$prev" in
         --cacert) _filedir pem; return ;;
-        --event|--api-key|--window|--max-message-size|--timeout|--handshake-timeout|--proxy) return ;;
+        --event|--api-key|--window|--max-message-size|--timeout|--handshake-timeout|--proxy|--reconnect-max|--key-prefix) return ;;
       esac
       if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "--help --event --api-key --json --strict --window --max-message-size --timeout --handshake-timeout --proxy --cacert -k --insecure" -- "$cur"))
+        COMPREPLY=($(compgen -W "--help --event --api-key --json --strict --window --reconnect --reconnect-max --key-prefix --max-message-size --timeout --handshake-timeout --proxy --cacert -k --insecure" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "http://localhost:5000/" -- "$cur"))
       fi
