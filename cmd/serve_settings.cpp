@@ -160,8 +160,9 @@ SettingsTable<ServeCommandSettings> serve_settings(CpuBudget const& cpus) {
   t.add("broker", server(&ServeSettings::broker), v::text())
       .value_name("URL")
       .help(
-          "Share the rooms with other nodes through Redis: redis://[:PASSWORD@]HOST:PORT[/DB] "
-          "(default: this process only)");
+          "Share the rooms with other nodes through Redis: redis://[:PASSWORD@]HOST:PORT[/DB], "
+          "or the primary Sentinel names: redis-sentinel://[:PASSWORD@]H:P[,H:P…]/MASTER[/DB]; "
+          "?wait=N: acknowledged once N replicas have it (default: this process only)");
   t.add("idempotency-window", server(&ServeSettings::idempotency_window),
         v::duration(Duration::zero()))
       .value_name("DURATION")

@@ -44,3 +44,27 @@ TEST(RedisUrl, WhatIsWrongIsSaid) {
   EXPECT_NE(error("redis://:6379").find("no host"), std::string::npos);
   EXPECT_NE(error("redis://pw@h").find("password"), std::string::npos);
 }
+
+TEST(RedisUrl, SentinelsAMasterNameAndWait) {
+  RedisAddress const a = ok("redis-sentinel://10.0.0.1:26380,[::1],s3.local:26400/mymaster");
+  ASSERT_EQ(a.sentinels.size(), 3u);
+  EXPECT_EQ(a.sentinels[0].host, "10.0.0.1");
+  EXPECT_EQ(a.sentinels[0].port, 26380);
+  EXPECT_EQ(a.sentinels[1].host, "::1");
+  EXPECT_EQ(a.sentinels[1].port, 26379);  // the sentinels' default port
+  EXPECT_EQ(a.sentinels[2].port, 26400);
+  EXPECT_EQ(a.master, "mymaster");
+  EXPECT_EQ(a.db, 0u);
+  EXPECT_EQ(a.wait_replicas, 1u);  // acknowledged once a replica has it
+  RedisAddress const b = ok("redis-sentinel://:pw@h:1/m/2?wait=0");
+  EXPECT_EQ(b.password, "pw");
+  EXPECT_EQ(b.master, "m");
+  EXPECT_EQ(b.db, 2u);
+  EXPECT_EQ(b.wait_replicas, 0u);
+  EXPECT_EQ(ok("redis://h:1?wait=2").wait_replicas, 2u);
+  EXPECT_EQ(ok("redis://h:1").wait_replicas, 0u);
+  EXPECT_NE(error("redis-sentinel://h:1").find("master's name"), std::string::npos);
+  EXPECT_NE(error("redis-sentinel://h:1,:2/m").find("no host"), std::string::npos);
+  EXPECT_NE(error("redis://a:1,b:2").find("one HOST:PORT"), std::string::npos);
+  EXPECT_NE(error("redis://h:1?wait=x").find("wait"), std::string::npos);
+}

@@ -48,7 +48,12 @@ MessageStore::MessageStore(ServeSettings const& settings, asio::io_context& io,
   auto const parsed = parse_redis_url(settings.broker);
   if (auto const* error = std::get_if<std::string>(&parsed)) throw std::invalid_argument(*error);
   auto const& address = std::get<RedisAddress>(parsed);
-  spdlog::info("broker: rooms shared through redis {}:{}", address.host, address.port);
+  if (address.sentinels.empty()) {
+    spdlog::info("broker: rooms shared through redis {}:{}", address.host, address.port);
+  } else {
+    spdlog::info("broker: rooms shared through the redis primary '{}' that {} sentinel(s) name",
+                 address.master, address.sentinels.size());
+  }
   auto redis = std::make_unique<RedisBroker>(io, address, hub_mutex, fresh_epoch());
   redis->keep_keys(window_ms, kMaxKeys);
   redis_ = redis.get();

@@ -15,6 +15,7 @@ namespace {
 
 constexpr auto kPresenceInterval = std::chrono::seconds(2);
 constexpr auto kPresenceLifetime = std::chrono::seconds(6);
+constexpr std::chrono::milliseconds kWaitTimeout{1000};
 
 std::string meta_key(std::string const& room) {
   return "wspush:{" + room + "}:meta";
@@ -44,7 +45,10 @@ RedisBroker::RedisBroker(asio::io_context& io, RedisAddress address, std::mutex&
       local_(node_epoch),
       link_(io, address, *this),
       presence_(io),
-      where_("redis " + address.host + ":" + std::to_string(address.port)) {
+      where_(address.sentinels.empty()
+                 ? "redis " + address.host + ":" + std::to_string(address.port)
+                 : "redis primary '" + address.master + "' of the sentinels"),
+      wait_replicas_(address.wait_replicas) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   node_key_ = "wspush:node:" + std::string(host) + ":" + std::to_string(::getpid()) + ":" +
@@ -154,6 +158,7 @@ void RedisBroker::publish(std::string const& room, std::string_view event,
                    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
                      ack.seq = static_cast<std::uint64_t>(r->element[0]->integer);
                      ack.duplicate = r->element[2]->integer == 1;
+                     if (wait_replicas_ > 0) return wait_for_replicas(ack, std::move(done));
                    } else {
                      ack.refusal = Refusal{
                          Reason::broker_unavailable,
@@ -165,6 +170,28 @@ void RedisBroker::publish(std::string const& room, std::string_view event,
                    if (done) done(ack);
                  });
   });
+}
+
+// ?wait=N (redis-sentinel's default 1): a publish is acknowledged once N replicas have
+// it, so a failover cannot take it back; after kWaitTimeout without them, 503 (it may
+// be published: a retry with the same idempotency key is answered with its seq).
+void RedisBroker::wait_for_replicas(PublishAck ack, std::function<void(PublishAck const&)> done) {
+  link_.command({"WAIT", std::to_string(wait_replicas_), std::to_string(kWaitTimeout.count())},
+                [this, alive = alive_, ack, done = std::move(done)](redisReply const* r) mutable {
+                  if (!*alive) return;
+                  if (!r || r->type != REDIS_REPLY_INTEGER ||
+                      r->integer < static_cast<long long>(wait_replicas_)) {
+                    ack.refusal = Refusal{
+                        Reason::broker_unavailable,
+                        "broker unavailable: " + where_ + ": not on " +
+                            std::to_string(wait_replicas_) + " replica(s) within " +
+                            std::to_string(kWaitTimeout.count()) +
+                            " ms (it may be published: retry with the same Idempotency-Key)"};
+                    ++health_.publish_refused;
+                  }
+                  std::lock_guard<std::mutex> lock(hub_mutex_);
+                  if (done) done(ack);
+                });
 }
 
 void RedisBroker::expire(std::string const& room, std::int64_t ttl_ms, std::int64_t now_ms) {

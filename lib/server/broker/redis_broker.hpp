@@ -90,6 +90,7 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
                                                                StreamMirror::Step step);
   template <typename Fn>
   void on_io(Fn&& fn);
+  void wait_for_replicas(PublishAck ack, std::function<void(PublishAck const&)> done);
   void report_members();
 
   asio::io_context& io_;
@@ -105,6 +106,7 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   std::string where_;                                    // "redis HOST:PORT", for errors
   std::string link_error_;                               // why it is down (the Hub's lock)
   std::int64_t key_window_ms_ = 0;
+  unsigned wait_replicas_ = 0;  // ?wait=N
   BrokerHealth health_;
   std::atomic<bool> tried_{false};  // the first connect has succeeded or failed
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -3,6 +3,9 @@
 #include <hiredis/hiredis.h>
 #include <unistd.h>
 
+#include <asio/post.hpp>
+#include <cstdlib>
+
 #include "process/log.hpp"
 
 namespace wspush {
@@ -26,6 +29,55 @@ void RedisLink::start() {
 }
 
 void RedisLink::connect() {
+  deadline_.expires_after(kConnectDeadline * (1 + address_.sentinels.size()));
+  deadline_.async_wait([this](asio::error_code const& ec) {
+    if (!ec && !up_) lost("no answer within " + std::to_string(kConnectDeadline.count()) + " s");
+  });
+  if (address_.sentinels.empty()) return connect_primary();
+  ask_sentinel(0, {});
+}
+
+void RedisLink::ask_sentinel(std::size_t k, std::string errors) {
+  if (k == address_.sentinels.size()) {
+    return lost("no sentinel named the primary '" + address_.master + "' (" + errors + ")");
+  }
+  RedisEndpoint const& s = address_.sentinels[k];
+  std::string const where = s.host + ":" + std::to_string(s.port);
+  std::uint64_t const ask = ++asking_;
+  // Posted: never inside the callbacks of the connection the next ask replaces.
+  auto next = [this, k, ask, errors, where](std::string const& why) {
+    if (ask != asking_) return;  // an answer came, or this ask was given up
+    ++asking_;
+    asio::post(io_, [this, k, errors = errors + (errors.empty() ? "" : "; ") + where + ": " + why] {
+      if (!up_ && retry_.expiry() <= std::chrono::steady_clock::now()) ask_sentinel(k + 1, errors);
+    });
+  };
+  sentinel_ = std::make_unique<RedisConnection>(io_, next);
+  RedisAddress at;
+  at.host = s.host;
+  at.port = s.port;
+  std::string error;
+  if (!sentinel_->connect(at, &error)) return next(error);
+  sentinel_->command(
+      {"SENTINEL", "get-master-addr-by-name", address_.master},
+      [this, ask, next](redisReply const* r) {
+        if (ask != asking_) return;
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+          return next(r ? (error_of(r).empty() ? "does not know it" : error_of(r))
+                        : "connection lost");
+        }
+        ++asking_;  // answered: this connection's close is not a failure
+        address_.host.assign(r->element[0]->str, r->element[0]->len);
+        address_.port = static_cast<std::uint16_t>(
+            std::strtoul(std::string(r->element[1]->str, r->element[1]->len).c_str(), nullptr, 10));
+        sentinel_->close("asked");
+        asio::post(io_, [this] {
+          if (!up_ && retry_.expiry() <= std::chrono::steady_clock::now()) connect_primary();
+        });
+      });
+}
+
+void RedisLink::connect_primary() {
   ready_ = 0;
   auto on_closed = [this](std::string const& why) { lost(why); };
   commands_ = std::make_unique<RedisConnection>(io_, on_closed);
@@ -50,10 +102,6 @@ void RedisLink::connect() {
   }
   greet(*commands_, true);
   greet(*pubsub_, false);
-  deadline_.expires_after(kConnectDeadline);
-  deadline_.async_wait([this](asio::error_code const& ec) {
-    if (!ec && !up_) lost("no answer within 3 s");
-  });
 }
 
 // AUTH (when there is a password), SELECT on the command connection, CLIENT SETNAME,
@@ -65,12 +113,19 @@ void RedisLink::greet(RedisConnection& connection, bool select) {
   // Named for CLIENT LIST: which process, which of its two connections.
   hello.push_back({"CLIENT", "SETNAME",
                    "wspush-" + std::to_string(::getpid()) + (select ? "-commands" : "-pubsub")});
+  // A sentinel's answer can be stale (a failover under way): the primary says it is.
+  if (select && !address_.sentinels.empty()) hello.push_back({"ROLE"});
   hello.push_back({"PING"});
   for (std::size_t k = 0; k < hello.size(); ++k) {
     bool const last = k + 1 == hello.size();
-    connection.command(hello[k], [this, last, &connection](redisReply const* r) {
+    bool const role = hello[k][0] == "ROLE";
+    connection.command(hello[k], [this, last, role, &connection](redisReply const* r) {
       std::string const error = error_of(r);
       if (!error.empty()) return connection.close(error);
+      if (role && !(r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+                    std::string_view(r->element[0]->str, r->element[0]->len) == "master")) {
+        return connection.close("the sentinels' primary is not one (ROLE)");
+      }
       if (last) authenticated();
     });
   }
@@ -99,6 +154,8 @@ void RedisLink::lost(std::string const& why) {
   // Both go: a half link (commands without the subscription) would deliver nothing.
   if (commands_) commands_->close(why);
   if (pubsub_) pubsub_->close(why);
+  ++asking_;
+  if (sentinel_) sentinel_->close(why);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   Duration const delay = backoff_.next(unit(random_));
   if (was_up || !down_said_) {
@@ -122,7 +179,15 @@ void RedisLink::command(std::vector<std::string> const& argv, RedisConnection::C
     if (done) done(nullptr);
     return;
   }
-  commands_->command(argv, std::move(done));
+  commands_->command(argv, [this, done = std::move(done)](redisReply const* r) {
+    // A primary demoted under us (a failover while we were connected) refuses writes:
+    // the link goes, and comes back to the one the sentinels name now.
+    if (r && r->type == REDIS_REPLY_ERROR &&
+        std::string_view(r->str, r->len).rfind("READONLY", 0) == 0 && commands_) {
+      commands_->close(std::string(r->str, r->len));
+    }
+    if (done) done(r);
+  });
 }
 
 void RedisLink::script(LuaScript const& script, std::vector<std::string> args,

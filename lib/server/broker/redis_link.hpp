@@ -2,6 +2,9 @@
 // subscription connection (pub/sub), up only when both are connected and
 // authenticated. When either is lost both are closed, every outstanding command hears
 // nullptr, and the link reconnects with backoff (100 ms doubling to 5 s, jittered).
+// With sentinels (redis-sentinel://) every connect first asks them, in order, which
+// server is the primary, and checks that it says it is (ROLE); a primary that turns
+// read-only (demoted) is left as if lost, so the link follows a failover.
 //
 // Threading: one loop, like RedisConnection.
 #pragma once
@@ -58,6 +61,9 @@ class RedisLink {
 
  private:
   void connect();
+  // Sentinel `k` is asked for the primary's address; the next one if it cannot say.
+  void ask_sentinel(std::size_t k, std::string errors);
+  void connect_primary();
   void greet(RedisConnection& connection, bool select);
   void authenticated();
   void lost(std::string const& why);
@@ -67,6 +73,8 @@ class RedisLink {
   RedisLinkEvents& events_;
   std::unique_ptr<RedisConnection> commands_;
   std::unique_ptr<RedisConnection> pubsub_;
+  std::unique_ptr<RedisConnection> sentinel_;  // while asking one
+  std::uint64_t asking_ = 0;                   // which ask the sentinel's callbacks belong to
   asio::steady_timer retry_;
   asio::steady_timer deadline_;  // a connect that neither succeeds nor fails
   Backoff backoff_{std::chrono::milliseconds(100), std::chrono::seconds(5)};
