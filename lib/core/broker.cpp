@@ -7,15 +7,41 @@ namespace wspush {
 
 void InMemoryBroker::open_stream(std::string const& room, std::size_t history, StreamScope) {
   if (streams_.find(room) != streams_.end()) return;
-  auto stream = std::make_unique<Stream>(history);
+  Journal::Stored stored;
+  if (journal_) stored = journal_->load(room, history);
+  auto stream = std::make_unique<Stream>(history, epoch_of(room, stored.epoch), next_stream_id_++);
   if (journal_) {
-    Journal::Stored const stored = journal_->load(room, history);
     stream->seq = stream->published = stored.last_seq;
     for (Journal::Message const& m : stored.messages) {
       stream->messages.append(m.seq, framed_message(Opcode::text, m.envelope), m.ms);
     }
   }
   streams_.emplace(room, std::move(stream));
+}
+
+std::uint64_t InMemoryBroker::epoch_of(std::string const& room, std::uint64_t stored) const {
+  if (auto const it = room_epochs_.find(room); it != room_epochs_.end()) return it->second;
+  return stored != 0 ? stored : epoch_;
+}
+
+void InMemoryBroker::delete_stream(std::string const& room,
+                                   std::function<void(std::optional<Refusal> const&)> done) {
+  // A new epoch: later than any this room had (the process's, or a deletion's).
+  std::uint64_t epoch =
+      std::max<std::uint64_t>(epoch_, static_cast<std::uint64_t>(wall_clock_ms()) * 1000);
+  auto const it = streams_.find(room);
+  if (it != streams_.end()) epoch = std::max(epoch, it->second->epoch + 1);
+  if (auto const known = room_epochs_.find(room); known != room_epochs_.end()) {
+    epoch = std::max(epoch, known->second + 1);
+  }
+  room_epochs_[room] = epoch;
+  if (it != streams_.end()) {
+    it->second =
+        std::make_unique<Stream>(it->second->messages.capacity(), epoch, next_stream_id_++);
+  }
+  if (journal_) journal_->erase(room, epoch);
+  if (sink_) sink_->on_stream_deleted(room);
+  if (done) done(std::nullopt);
 }
 
 void InMemoryBroker::drop_stream(std::string const& room) {
@@ -59,28 +85,29 @@ void InMemoryBroker::publish_new(std::string const& room, std::string_view event
   }
   Stream& s = *it->second;
   std::uint64_t const seq = ++s.seq;
+  std::uint64_t const id = s.id;
   std::int64_t const ms = wall_clock_ms();
   std::string envelope = encode_json_event(200, event, data_json, seq);
   if (!journal_) {
     // Encoded and framed once: the same bytes go to every member and into the history.
-    return published(room, seq, ms, framed_message(Opcode::text, envelope), done);
+    return published(room, id, seq, ms, framed_message(Opcode::text, envelope), done);
   }
   Payload framed = framed_message(Opcode::text, envelope);
   journal_->write(
       room, seq, ms, std::move(envelope), s.messages.capacity(), key,
-      [this, room, seq, ms, framed = std::move(framed),
+      [this, room, id, seq, ms, framed = std::move(framed),
        done = std::move(done)](std::string const& error) {
-        if (error.empty()) return published(room, seq, ms, framed, done);
+        if (error.empty()) return published(room, id, seq, ms, framed, done);
         if (done) {
           done(PublishAck{Refusal{Reason::broker_unavailable, "data dir: " + error}, 0});
         }
       });
 }
 
-void InMemoryBroker::published(std::string const& room, std::uint64_t seq, std::int64_t ms,
-                               Payload const& framed,
+void InMemoryBroker::published(std::string const& room, std::uint64_t id, std::uint64_t seq,
+                               std::int64_t ms, Payload const& framed,
                                std::function<void(PublishAck const&)> const& done) {
-  if (auto const it = streams_.find(room); it != streams_.end()) {
+  if (auto const it = streams_.find(room); it != streams_.end() && it->second->id == id) {
     it->second->published = seq;
     it->second->messages.append(seq, framed, ms);
     if (sink_) sink_->on_published(room, seq, framed);
@@ -108,10 +135,11 @@ void InMemoryBroker::keep_deflated(std::string const& room, std::uint64_t seq, P
 
 StreamState InMemoryBroker::state(std::string const& room) const {
   StreamState st;
-  st.epoch = epoch_;
+  st.epoch = epoch_of(room, 0);
   auto const it = streams_.find(room);
   if (it == streams_.end()) return st;
   Stream const& s = *it->second;
+  st.epoch = s.epoch;
   st.last_seq = s.published;
   st.first_seq = s.messages.first_seq();
   st.size = s.messages.size();

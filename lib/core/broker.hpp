@@ -57,6 +57,9 @@ class BrokerSink {
   // A room of a watched family (Broker::watch_family) that this node has no stream of
   // got a message elsewhere: open its stream now to follow it.
   virtual void on_room_seen(std::string const& /*room*/) {}
+  // The room was deleted (here or, with --broker, on any node): its stream starts again
+  // at seq 0 in a new epoch; its members are to be told.
+  virtual void on_stream_deleted(std::string const& /*room*/) {}
 };
 
 class Broker {
@@ -71,6 +74,11 @@ class Broker {
   virtual bool ready(std::string const& room) const = 0;
   // The room is gone (a family room dropped when empty and without history).
   virtual void drop_stream(std::string const& room) = 0;
+  // DELETE /api/rooms: the room's seq and history are gone; its stream (now, if open,
+  // or when opened again) starts at seq 0 in a new epoch, and the sink hears
+  // on_stream_deleted (with --broker, on every node). `done` says whether it was done.
+  virtual void delete_stream(std::string const& room,
+                             std::function<void(std::optional<Refusal> const&)> done) = 0;
   // Publishes {"status":200,"event":EVENT,"data":DATA,"seq":N} into `room`: numbers it,
   // frames it once, keeps it, hands it to the sink, then calls `done` (possibly later,
   // from the thread the Hub runs on). With a `key` seen in the room within the
@@ -106,6 +114,8 @@ class InMemoryBroker final : public Broker {
   void open_stream(std::string const& room, std::size_t history, StreamScope scope) override;
   bool ready(std::string const&) const override { return true; }
   void drop_stream(std::string const& room) override;
+  void delete_stream(std::string const& room,
+                     std::function<void(std::optional<Refusal> const&)> done) override;
   void publish(std::string const& room, std::string_view event, std::string_view data_json,
                std::function<void(PublishAck const&)> done, std::string const& key = {}) override;
   History::Replay replay_after(std::string const& room, std::uint64_t since) const override;
@@ -118,14 +128,19 @@ class InMemoryBroker final : public Broker {
 
  private:
   struct Stream {
-    explicit Stream(std::size_t history) : messages(history) {}
+    Stream(std::size_t history, std::uint64_t stream_epoch, std::uint64_t stream_id)
+        : messages(history), epoch(stream_epoch), id(stream_id) {}
     std::uint64_t seq = 0;        // the last numbered
     std::uint64_t published = 0;  // the last kept and published (seq, without a journal)
     History messages;
+    std::uint64_t epoch;  // epoch_, or the room's own since a DELETE
+    std::uint64_t id;     // which stream of the room (a DELETE makes another)
   };
-  // Message `seq` of `room` is kept: to the history, the members and its publisher.
-  void published(std::string const& room, std::uint64_t seq, std::int64_t ms, Payload const& framed,
-                 std::function<void(PublishAck const&)> const& done);
+  std::uint64_t epoch_of(std::string const& room, std::uint64_t stored) const;
+  // Message `seq` of stream `id` of `room` is kept: to the history, the members and its
+  // publisher (only the publisher, if the stream was deleted meanwhile).
+  void published(std::string const& room, std::uint64_t id, std::uint64_t seq, std::int64_t ms,
+                 Payload const& framed, std::function<void(PublishAck const&)> const& done);
 
   void publish_new(std::string const& room, std::string_view event, std::string_view data_json,
                    std::function<void(PublishAck const&)> done, std::string const& key);
@@ -133,6 +148,8 @@ class InMemoryBroker final : public Broker {
   std::uint64_t epoch_;
   Journal* journal_ = nullptr;
   std::unique_ptr<IdempotencyKeys> keys_;
+  std::unordered_map<std::string, std::uint64_t> room_epochs_;  // rooms deleted in this run
+  std::uint64_t next_stream_id_ = 1;
   BrokerSink* sink_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<Stream>> streams_;
 };

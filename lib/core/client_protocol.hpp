@@ -56,6 +56,8 @@ ClientAction decide_client_binary(FrameContext const& session);
 
 // Close codes and timing of the bye (RFC 6455 §7.4.1).
 inline constexpr std::uint16_t kCloseNormal = 1000;
+// DELETE /api/rooms of the connection's URL room.
+inline constexpr std::uint16_t kCloseRoomDeleted = 4012;
 // After the bye, how long the server waits before its close frame unless the client
 // sends anything first. The reference async client answers the bye with a second
 // {"event":"close"}; closing at once made that send fail and the client exit 1.

@@ -48,11 +48,22 @@ struct SubscribeRequest {
 inline constexpr std::string_view kEventsPath = "/events";
 
 // The answer to a publish from outside the room (HTTP API, `wspush publish`, stdin).
+// One room's part of a publish into several (POST /api/publish?room=/a&room=/b).
+struct RoomPublish {
+  std::string room;
+  std::optional<Refusal> refusal;
+  std::size_t delivered = 0;
+  std::uint64_t seq = 0;
+  bool duplicate = false;
+};
+
 struct PublishResult {
-  std::optional<Refusal> refusal;  // why it was not published (nothing else is set then)
+  std::optional<Refusal> refusal;  // why it was not published (nothing else is set then,
+                                   // but `rooms` when several were named)
   std::size_t delivered = 0;       // members it was queued for
   std::uint64_t seq = 0;
   bool duplicate = false;  // its idempotency key was seen: `seq` is the first publish's
+  std::vector<RoomPublish> rooms = {};  // several rooms: each one's answer, in the URL's order
 };
 using PublishDone = std::function<void(PublishResult const&)>;
 
@@ -137,6 +148,8 @@ class Hub final : private BrokerSink {
   // A publish request, `resource` "/api/publish?room=PATH&event=E" (as POST /api/publish
   // sends it) and `body` its JSON data, answered through `done`; `key`: its
   // Idempotency-Key header, if any.
+  // Several room= parameters (at most 100): each room gets the message with its own seq,
+  // once every room is checked (one unknown or refused room: nothing is published).
   void publish_request(std::string_view resource, std::string_view body, PublishDone done,
                        std::string const& key = {});
 
@@ -148,6 +161,11 @@ class Hub final : private BrokerSink {
                PublishDone done, std::string const& key = {});
 
   std::vector<RoomInfo> rooms() const;
+
+  // DELETE /api/rooms?room=PATH: the room's history and seq go (it starts again at seq 0
+  // in a new epoch); its URL members are closed with 4012, its subscribers told
+  // `unsubscribed` (410). 404 unknown room, 403 ticker or echo room, 503 broker down.
+  void delete_room(std::string_view resource, std::function<void(std::optional<Refusal>)> done);
 
   std::size_t sessions() const { return session_count_; }
   std::size_t room_count() const { return rooms_.size(); }
@@ -195,6 +213,7 @@ class Hub final : private BrokerSink {
     return room.kind() == RoomKind::ticker ? StreamScope::node : StreamScope::cluster;
   }
   void on_stream_ready(std::string const& room) override;
+  void on_stream_deleted(std::string const& room) override;
   void on_room_seen(std::string const& room) override;
   RoomJoin enter(Room& room, std::string_view resource, bool deflate);
   RoomJoin room_join(Room const& room, StreamState const& stream, bool tagged, bool deflate) const;
@@ -219,6 +238,8 @@ class Hub final : private BrokerSink {
   Follow* follow_of(Session& s, std::string_view path);
   void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) override;
 
+  void publish_to_rooms(std::vector<std::string> const& rooms, std::string const& event,
+                        std::string const& json, PublishDone done, std::string const& key);
   Room* room_for(std::string_view path);
   bool bare(std::string_view path) const;
   Refusal room_limit(std::string_view path) const;

@@ -5,6 +5,7 @@
 
 #include "common/codec.hpp"
 #include "common/url.hpp"
+#include "core/client_protocol.hpp"
 #include "core/hub.hpp"
 
 namespace wspush {
@@ -31,6 +32,21 @@ std::string encode_rooms(std::vector<RoomInfo> const& rooms) {
 }
 
 std::string encode_publish_result(PublishResult const& r) {
+  if (!r.rooms.empty()) {
+    std::string out = R"({"delivered":)" + std::to_string(r.delivered) + R"(,"rooms":{)";
+    for (RoomPublish const& p : r.rooms) {
+      if (out.back() != '{') out.push_back(',');
+      out += encode_json_string(p.room) + ":";
+      if (p.refusal) {
+        out += encode_object({{"status", std::int64_t{status_of(p.refusal->reason)}},
+                              {"error", std::string_view(p.refusal->detail)}});
+      } else {
+        out +=
+            encode_publish_result(PublishResult{std::nullopt, p.delivered, p.seq, p.duplicate, {}});
+      }
+    }
+    return out + "}}";
+  }
   std::string out = encode_object({{"delivered", std::uint64_t{r.delivered}}, {"seq", r.seq}});
   if (r.duplicate) out.insert(out.size() - 1, R"(,"duplicate":true)");
   return out;
@@ -45,6 +61,7 @@ struct PublisherTarget {
 };
 
 constexpr std::size_t kMaxKey = 256;
+constexpr std::size_t kMaxRoomsPerPublish = 100;
 
 // room= and event= of a publish request, decoded; event defaults to "message".
 std::variant<PublisherTarget, std::string> publisher_target(std::string_view resource) {
@@ -94,6 +111,30 @@ void Hub::join_publisher(SessionId id, std::string_view resource) {
 
 void Hub::publish_request(std::string_view resource, std::string_view body, PublishDone done,
                           std::string const& key) {
+  if (auto const raw = query_params(resource, "room"); raw.size() > 1) {
+    if (raw.size() > kMaxRoomsPerPublish) {
+      return done(PublishResult{Refusal{Reason::publish_target, "at most 100 rooms a publish"}});
+    }
+    std::vector<std::string> rooms;
+    for (std::string_view r : raw) {
+      auto decoded = percent_decode(r);
+      if (!decoded || decoded->empty()) {
+        return done(
+            PublishResult{Refusal{Reason::publish_target, "malformed query parameter: room"}});
+      }
+      if (std::find(rooms.begin(), rooms.end(), *decoded) == rooms.end()) {
+        rooms.push_back(std::move(*decoded));
+      }
+    }
+    auto const first = publisher_target(resource);  // the event
+    std::string error;
+    auto const json = compact_json(body, &error);
+    if (!json) return done(PublishResult{Refusal{Reason::bad_message, error}});
+    std::string const event = std::holds_alternative<PublisherTarget>(first)
+                                  ? std::get<PublisherTarget>(first).event
+                                  : "message";
+    return publish_to_rooms(rooms, event, *json, std::move(done), key);
+  }
   auto const target = publisher_target(resource);
   if (auto const* error = std::get_if<std::string>(&target)) {
     return done(PublishResult{Refusal{Reason::publish_target, *error}});
@@ -149,6 +190,49 @@ void Hub::publish(std::string_view path, std::string_view event, std::string_vie
         done(PublishResult{ack.refusal, ack.duplicate ? 0 : delivered, ack.seq, ack.duplicate});
       },
       key);
+}
+
+// Every room is checked first, so that one refused room publishes nothing; then each
+// gets the message, and the answer waits for them all.
+void Hub::publish_to_rooms(std::vector<std::string> const& rooms, std::string const& event,
+                           std::string const& json, PublishDone done, std::string const& key) {
+  for (std::string const& path : rooms) {
+    auto const kind = rooms_.resolve(path);
+    if (!kind) return done(PublishResult{Refusal{Reason::unknown_room, "unknown room: " + path}});
+    if (*kind == RoomKind::ticker || *kind == RoomKind::echo) {
+      return done(PublishResult{Refusal{Reason::publish_forbidden,
+                                        "room " + path + " is a " + std::string(to_string(*kind)) +
+                                            " room: publish into feed or relay rooms"}});
+    }
+    if (rooms_.family_full(path, options_.max_rooms_per_family)) {
+      return done(PublishResult{room_limit(path)});
+    }
+  }
+  struct Gather {
+    PublishResult total;
+    std::size_t left;
+    PublishDone done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->left = rooms.size();
+  gather->done = std::move(done);
+  for (std::string const& path : rooms)
+    gather->total.rooms.push_back(RoomPublish{path, {}, 0, 0, false});
+  for (std::size_t i = 0; i < rooms.size(); ++i) {
+    publish(
+        rooms[i], event, json,
+        [gather, i](PublishResult const& r) {
+          RoomPublish& p = gather->total.rooms[i];
+          p.refusal = r.refusal;
+          p.delivered = r.delivered;
+          p.seq = r.seq;
+          p.duplicate = r.duplicate;
+          gather->total.delivered += r.delivered;
+          if (r.refusal && !gather->total.refusal) gather->total.refusal = r.refusal;
+          if (--gather->left == 0) gather->done(gather->total);
+        },
+        key);
+  }
 }
 
 std::vector<RoomInfo> Hub::rooms() const {
@@ -214,6 +298,49 @@ void Hub::replay_deflated(RoomJoin& join, Room const& room, History::Replay& r) 
     }
     if (r.deflated[i]) r.messages[i] = std::move(r.deflated[i]);
   }
+}
+
+void Hub::delete_room(std::string_view resource, std::function<void(std::optional<Refusal>)> done) {
+  auto const raw = query_param(resource, "room");
+  auto const path = raw ? percent_decode(*raw) : std::nullopt;
+  if (!path || path->empty()) {
+    return done(Refusal{Reason::publish_target, "missing or malformed query parameter: room"});
+  }
+  auto const kind = rooms_.resolve(*path);
+  if (!kind) return done(Refusal{Reason::unknown_room, "unknown room: " + *path});
+  if (*kind == RoomKind::ticker || *kind == RoomKind::echo) {
+    return done(Refusal{Reason::publish_forbidden, "room " + *path + " is a " +
+                                                       std::string(to_string(*kind)) +
+                                                       " room: it keeps no history to delete"});
+  }
+  broker_.delete_stream(
+      *path, [done = std::move(done)](std::optional<Refusal> const& refusal) { done(refusal); });
+}
+
+// Its members hear of it: those by URL are closed (4012), those by subscription lose the
+// subscription (a pattern that covers it stays).
+void Hub::on_stream_deleted(std::string const& path) {
+  Room* room = rooms_.find(path);
+  if (!room) return;
+  for (SessionId id = 0; id < sessions_.size(); ++id) {
+    Session& s = sessions_[id];
+    if (!s.live) continue;
+    if (s.room == room) {
+      outbox_.close(id, kCloseRoomDeleted, "room deleted");
+    } else if (Follow* f = follow_of(s, path)) {
+      bool const exact = f->exact;
+      send(id, encode_object({{"status", std::int64_t{410}},
+                              {"event", "unsubscribed"},
+                              {"data", "room deleted"},
+                              {"room", std::string_view(path)}}));
+      auto& subs = s.rare->subscriptions;
+      if (exact) subs.erase(std::remove(subs.begin(), subs.end(), path), subs.end());
+      bool const last = room->members() == 1;
+      drop_follow(id, s, room, false);
+      if (last) return;  // the room went with its last member
+    }
+  }
+  drop_if_unused(*room);  // a family room nobody is in and that holds nothing now
 }
 
 }  // namespace wspush

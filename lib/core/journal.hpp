@@ -30,6 +30,7 @@ class Journal {
   struct Stored {
     std::uint64_t last_seq = 0;
     std::vector<Message> messages;
+    std::uint64_t epoch = 0;  // the room's own, since it was deleted; 0: the journal's
   };
   virtual Stored load(std::string const& room, std::size_t keep) = 0;
 
@@ -53,6 +54,8 @@ class Journal {
   virtual std::vector<Key> keys(std::int64_t since_ms) = 0;
   // The messages of `room` before `seq` go (they expired: --history-ttl).
   virtual void trim(std::string const& room, std::uint64_t seq) = 0;
+  // The room is deleted: its messages and seq go, and it starts again in `epoch`.
+  virtual void erase(std::string const& room, std::uint64_t epoch) = 0;
 };
 
 }  // namespace wspush

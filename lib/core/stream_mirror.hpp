@@ -64,6 +64,12 @@ class StreamMirror {
   void start_after(std::uint64_t seq, std::uint64_t epoch);
 
   History::Replay replay_after(std::uint64_t since) const { return history_.after(since, last_); }
+  // The room was deleted: nothing held, seq 0 in `epoch` (what waits is of the old one).
+  void reset(std::uint64_t epoch) {
+    Step ignored;
+    reset_to(epoch, ignored);
+    pending_.clear();
+  }
   // --history-ttl: messages published before `before_ms` leave the mirror's history.
   void expire(std::int64_t before_ms) { history_.expire(before_ms); }
   void keep_deflated(std::uint64_t seq, Payload deflated) {

@@ -28,6 +28,9 @@ HttpAnswer http_answer(Refusal const& refusal) {
 }
 
 HttpAnswer http_answer(PublishResult const& result) {
+  if (result.refusal && !result.rooms.empty()) {  // several rooms, one refused: each said
+    return HttpAnswer{status_of(result.refusal->reason), encode_publish_result(result), {}};
+  }
   if (result.refusal) return http_answer(*result.refusal);
   return HttpAnswer{200, encode_publish_result(result), {}};
 }

@@ -125,6 +125,9 @@ struct HeldJournal final : Journal {
     return out;
   }
   void trim(std::string const& room, std::uint64_t seq) override { trims.emplace_back(room, seq); }
+  void erase(std::string const& room, std::uint64_t epoch) override {
+    erased.emplace_back(room, epoch);
+  }
   void keep_all(std::string const& error = "") {
     auto batch = std::move(held);
     held.clear();
@@ -132,6 +135,7 @@ struct HeldJournal final : Journal {
   }
   std::vector<std::pair<std::uint64_t, std::function<void(std::string const&)>>> held;
   std::vector<std::pair<std::string, std::uint64_t>> trims;
+  std::vector<std::pair<std::string, std::uint64_t>> erased;
   std::vector<Key> written_keys;
   std::vector<Key> stored_keys;
 };

@@ -40,6 +40,22 @@ void write_all(DataDir& dir, std::string const& room, std::uint64_t from, std::u
   io.run();
 }
 
+// Runs `change` on a journal of `dir` as the Hub would (under its lock) and commits it;
+// the journal is returned for reading back.
+template <typename Change>
+std::unique_ptr<LmdbJournal> commit(DataDir& dir, Change change, std::int64_t key_window_ms = 0) {
+  static asio::io_context io;
+  static std::mutex hub;
+  auto journal = std::make_unique<LmdbJournal>(dir, io, hub, key_window_ms);
+  {
+    std::lock_guard<std::mutex> lock(hub);
+    change(*journal);
+  }
+  io.restart();
+  io.run();
+  return journal;
+}
+
 }  // namespace
 
 TEST(EpochChange, OnlyAnUncleanStopWithoutFsyncAndARebootTakesANewEpoch) {
@@ -109,15 +125,8 @@ TEST(LmdbJournal, TrimDropsARoomsMessagesBeforeASeqAndKeepsItsSeq) {
   TempDir tmp;
   DataDir dir(tmp.path, FsyncMode::off, 1);
   write_all(dir, "/a", 1, 10, 100);
-  asio::io_context io;
-  std::mutex hub;
-  LmdbJournal journal(dir, io, hub);
-  {
-    std::lock_guard<std::mutex> lock(hub);
-    journal.trim("/a", 8);
-  }
-  io.run();
-  Journal::Stored a = journal.load("/a", 100);
+  auto journal = commit(dir, [](LmdbJournal& j) { j.trim("/a", 8); });
+  Journal::Stored a = journal->load("/a", 100);
   EXPECT_EQ(a.last_seq, 10u);
   ASSERT_EQ(a.messages.size(), 3u);
   EXPECT_EQ(a.messages.front().seq, 8u);
@@ -139,11 +148,25 @@ TEST(LmdbJournal, KeepsIdempotencyKeysByTimeAndForgetsThoseOutOfTheWindow) {
   EXPECT_EQ(keys[1].key, "k5");
   // A journal with a window deletes keys older than it with its next commit (these,
   // written at 10..50 ms after 1970, all are).
-  LmdbJournal windowed(dir, io, hub, 60000);
-  {
-    std::lock_guard<std::mutex> lock(hub);
-    windowed.trim("/a", 1);
-  }
-  io.run();
-  EXPECT_TRUE(windowed.keys(0).empty());
+  auto windowed = commit(
+      dir, [](LmdbJournal& j) { j.trim("/a", 1); }, 60000);
+  EXPECT_TRUE(windowed->keys(0).empty());
+}
+
+TEST(LmdbJournal, EraseEmptiesARoomAndKeepsItsNewEpoch) {
+  TempDir tmp;
+  DataDir dir(tmp.path, FsyncMode::off, 1);
+  write_all(dir, "/a", 1, 10, 100);
+  write_all(dir, "/ab", 1, 2, 100);
+  auto j = commit(dir, [](LmdbJournal& journal) { journal.erase("/a", 777); });
+  LmdbJournal& journal = *j;
+  Journal::Stored a = journal.load("/a", 100);
+  EXPECT_EQ(a.last_seq, 0u);
+  EXPECT_TRUE(a.messages.empty());
+  EXPECT_EQ(a.epoch, 777u);
+  write_all(dir, "/a", 1, 1, 100);  // the next publish keeps the room's epoch
+  EXPECT_EQ(journal.load("/a", 100).epoch, 777u);
+  EXPECT_EQ(journal.load("/a", 100).last_seq, 1u);
+  EXPECT_EQ(journal.load("/ab", 100).messages.size(), 2u);  // another room's untouched
+  EXPECT_EQ(journal.load("/ab", 100).epoch, 0u);
 }

@@ -25,6 +25,10 @@ class SlowBroker final : public Broker {
   }
   bool ready(std::string const& room) const override { return ready_.count(room) > 0; }
   void drop_stream(std::string const& room) override { memory_.drop_stream(room); }
+  void delete_stream(std::string const& room,
+                     std::function<void(std::optional<Refusal> const&)> done) override {
+    memory_.delete_stream(room, std::move(done));
+  }
   void publish(std::string const& room, std::string_view event, std::string_view data,
                std::function<void(PublishAck const&)> done, std::string const& key = {}) override {
     memory_.publish(room, event, data, std::move(done), key);

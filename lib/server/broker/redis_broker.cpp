@@ -8,33 +8,17 @@
 
 #include "common/codec.hpp"
 #include "process/log.hpp"
+#include "server/broker/redis_keys.hpp"
 #include "server/broker/redis_scripts.hpp"
 
 namespace wspush {
+
+using namespace redis_keys;
+
 namespace {
 
 constexpr auto kPresenceInterval = std::chrono::seconds(2);
 constexpr auto kPresenceLifetime = std::chrono::seconds(6);
-constexpr std::chrono::milliseconds kWaitTimeout{1000};
-
-std::string meta_key(std::string const& room) {
-  return "wspush:{" + room + "}:meta";
-}
-std::string stream_key(std::string const& room) {
-  return "wspush:{" + room + "}:stream";
-}
-std::string channel_of(std::string const& room) {
-  return "wspush:" + room;
-}
-constexpr std::string_view kChannelPrefix = "wspush:";
-
-std::uint64_t number_of(std::string_view text) {
-  return std::strtoull(std::string(text).c_str(), nullptr, 10);
-}
-
-std::string_view text_of(redisReply const* r) {
-  return r && r->str ? std::string_view(r->str, r->len) : std::string_view();
-}
 
 }  // namespace
 
@@ -92,13 +76,6 @@ RedisBroker::~RedisBroker() {
   *alive_ = false;
 }
 
-template <typename Fn>
-void RedisBroker::on_io(Fn&& fn) {
-  asio::post(io_, [alive = alive_, fn = std::forward<Fn>(fn)]() mutable {
-    if (*alive) fn();
-  });
-}
-
 void RedisBroker::set_sink(BrokerSink& sink) {
   sink_ = &sink;
   local_.set_sink(sink);
@@ -121,90 +98,6 @@ bool RedisBroker::ready(std::string const& room) const {
 void RedisBroker::drop_stream(std::string const& room) {
   if (mirrors_.erase(room) == 0) return local_.drop_stream(room);
   on_io([this, channel = channel_of(room)] { link_.unsubscribe(channel); });
-}
-
-void RedisBroker::keep_keys(std::int64_t window_ms, std::size_t max_keys) {
-  key_window_ms_ = window_ms;
-  local_.keep_keys(window_ms, max_keys);
-}
-
-void RedisBroker::publish(std::string const& room, std::string_view event,
-                          std::string_view data_json, std::function<void(PublishAck const&)> done,
-                          std::string const& key) {
-  auto const it = mirrors_.find(room);
-  if (it == mirrors_.end()) return local_.publish(room, event, data_json, std::move(done), key);
-  if (!health_.up) {
-    ++health_.publish_refused;
-    if (done) {
-      done(PublishAck{
-          Refusal{Reason::broker_unavailable, "broker unavailable: " + where_ + ": " + link_error_},
-          0});
-    }
-    return;
-  }
-  // The envelope up to its seq: the script appends the seq it assigns and the brace.
-  std::string prefix = encode_json_event(200, event, data_json, std::uint64_t{0});
-  prefix.resize(prefix.size() - 2);  // "0}"
-  bool const keyed = !key.empty() && key_window_ms_ > 0;
-  std::vector<std::string> args{keyed ? "3" : "2", meta_key(room), stream_key(room)};
-  if (keyed) args.push_back("wspush:{" + room + "}:key:" + key);
-  args.insert(args.end(), {std::move(prefix), std::to_string(it->second->state().capacity),
-                           channel_of(room), std::to_string(key_window_ms_)});
-  on_io([this, args = std::move(args), done = std::move(done)]() mutable {
-    link_.script(publish_script(), std::move(args),
-                 [this, alive = alive_, done = std::move(done)](redisReply const* r) {
-                   if (!*alive) return;
-                   PublishAck ack;
-                   if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
-                     ack.seq = static_cast<std::uint64_t>(r->element[0]->integer);
-                     ack.duplicate = r->element[2]->integer == 1;
-                     if (wait_replicas_ > 0) return wait_for_replicas(ack, std::move(done));
-                   } else {
-                     ack.refusal = Refusal{
-                         Reason::broker_unavailable,
-                         "broker unavailable: " + where_ + ": " +
-                             (r ? std::string(text_of(r)) : std::string("connection lost"))};
-                     ++health_.publish_refused;
-                   }
-                   std::lock_guard<std::mutex> lock(hub_mutex_);
-                   if (done) done(ack);
-                 });
-  });
-}
-
-// ?wait=N (redis-sentinel's default 1): a publish is acknowledged once N replicas have
-// it, so a failover cannot take it back; after kWaitTimeout without them, 503 (it may
-// be published: a retry with the same idempotency key is answered with its seq).
-void RedisBroker::wait_for_replicas(PublishAck ack, std::function<void(PublishAck const&)> done) {
-  link_.command({"WAIT", std::to_string(wait_replicas_), std::to_string(kWaitTimeout.count())},
-                [this, alive = alive_, ack, done = std::move(done)](redisReply const* r) mutable {
-                  if (!*alive) return;
-                  if (!r || r->type != REDIS_REPLY_INTEGER ||
-                      r->integer < static_cast<long long>(wait_replicas_)) {
-                    ack.refusal = Refusal{
-                        Reason::broker_unavailable,
-                        "broker unavailable: " + where_ + ": not on " +
-                            std::to_string(wait_replicas_) + " replica(s) within " +
-                            std::to_string(kWaitTimeout.count()) +
-                            " ms (it may be published: retry with the same Idempotency-Key)"};
-                    ++health_.publish_refused;
-                  }
-                  std::lock_guard<std::mutex> lock(hub_mutex_);
-                  if (done) done(ack);
-                });
-}
-
-void RedisBroker::expire(std::string const& room, std::int64_t ttl_ms, std::int64_t now_ms) {
-  auto const it = mirrors_.find(room);
-  if (it == mirrors_.end()) return local_.expire(room, ttl_ms, now_ms);
-  it->second->expire(now_ms - ttl_ms);
-  // Every node trims the room it follows: the same cut by Redis's clock, cheap when
-  // nothing is older than the TTL.
-  if (!health_.up) return;
-  std::vector<std::string> args{"1", stream_key(room), std::to_string(ttl_ms)};
-  on_io([this, args = std::move(args)] {
-    link_.script(trim_script(), args, [](redisReply const*) {});
-  });
 }
 
 void RedisBroker::keep_deflated(std::string const& room, std::uint64_t seq, Payload deflated) {
@@ -274,9 +167,12 @@ void RedisBroker::on_message(std::string_view channel, std::string_view payload)
   if (space2 == std::string_view::npos) return;  // not ours
   std::uint64_t const epoch = number_of(payload.substr(0, space1));
   std::uint64_t const seq = number_of(payload.substr(space1 + 1, space2 - space1 - 1));
+  std::string const room(channel.substr(kChannelPrefix.size()));
+  if (epoch != 0 && seq == 0 && payload.substr(space2 + 1) == "deleted") {
+    return on_deleted(room, epoch);
+  }
   // Someone else's PUBLISH on our channel is not a message of the room.
   if (epoch == 0 || seq == 0 || payload.substr(space2 + 1, 1) != "{") return;
-  std::string const room(channel.substr(kChannelPrefix.size()));
   std::optional<std::pair<std::uint64_t, std::uint64_t>> next;
   {
     std::lock_guard<std::mutex> lock(hub_mutex_);

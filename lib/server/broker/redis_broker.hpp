@@ -18,6 +18,7 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
 #include <memory>
@@ -60,6 +61,8 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   void open_stream(std::string const& room, std::size_t history, StreamScope scope) override;
   bool ready(std::string const& room) const override;
   void drop_stream(std::string const& room) override;
+  void delete_stream(std::string const& room,
+                     std::function<void(std::optional<Refusal> const&)> done) override;
   void publish(std::string const& room, std::string_view event, std::string_view data_json,
                std::function<void(PublishAck const&)> done, std::string const& key = {}) override;
   // Idempotency keys: kept `window_ms` by the publish script (SET PX) for shared rooms,
@@ -79,6 +82,8 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   void on_subscribed(std::string_view channel) override;
   void on_message(std::string_view channel, std::string_view payload) override;
   void on_pattern_message(std::string_view channel, std::string_view payload) override;
+  // A room's deletion heard on its channel (every node, the deleting one too).
+  void on_deleted(std::string const& room, std::uint64_t epoch);
 
   // On `io`, without the Hub's lock.
   void read(std::string const& room, std::uint64_t after, std::uint64_t epoch);
@@ -88,8 +93,13 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   std::optional<std::pair<std::uint64_t, std::uint64_t>> apply(std::string const& room,
                                                                StreamMirror const& mirror,
                                                                StreamMirror::Step step);
+  // `fn` on `io`, unless the broker is gone by then.
   template <typename Fn>
-  void on_io(Fn&& fn);
+  void on_io(Fn&& fn) {
+    asio::post(io_, [alive = alive_, fn = std::forward<Fn>(fn)]() mutable {
+      if (*alive) fn();
+    });
+  }
   void wait_for_replicas(PublishAck ack, std::function<void(PublishAck const&)> done);
   void report_members();
 

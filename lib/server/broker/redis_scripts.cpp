@@ -36,4 +36,9 @@ LuaScript const& trim_script() {
   return script;
 }
 
+LuaScript const& delete_script() {
+  static LuaScript const script(kDeleteScript);
+  return script;
+}
+
 }  // namespace wspush

@@ -58,10 +58,23 @@ return {epoch, seq, redis.call('XRANGE', KEYS[2], '(' .. after .. '-1', '+')}
 )lua";
 #undef WSPUSH_EPOCH_LUA
 
+// DELETE /api/rooms. KEYS[1] meta, KEYS[2] stream; ARGV[1] the channel. The stream goes,
+// the room starts again at seq 0 in a new epoch (Redis's clock), and every node hears
+// "EPOCH 0 deleted" on the channel. Answers the new epoch.
+constexpr char const* kDeleteScript = R"lua(
+local now = redis.call('TIME')
+local epoch = now[1] .. string.sub('000000' .. now[2], -6)
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+redis.call('PUBLISH', ARGV[1], epoch .. ' 0 deleted')
+return epoch
+)lua";
+
 LuaScript const& publish_script();
 LuaScript const& read_script();
 LuaScript const& presence_script();
 LuaScript const& trim_script();
+LuaScript const& delete_script();
 
 // ARGV: this node's key, its lifetime in ms, then ROOM, COUNT pairs. Answers the other
 // nodes' ROOM, COUNT pairs; keys of nodes that are gone leave the set.

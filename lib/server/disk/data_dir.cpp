@@ -91,7 +91,7 @@ void DataDir::check_foreign() const {
 
 void DataDir::open_env() {
   if (int rc = mdb_env_create(&env_); rc != 0) throw DataDirError(error_of("mdb_env_create", rc));
-  mdb_env_set_maxdbs(env_, 4);
+  mdb_env_set_maxdbs(env_, 8);
   mdb_env_set_mapsize(env_, kMapSize);
   unsigned flags = MDB_NOTLS;
   if (fsync_ != FsyncMode::always) flags |= MDB_NOSYNC;
@@ -138,7 +138,8 @@ void DataDir::read_meta(std::uint64_t fresh_epoch) {
   }
   if (mdb_dbi_open(txn, "messages", MDB_CREATE, &messages_) != 0 ||
       mdb_dbi_open(txn, "seqs", MDB_CREATE, &seqs_) != 0 ||
-      mdb_dbi_open(txn, "keys", MDB_CREATE, &keys_) != 0) {
+      mdb_dbi_open(txn, "keys", MDB_CREATE, &keys_) != 0 ||
+      mdb_dbi_open(txn, "epochs", MDB_CREATE, &epochs_) != 0) {
     fail("cannot open the history in data.mdb");
   }
   epoch_ = fresh_epoch;

@@ -44,6 +44,7 @@ class DataDir {
   MDB_dbi messages() const { return messages_; }  // room '\0' seq(8, big-endian) → ms(8) text
   MDB_dbi seqs() const { return seqs_; }          // room → last seq(8)
   MDB_dbi keys() const { return keys_; }          // ms(8, big-endian) room '\0' key → seq(8)
+  MDB_dbi epochs() const { return epochs_; }      // room → its own epoch(8), once deleted
   std::string const& path() const { return path_; }
   FsyncMode fsync() const { return fsync_; }
   std::uint64_t epoch() const { return epoch_; }
@@ -69,6 +70,7 @@ class DataDir {
   MDB_dbi messages_ = 0;
   MDB_dbi seqs_ = 0;
   MDB_dbi keys_ = 0;
+  MDB_dbi epochs_ = 0;
   std::uint64_t epoch_ = 0;
   std::string epoch_note_;
 };

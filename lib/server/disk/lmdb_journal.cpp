@@ -90,6 +90,7 @@ Journal::Stored LmdbJournal::load(std::string const& room, std::size_t keep) {
   std::string const name = room;
   MDB_val k = val_of(name), v{};
   if (mdb_get(txn, dir_.seqs(), &k, &v) == 0) out.last_seq = u64_of(v);
+  if (mdb_get(txn, dir_.epochs(), &k, &v) == 0) out.epoch = u64_of(v);  // deleted once
   if (out.last_seq > 0 && keep > 0) {
     std::uint64_t const from = out.last_seq > keep ? out.last_seq - keep + 1 : 0;
     std::string const start = message_key(room, from);
@@ -112,11 +113,15 @@ Journal::Stored LmdbJournal::load(std::string const& room, std::size_t keep) {
 void LmdbJournal::write(std::string const& room, std::uint64_t seq, std::int64_t ms,
                         std::string envelope, std::size_t keep, std::string const& key,
                         std::function<void(std::string const& error)> kept) {
-  add(Pending{room, seq, std::move(envelope), keep, ms, std::move(kept), key});
+  add(Pending{Kind::message, room, seq, std::move(envelope), keep, ms, std::move(kept), key});
 }
 
 void LmdbJournal::trim(std::string const& room, std::uint64_t seq) {
-  add(Pending{room, seq, {}, 0, 0, nullptr, {}});
+  add(Pending{Kind::trim, room, seq, {}, 0, 0, nullptr, {}});
+}
+
+void LmdbJournal::erase(std::string const& room, std::uint64_t epoch) {
+  add(Pending{Kind::erase, room, epoch, {}, 0, 0, nullptr, {}});
 }
 
 void LmdbJournal::add(Pending p) {
@@ -146,7 +151,13 @@ void LmdbJournal::flush() {
 // A trim (no `kept`) writes nothing. Then the room's messages before what it keeps go.
 int LmdbJournal::put_message(MDB_txn* txn, MDB_cursor* messages, Pending const& p) {
   int rc = 0;
-  if (p.kept) {
+  if (p.kind == Kind::erase) {  // seq 0 in the room's own epoch
+    std::string const zero = u64_bytes(0), epoch = u64_bytes(p.seq);
+    MDB_val room = val_of(p.room), v = val_of(zero), e = val_of(epoch);
+    rc = mdb_put(txn, dir_.seqs(), &room, &v, 0);
+    if (rc == 0) rc = mdb_put(txn, dir_.epochs(), &room, &e, 0);
+  }
+  if (p.kind == Kind::message) {
     std::string const seq = u64_bytes(p.seq);
     MDB_val room = val_of(p.room), seq_val = val_of(seq);
     rc = mdb_put(txn, dir_.seqs(), &room, &seq_val, 0);
@@ -163,7 +174,8 @@ int LmdbJournal::put_message(MDB_txn* txn, MDB_cursor* messages, Pending const& 
     }
   }
   std::uint64_t keep_from = p.seq >= p.keep ? p.seq - p.keep + 1 : 0;
-  if (!p.kept) keep_from = p.seq;  // a trim
+  if (p.kind == Kind::trim) keep_from = p.seq;
+  if (p.kind == Kind::erase) keep_from = UINT64_MAX;
   std::string const first = message_key(p.room, 0);
   MDB_val k = val_of(first), v{};
   for (int got = mdb_cursor_get(messages, &k, &v, MDB_SET_RANGE);

@@ -34,14 +34,18 @@ class LmdbJournal final : public Journal {
              std::function<void(std::string const& error)> kept) override;
   std::vector<Key> keys(std::int64_t since_ms) override;
   void trim(std::string const& room, std::uint64_t seq) override;
+  void erase(std::string const& room, std::uint64_t epoch) override;
 
   // The stop: the data dir is synced and marked clean. What still waits was never
   // acknowledged and is not written.
   void close();
 
  private:
-  // A message to keep; or, without `kept`, the room's messages before `seq` to drop.
+  // A message to keep; the room's messages before `seq` to drop (trim); or the room to
+  // erase, starting again in epoch `seq`.
+  enum class Kind { message, trim, erase };
   struct Pending {
+    Kind kind;
     std::string room;
     std::uint64_t seq;
     std::string envelope;

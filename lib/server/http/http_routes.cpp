@@ -1,6 +1,7 @@
 #include "server/http/http_routes.hpp"
 
 #include "common/codec.hpp"
+#include "common/url.hpp"
 #include "http/prometheus.hpp"
 #include "process/process_stats.hpp"
 #include "server/http/web_assets.hpp"
@@ -69,14 +70,26 @@ void HttpRoutes::answer(HttpRequestView const& req, std::function<void(HttpAnswe
                            std::string(client->content_type)});
   }
   if (path == kPublishPath || path == kRoomsPath) {
-    std::string const allowed = path == kPublishPath ? "POST" : "GET";
-    if (req.method != allowed) {
+    std::string const allowed = path == kPublishPath ? "POST" : "GET, DELETE";
+    bool const rooms = path == kRoomsPath;
+    if (rooms ? (req.method != "GET" && req.method != "DELETE") : req.method != "POST") {
       return done(HttpAnswer{405,
                              encode_text_event(405, "error", "use " + allowed + " " + path),
                              {{"Allow", allowed}}});
     }
     if (auto refusal = api_admission_.check(req.request)) return done(http_answer(*refusal));
-    if (path == kRoomsPath) {
+    if (rooms && req.method == "DELETE") {
+      std::string const room =
+          percent_decode(query_param(req.request.resource, "room").value_or(std::string_view()))
+              .value_or(std::string());
+      return hub_.run([&](Hub& hub) {
+        hub.delete_room(req.request.resource, [done, room](std::optional<Refusal> const& refusal) {
+          if (refusal) return done(http_answer(*refusal));
+          done(HttpAnswer{200, encode_object({{"deleted", std::string_view(room)}}), {}});
+        });
+      });
+    }
+    if (rooms) {
       return done(
           HttpAnswer{200, hub_.run([](Hub& hub) { return encode_rooms(hub.rooms()); }), {}});
     }

@@ -1,0 +1,135 @@
+// RedisBroker's publishing side: a publish (with its idempotency key and ?wait=N), the
+// TTL's trims and a room's deletion. The stream's reading side is redis_broker.cpp.
+#include <hiredis/hiredis.h>
+
+#include "common/codec.hpp"
+#include "server/broker/redis_broker.hpp"
+#include "server/broker/redis_keys.hpp"
+#include "server/broker/redis_scripts.hpp"
+
+namespace wspush {
+
+using namespace redis_keys;
+
+namespace {
+constexpr std::chrono::milliseconds kWaitTimeout{1000};
+}  // namespace
+
+void RedisBroker::keep_keys(std::int64_t window_ms, std::size_t max_keys) {
+  key_window_ms_ = window_ms;
+  local_.keep_keys(window_ms, max_keys);
+}
+
+void RedisBroker::publish(std::string const& room, std::string_view event,
+                          std::string_view data_json, std::function<void(PublishAck const&)> done,
+                          std::string const& key) {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return local_.publish(room, event, data_json, std::move(done), key);
+  if (!health_.up) {
+    ++health_.publish_refused;
+    if (done) {
+      done(PublishAck{
+          Refusal{Reason::broker_unavailable, "broker unavailable: " + where_ + ": " + link_error_},
+          0});
+    }
+    return;
+  }
+  // The envelope up to its seq: the script appends the seq it assigns and the brace.
+  std::string prefix = encode_json_event(200, event, data_json, std::uint64_t{0});
+  prefix.resize(prefix.size() - 2);  // "0}"
+  bool const keyed = !key.empty() && key_window_ms_ > 0;
+  std::vector<std::string> args{keyed ? "3" : "2", meta_key(room), stream_key(room)};
+  if (keyed) args.push_back("wspush:{" + room + "}:key:" + key);
+  args.insert(args.end(), {std::move(prefix), std::to_string(it->second->state().capacity),
+                           channel_of(room), std::to_string(key_window_ms_)});
+  on_io([this, args = std::move(args), done = std::move(done)]() mutable {
+    link_.script(publish_script(), std::move(args),
+                 [this, alive = alive_, done = std::move(done)](redisReply const* r) {
+                   if (!*alive) return;
+                   PublishAck ack;
+                   if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+                     ack.seq = static_cast<std::uint64_t>(r->element[0]->integer);
+                     ack.duplicate = r->element[2]->integer == 1;
+                     if (wait_replicas_ > 0) return wait_for_replicas(ack, std::move(done));
+                   } else {
+                     ack.refusal = Refusal{
+                         Reason::broker_unavailable,
+                         "broker unavailable: " + where_ + ": " +
+                             (r ? std::string(text_of(r)) : std::string("connection lost"))};
+                     ++health_.publish_refused;
+                   }
+                   std::lock_guard<std::mutex> lock(hub_mutex_);
+                   if (done) done(ack);
+                 });
+  });
+}
+
+// ?wait=N (redis-sentinel's default 1): a publish is acknowledged once N replicas have
+// it, so a failover cannot take it back; after kWaitTimeout without them, 503 (it may
+// be published: a retry with the same idempotency key is answered with its seq).
+void RedisBroker::wait_for_replicas(PublishAck ack, std::function<void(PublishAck const&)> done) {
+  link_.command({"WAIT", std::to_string(wait_replicas_), std::to_string(kWaitTimeout.count())},
+                [this, alive = alive_, ack, done = std::move(done)](redisReply const* r) mutable {
+                  if (!*alive) return;
+                  if (!r || r->type != REDIS_REPLY_INTEGER ||
+                      r->integer < static_cast<long long>(wait_replicas_)) {
+                    ack.refusal = Refusal{
+                        Reason::broker_unavailable,
+                        "broker unavailable: " + where_ + ": not on " +
+                            std::to_string(wait_replicas_) + " replica(s) within " +
+                            std::to_string(kWaitTimeout.count()) +
+                            " ms (it may be published: retry with the same Idempotency-Key)"};
+                    ++health_.publish_refused;
+                  }
+                  std::lock_guard<std::mutex> lock(hub_mutex_);
+                  if (done) done(ack);
+                });
+}
+
+void RedisBroker::expire(std::string const& room, std::int64_t ttl_ms, std::int64_t now_ms) {
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return local_.expire(room, ttl_ms, now_ms);
+  it->second->expire(now_ms - ttl_ms);
+  // Every node trims the room it follows: the same cut by Redis's clock, cheap when
+  // nothing is older than the TTL.
+  if (!health_.up) return;
+  std::vector<std::string> args{"1", stream_key(room), std::to_string(ttl_ms)};
+  on_io([this, args = std::move(args)] {
+    link_.script(trim_script(), args, [](redisReply const*) {});
+  });
+}
+
+void RedisBroker::delete_stream(std::string const& room,
+                                std::function<void(std::optional<Refusal> const&)> done) {
+  if (mirrors_.find(room) == mirrors_.end()) return local_.delete_stream(room, std::move(done));
+  if (!health_.up) {
+    if (done) done(Refusal{Reason::broker_unavailable, "broker unavailable: " + where_});
+    return;
+  }
+  std::vector<std::string> args{"2", meta_key(room), stream_key(room), channel_of(room)};
+  on_io([this, args = std::move(args), done = std::move(done)]() mutable {
+    link_.script(delete_script(), std::move(args),
+                 [this, alive = alive_, done = std::move(done)](redisReply const* r) {
+                   if (!*alive) return;
+                   std::optional<Refusal> refusal;
+                   if (!r || r->type == REDIS_REPLY_ERROR) {
+                     refusal = Refusal{Reason::broker_unavailable,
+                                       "broker unavailable: " + where_ + ": " +
+                                           (r ? std::string(text_of(r)) : "connection lost")};
+                   }
+                   std::lock_guard<std::mutex> lock(hub_mutex_);
+                   if (done) done(refusal);
+                 });
+  });
+}
+
+// Every node's copy of the stream starts again, and its members are told.
+void RedisBroker::on_deleted(std::string const& room, std::uint64_t epoch) {
+  std::lock_guard<std::mutex> lock(hub_mutex_);
+  auto const it = mirrors_.find(room);
+  if (it == mirrors_.end()) return;
+  it->second->reset(epoch);
+  if (sink_) sink_->on_stream_deleted(room);
+}
+
+}  // namespace wspush
