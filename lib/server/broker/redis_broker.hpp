@@ -101,6 +101,11 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
     });
   }
   void wait_for_replicas(PublishAck ack, std::function<void(PublishAck const&)> done);
+  void send_wait();
+  struct Waiting {
+    PublishAck ack;
+    std::function<void(PublishAck const&)> done;
+  };
   void report_members();
 
   asio::io_context& io_;
@@ -116,7 +121,9 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   std::string where_;                                    // "redis HOST:PORT", for errors
   std::string link_error_;                               // why it is down (the Hub's lock)
   std::int64_t key_window_ms_ = 0;
-  unsigned wait_replicas_ = 0;  // ?wait=N
+  unsigned wait_replicas_ = 0;      // ?wait=N
+  std::vector<Waiting> wait_next_;  // answered by Redis, waiting for the next WAIT (on io)
+  bool wait_out_ = false;           // a WAIT is out
   BrokerHealth health_;
   std::atomic<bool> tried_{false};  // the first connect has succeeded or failed
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

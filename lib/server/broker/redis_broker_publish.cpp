@@ -66,23 +66,40 @@ void RedisBroker::publish(std::string const& room, std::string_view event,
 
 // ?wait=N (redis-sentinel's default 1): a publish is acknowledged once N replicas have
 // it, so a failover cannot take it back; after kWaitTimeout without them, 503 (it may
-// be published: a retry with the same idempotency key is answered with its seq).
+// be published: a retry with the same idempotency key is answered with its seq). One
+// WAIT covers every write before it on the connection, so the publishes answered while
+// one is out wait together for the next: one WAIT per round trip, not per publish.
 void RedisBroker::wait_for_replicas(PublishAck ack, std::function<void(PublishAck const&)> done) {
+  wait_next_.push_back(Waiting{std::move(ack), std::move(done)});
+  if (!wait_out_) send_wait();
+}
+
+void RedisBroker::send_wait() {
+  wait_out_ = true;
+  auto batch = std::make_shared<std::vector<Waiting>>(std::move(wait_next_));
+  wait_next_.clear();
   link_.command({"WAIT", std::to_string(wait_replicas_), std::to_string(kWaitTimeout.count())},
-                [this, alive = alive_, ack, done = std::move(done)](redisReply const* r) mutable {
+                [this, alive = alive_, batch](redisReply const* r) {
                   if (!*alive) return;
-                  if (!r || r->type != REDIS_REPLY_INTEGER ||
-                      r->integer < static_cast<long long>(wait_replicas_)) {
-                    ack.refusal = Refusal{
-                        Reason::broker_unavailable,
-                        "broker unavailable: " + where_ + ": not on " +
-                            std::to_string(wait_replicas_) + " replica(s) within " +
-                            std::to_string(kWaitTimeout.count()) +
-                            " ms (it may be published: retry with the same Idempotency-Key)"};
-                    ++health_.publish_refused;
+                  wait_out_ = false;
+                  bool const ok = r && r->type == REDIS_REPLY_INTEGER &&
+                                  r->integer >= static_cast<long long>(wait_replicas_);
+                  {
+                    std::lock_guard<std::mutex> lock(hub_mutex_);
+                    for (Waiting& w : *batch) {
+                      if (!ok) {
+                        w.ack.refusal = Refusal{
+                            Reason::broker_unavailable,
+                            "broker unavailable: " + where_ + ": not on " +
+                                std::to_string(wait_replicas_) + " replica(s) within " +
+                                std::to_string(kWaitTimeout.count()) +
+                                " ms (it may be published: retry with the same Idempotency-Key)"};
+                        ++health_.publish_refused;
+                      }
+                      if (w.done) w.done(w.ack);
+                    }
                   }
-                  std::lock_guard<std::mutex> lock(hub_mutex_);
-                  if (done) done(ack);
+                  if (!wait_next_.empty()) send_wait();
                 });
 }
 
