@@ -60,7 +60,7 @@ def publish_until_cut(server, acked, stop):
                 "127.0.0.1", server.port,
                 "POST /api/publish?room=/feed HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
                 % (len(body), body))
-        except OSError:
+        except (OSError, ValueError):  # refused, reset, or cut before its answer
             return
         if status != 200:
             return

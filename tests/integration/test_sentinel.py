@@ -31,6 +31,12 @@ def post(server, n):
     return status, json.loads(text)
 
 
+def last_seq(server):
+    status, _, text = raw_http("127.0.0.1", server.port, "GET /api/rooms HTTP/1.1\r\nHost: x\r\n\r\n")
+    rooms = json.loads(text)["rooms"] if status == 200 else []
+    return next((r["last_seq"] for r in rooms if r["path"] == "/feed"), None)
+
+
 def publish_all(server, acked, refused, stop):
     """Publishes n = 1..TOTAL in order, each retried (same key) until acknowledged."""
     for n in range(1, TOTAL + 1):
@@ -68,8 +74,11 @@ def test_a_failover_loses_nothing_acknowledged_and_the_nodes_follow_it():
         assert len(acked) == TOTAL and refused, "the failover was not felt"
         assert all(status == 503 for status in refused), refused
         # Every acknowledged publish is in the new primary's stream, once, as acknowledged:
-        # what either node replays from seq 0.
+        # what either node replays from seq 0, once it is back (node b publishes nothing,
+        # so it comes back when its backoff says, up to 5 s after its last try).
         for node in (a, b):
+            Sentinels.wait(lambda: last_seq(node) == TOTAL, "the node to catch up",
+                           timeout=DEADLINE * 3)
             ws = connect(node.url("/feed?since=0"))
             assert recv_json(ws)["event"] == "notification"
             recovery = recv_json(ws)["data"]
