@@ -111,31 +111,7 @@ void Hub::join_publisher(SessionId id, std::string_view resource) {
 
 void Hub::publish_request(std::string_view resource, std::string_view body, PublishDone done,
                           std::string const& key) {
-  if (auto const raw = query_params(resource, "room"); raw.size() > 1) {
-    if (raw.size() > kMaxRoomsPerPublish) {
-      return done(PublishResult{Refusal{Reason::publish_target, "at most 100 rooms a publish"}});
-    }
-    std::vector<std::string> rooms;
-    for (std::string_view r : raw) {
-      auto decoded = percent_decode(r);
-      if (!decoded || decoded->empty()) {
-        return done(
-            PublishResult{Refusal{Reason::publish_target, "malformed query parameter: room"}});
-      }
-      if (std::find(rooms.begin(), rooms.end(), *decoded) == rooms.end()) {
-        rooms.push_back(std::move(*decoded));
-      }
-    }
-    auto const first = publisher_target(resource);  // the event
-    std::string error;
-    auto const json = compact_json(body, &error);
-    if (!json) return done(PublishResult{Refusal{Reason::bad_message, error}});
-    std::string const event = std::holds_alternative<PublisherTarget>(first)
-                                  ? std::get<PublisherTarget>(first).event
-                                  : "message";
-    return publish_to_rooms(rooms, event, *json, std::move(done), key);
-  }
-  auto const target = publisher_target(resource);
+  auto const target = publisher_target(resource);  // the first room= and the event
   if (auto const* error = std::get_if<std::string>(&target)) {
     return done(PublishResult{Refusal{Reason::publish_target, *error}});
   }
@@ -143,7 +119,23 @@ void Hub::publish_request(std::string_view resource, std::string_view body, Publ
   auto const json = compact_json(body, &error);
   if (!json) return done(PublishResult{Refusal{Reason::bad_message, error}});
   auto const& t = std::get<PublisherTarget>(target);
-  publish(t.room, t.event, *json, std::move(done), key);
+  auto const raw = query_params(resource, "room");
+  if (raw.size() <= 1) return publish(t.room, t.event, *json, std::move(done), key);
+  if (raw.size() > kMaxRoomsPerPublish) {
+    return done(PublishResult{Refusal{Reason::publish_target, "at most 100 rooms a publish"}});
+  }
+  std::vector<std::string> rooms;
+  for (std::string_view r : raw) {
+    auto decoded = percent_decode(r);
+    if (!decoded || decoded->empty()) {
+      return done(
+          PublishResult{Refusal{Reason::publish_target, "malformed query parameter: room"}});
+    }
+    if (std::find(rooms.begin(), rooms.end(), *decoded) == rooms.end()) {
+      rooms.push_back(std::move(*decoded));
+    }
+  }
+  publish_to_rooms(rooms, t.event, *json, std::move(done), key);
 }
 
 void Hub::publish_from_stream(SessionId id, std::string_view text) {
