@@ -115,6 +115,12 @@ void RedisLink::greet(RedisConnection& connection, bool select) {
                    "wspush-" + std::to_string(::getpid()) + (select ? "-commands" : "-pubsub")});
   // A sentinel's answer can be stale (a failover under way): the primary says it is.
   if (select && !address_.sentinels.empty()) hello.push_back({"ROLE"});
+  // Every script is in this Redis's cache before the first EVALSHA (a primary promoted
+  // by a failover has an empty one): loading one on demand, after a NOSCRIPT, would let
+  // a later publish run before an earlier one and take the lower seq.
+  if (select) {
+    for (LuaScript const* s : all_scripts()) hello.push_back({"SCRIPT", "LOAD", s->text});
+  }
   hello.push_back({"PING"});
   for (std::size_t k = 0; k < hello.size(); ++k) {
     bool const last = k + 1 == hello.size();
@@ -194,14 +200,14 @@ void RedisLink::script(LuaScript const& script, std::vector<std::string> args,
                        RedisConnection::Callback done) {
   std::vector<std::string> argv{"EVALSHA", script.sha};
   argv.insert(argv.end(), args.begin(), args.end());
-  command(argv, [this, &script, args = std::move(args),
-                 done = std::move(done)](redisReply const* r) mutable {
-    bool const unknown = r && r->type == REDIS_REPLY_ERROR &&
-                         std::string_view(r->str, r->len).rfind("NOSCRIPT", 0) == 0;
-    if (!unknown) return done(r);
-    std::vector<std::string> eval{"EVAL", script.text};
-    eval.insert(eval.end(), args.begin(), args.end());
-    command(eval, std::move(done));
+  command(argv, [this, done = std::move(done)](redisReply const* r) {
+    // The cache was flushed under us (SCRIPT FLUSH): the link starts again, loading them
+    // first; what was in flight is refused (503), never run out of order.
+    if (r && r->type == REDIS_REPLY_ERROR &&
+        std::string_view(r->str, r->len).rfind("NOSCRIPT", 0) == 0 && commands_) {
+      commands_->close("the script cache was flushed (NOSCRIPT)");
+    }
+    if (done) done(r);
   });
 }
 

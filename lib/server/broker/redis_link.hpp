@@ -47,9 +47,9 @@ class RedisLink {
 
   // On the command connection; `done(nullptr)` when the link is down or goes down.
   void command(std::vector<std::string> const& argv, RedisConnection::Callback done);
-  // EVALSHA of `script` with `args` (numkeys, keys, arguments): the text goes to Redis
-  // only when it answers NOSCRIPT (the first use, after a restart or SCRIPT FLUSH), then
-  // with EVAL, which keeps it.
+  // EVALSHA of `script` with `args` (numkeys, keys, arguments). Every script is loaded
+  // (SCRIPT LOAD) when the link comes up, before any command; a NOSCRIPT answer (someone
+  // flushed the cache) takes the link down, to come back with them loaded.
   void script(LuaScript const& script, std::vector<std::string> args,
               RedisConnection::Callback done);
   // Kept across reconnections: the link subscribes again each time it comes up.

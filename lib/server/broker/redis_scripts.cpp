@@ -41,4 +41,10 @@ LuaScript const& delete_script() {
   return script;
 }
 
+std::vector<LuaScript const*> const& all_scripts() {
+  static std::vector<LuaScript const*> const all{
+      &publish_script(), &read_script(), &presence_script(), &trim_script(), &delete_script()};
+  return all;
+}
+
 }  // namespace wspush

@@ -1,10 +1,11 @@
 // The Lua scripts RedisBroker runs: numbering and keeping a publish (with its
 // idempotency key), reading a stream, the nodes' member counts, and trimming expired
 // history. One script per operation, so that each is atomic in Redis; each is sent by
-// its SHA-1 (EVALSHA, RedisLink::script), its text only when Redis does not have it.
+// its SHA-1 (EVALSHA, RedisLink::script), loaded once per connection (SCRIPT LOAD).
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace wspush {
 
@@ -75,6 +76,8 @@ LuaScript const& read_script();
 LuaScript const& presence_script();
 LuaScript const& trim_script();
 LuaScript const& delete_script();
+// All of them, for SCRIPT LOAD when a link comes up.
+std::vector<LuaScript const*> const& all_scripts();
 
 // ARGV: this node's key, its lifetime in ms, then ROOM, COUNT pairs. Answers the other
 // nodes' ROOM, COUNT pairs; keys of nodes that are gone leave the set.
