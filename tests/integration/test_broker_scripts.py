@@ -53,3 +53,40 @@ def test_scripts_are_loaded_on_connect_and_a_flush_never_reorders():
         while post(s, "after")[0] != 200:  # back, with the scripts loaded again
             assert time.monotonic() < deadline, "the node never came back"
             time.sleep(0.1)
+
+
+def test_publishes_of_a_room_in_flight_share_a_script_call_in_order():
+    with Redis() as redis, Server("--room", "/news", "--history", "10000", "--broker",
+                                  redis.url) as s:
+        deadline = time.monotonic() + DEADLINE
+        while post(s, 0)[0] != 200:
+            assert time.monotonic() < deadline, "the node never reached Redis"
+            time.sleep(0.1)
+        before = evalsha_calls(redis)
+        lines = "".join('{"n":%d}\n' % n for n in range(1, 3001))
+        r = subprocess.run([wspush_binary(), "publish", "--json",
+                            "http://127.0.0.1:%d/news" % s.port], input=lines,
+                           capture_output=True, text=True, timeout=DEADLINE * 3)
+        assert r.returncode == 0, r.stderr
+        calls = evalsha_calls(redis) - before
+        assert 0 < calls < 3000, calls  # several publishes a call (256 in flight)
+        ws = connect(s.url("/news?since=1"))
+        assert recv_json(ws)["event"] == "notification"
+        data = recv_json(ws)["data"]
+        got = [recv_json(ws)["data"]["n"] for _ in range(data["replayed"])]
+        ws.close()
+        assert got == list(range(1, 3001))
+        # Keys inside one call: the repeat is answered with the first one's seq.
+        stream = connect(s.url("/api/publish?room=/news&keyed=1"))
+        for key in ("a", "a", "b"):
+            stream.send(json.dumps({"idempotency_key": key, "data": key}))
+        answers = [recv_json(stream)["data"] for _ in range(3)]
+        stream.close()
+        assert answers[0]["seq"] == answers[1]["seq"] == 3002 and answers[1]["duplicate"]
+        assert answers[2]["seq"] == 3003 and "duplicate" not in answers[2]
+
+
+def evalsha_calls(redis):
+    stats = redis.cli("INFO", "commandstats")
+    line = next(l for l in stats.splitlines() if l.startswith("cmdstat_evalsha:"))
+    return int(line.split("calls=")[1].split(",")[0])

@@ -101,6 +101,17 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
     });
   }
   void wait_for_replicas(PublishAck ack, std::function<void(PublishAck const&)> done);
+  void flush_publishes();
+  void answer(redisReply const* r, std::vector<std::function<void(PublishAck const&)>>& dones);
+  struct OutgoingPublish {
+    std::string prefix;  // the envelope up to its seq
+    std::string key;     // its idempotency key, if any
+    std::function<void(PublishAck const&)> done;
+  };
+  struct Outgoing {
+    std::size_t keep = 0;  // the room's history
+    std::vector<OutgoingPublish> items;
+  };
   void send_wait();
   struct Waiting {
     PublishAck ack;
@@ -124,6 +135,9 @@ class RedisBroker final : public Broker, private RedisLinkEvents {
   unsigned wait_replicas_ = 0;      // ?wait=N
   std::vector<Waiting> wait_next_;  // answered by Redis, waiting for the next WAIT (on io)
   bool wait_out_ = false;           // a WAIT is out
+  // Publishes made since the last flush, by room (the Hub's lock); a flush is posted.
+  std::unordered_map<std::string, Outgoing> outgoing_;
+  bool flush_posted_ = false;
   BrokerHealth health_;
   std::atomic<bool> tried_{false};  // the first connect has succeeded or failed
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -27,25 +27,39 @@ struct LuaScript {
   "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)\n" \
   "end\n"
 
-// ARGV: the envelope up to its seq, the history to keep, the channel; with KEYS[3] (the
-// idempotency key's), ARGV[4] its window in ms. Answers the seq, the epoch, and 1 when
-// the key was seen (then the seq is the first publish's, and nothing is published).
+// Several publishes of one room, in order. KEYS[1] meta, KEYS[2] stream, then the
+// idempotency keys of those that have one. ARGV: the history to keep, the channel, the
+// keys' window in ms, the number N of publishes, then per publish the envelope up to its
+// seq and the index in KEYS of its key (0: none). Each is numbered, added to the stream
+// (with Redis's time, for --history-ttl) and published on its own — unless its key was
+// seen (then nothing). Answers {epoch, {seq, 1 if the key was seen, …}}.
 constexpr char const* kPublishScript = WSPUSH_EPOCH_LUA R"lua(
-if KEYS[3] then
-  local first = redis.call('GET', KEYS[3])
-  if first then return {tonumber(first), epoch, 1} end
-end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local msg = ARGV[1] .. seq .. '}'
-local keep = tonumber(ARGV[2])
+local keep = tonumber(ARGV[1])
+local ms = nil
 if keep > 0 then
   local now = redis.call('TIME')
-  local ms = now[1] .. string.sub('000' .. math.floor(now[2] / 1000), -3)
-  redis.call('XADD', KEYS[2], 'MAXLEN', keep, seq .. '-1', 'm', msg, 't', ms)
+  ms = now[1] .. string.sub('000' .. math.floor(now[2] / 1000), -3)
 end
-redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. msg)
-if KEYS[3] then redis.call('SET', KEYS[3], seq, 'PX', ARGV[4]) end
-return {seq, epoch, 0}
+local out = {}
+for i = 0, tonumber(ARGV[4]) - 1 do
+  local k = tonumber(ARGV[6 + 2 * i])
+  local first = k > 0 and redis.call('GET', KEYS[k])
+  if first then
+    out[#out + 1] = tonumber(first)
+    out[#out + 1] = 1
+  else
+    local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+    local msg = ARGV[5 + 2 * i] .. seq .. '}'
+    if keep > 0 then
+      redis.call('XADD', KEYS[2], 'MAXLEN', keep, seq .. '-1', 'm', msg, 't', ms)
+    end
+    redis.call('PUBLISH', ARGV[2], epoch .. ' ' .. seq .. ' ' .. msg)
+    if k > 0 then redis.call('SET', KEYS[k], seq, 'PX', ARGV[3]) end
+    out[#out + 1] = seq
+    out[#out + 1] = 0
+  end
+end
+return {epoch, out}
 )lua";
 
 // ARGV: the last seq this node has, its epoch. Answers the epoch, the last seq, and
