@@ -238,6 +238,8 @@ class Hub final : private BrokerSink {
   Follow* follow_of(Session& s, std::string_view path);
   void on_published(std::string const& room, std::uint64_t seq, Payload const& framed) override;
 
+  // 404 for a room no declaration covers, 403 for a ticker or echo room.
+  std::optional<Refusal> publish_refusal(std::string const& room) const;
   void publish_to_rooms(std::vector<std::string> const& rooms, std::string const& event,
                         std::string const& json, PublishDone done, std::string const& key);
   Room* room_for(std::string_view path);

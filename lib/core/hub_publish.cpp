@@ -63,6 +63,16 @@ struct PublisherTarget {
 constexpr std::size_t kMaxKey = 256;
 constexpr std::size_t kMaxRoomsPerPublish = 100;
 
+bool publishable(RoomKind kind) {
+  return kind != RoomKind::ticker && kind != RoomKind::echo;
+}
+
+Refusal not_publishable(std::string const& room, RoomKind kind) {
+  return Refusal{Reason::publish_forbidden, "room " + room + " is a " +
+                                                std::string(to_string(kind)) +
+                                                " room: publish into feed or relay rooms"};
+}
+
 // room= and event= of a publish request, decoded; event defaults to "message".
 std::variant<PublisherTarget, std::string> publisher_target(std::string_view resource) {
   auto const room = query_param(resource, "room");
@@ -86,16 +96,13 @@ std::optional<Refusal> Hub::admit_publisher(std::string_view resource) const {
   if (auto const* error = std::get_if<std::string>(&target)) {
     return Refusal{Reason::publish_target, *error};
   }
-  auto const& room = std::get<PublisherTarget>(target).room;
+  return publish_refusal(std::get<PublisherTarget>(target).room);
+}
+
+std::optional<Refusal> Hub::publish_refusal(std::string const& room) const {
   auto const kind = rooms_.resolve(room);
-  if (!kind) {
-    return Refusal{Reason::unknown_room, "unknown room: " + room};
-  }
-  if (*kind == RoomKind::ticker || *kind == RoomKind::echo) {
-    return Refusal{Reason::publish_forbidden, "room " + room + " is a " +
-                                                  std::string(to_string(*kind)) +
-                                                  " room: publish into feed or relay rooms"};
-  }
+  if (!kind) return Refusal{Reason::unknown_room, "unknown room: " + room};
+  if (!publishable(*kind)) return not_publishable(room, *kind);
   return std::nullopt;
 }
 
@@ -167,11 +174,8 @@ void Hub::publish(std::string_view path, std::string_view event, std::string_vie
   Room* room = room_for(path);
   if (!room)
     return done(PublishResult{Refusal{Reason::unknown_room, "unknown room: " + std::string(path)}});
-  if (room->kind() == RoomKind::ticker || room->kind() == RoomKind::echo) {
-    PublishResult r{
-        Refusal{Reason::publish_forbidden, "room " + room->path() + " is a " +
-                                               std::string(to_string(room->kind())) +
-                                               " room: publish into feed or relay rooms"}};
+  if (!publishable(room->kind())) {
+    PublishResult r{not_publishable(room->path(), room->kind())};
     drop_if_unused(*room);
     return done(r);
   }
@@ -189,13 +193,7 @@ void Hub::publish(std::string_view path, std::string_view event, std::string_vie
 void Hub::publish_to_rooms(std::vector<std::string> const& rooms, std::string const& event,
                            std::string const& json, PublishDone done, std::string const& key) {
   for (std::string const& path : rooms) {
-    auto const kind = rooms_.resolve(path);
-    if (!kind) return done(PublishResult{Refusal{Reason::unknown_room, "unknown room: " + path}});
-    if (*kind == RoomKind::ticker || *kind == RoomKind::echo) {
-      return done(PublishResult{Refusal{Reason::publish_forbidden,
-                                        "room " + path + " is a " + std::string(to_string(*kind)) +
-                                            " room: publish into feed or relay rooms"}});
-    }
+    if (auto refusal = publish_refusal(path)) return done(PublishResult{std::move(*refusal)});
     if (rooms_.family_full(path, options_.max_rooms_per_family)) {
       return done(PublishResult{room_limit(path)});
     }

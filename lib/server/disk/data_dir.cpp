@@ -28,10 +28,6 @@ std::string boot_id() {
   return id;
 }
 
-MDB_val val_of(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
-
 }  // namespace
 
 std::string epoch_change(bool clean, std::string const& last_fsync, std::string const& last_boot,

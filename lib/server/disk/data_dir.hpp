@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "server/settings.hpp"
 
@@ -31,6 +32,11 @@ class DataDirError : public std::runtime_error {
 // (a killed process leaves its commits in the page cache; a power cut does not).
 std::string epoch_change(bool clean, std::string const& last_fsync, std::string const& last_boot,
                          std::string const& boot);
+
+// A byte string as LMDB takes it (LMDB does not write through it).
+inline MDB_val val_of(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
 
 class DataDir {
  public:

@@ -36,10 +36,6 @@ bool of_room(MDB_val const& k, std::string const& room) {
              std::string_view(room.c_str(), room.size() + 1);
 }
 
-MDB_val val_of(std::string const& s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
-
 std::string u64_bytes(std::uint64_t v) {
   std::string s(8, '\0');
   for (int i = 0; i < 8; ++i) s[static_cast<std::size_t>(i)] = static_cast<char>(v >> (8 * i));
